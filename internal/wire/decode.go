@@ -1,0 +1,532 @@
+package wire
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"reflect"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Unmarshal decodes one JSON value from data into v, which must be a non-nil pointer.
+// Trailing data other than white space is an error.
+func Unmarshal(data []byte, v any) error {
+	rv := reflect.ValueOf(v)
+	if rv.Kind() != reflect.Pointer || rv.IsNil() {
+		return errors.New("wire: Unmarshal needs a non-nil pointer")
+	}
+	s := scanner{data: data}
+	var pathBuf [16]pathElem
+	s.path = pathBuf[:0]
+	if s.peek() == 0 {
+		return s.errorf("empty input")
+	}
+	if _, err := decodeInto(&s, rv.Elem()); err != nil {
+		return err
+	}
+	if s.peek() != 0 {
+		return s.errorf("unexpected %s after the top-level value", s.describeNext())
+	}
+	return nil
+}
+
+// keep is returned by a decoder when the value could not be carried by the Go field
+// (null, or a string that is not a number or a time); the caller keeps the raw member in
+// AdditionalData instead.
+type keepKind int
+
+const (
+	keepNone keepKind = iota
+	keepRaw
+)
+
+type decodeFunc func(s *scanner, v reflect.Value) (keepKind, error)
+
+var decoders sync.Map // reflect.Type -> decodeFunc
+
+func decodeInto(s *scanner, v reflect.Value) (keepKind, error) {
+	return decoderFor(v.Type())(s, v)
+}
+
+func decoderFor(t reflect.Type) decodeFunc {
+	if f, ok := decoders.Load(t); ok {
+		return f.(decodeFunc)
+	}
+	// Break recursion for self-referential types with an indirect placeholder.
+	var (
+		wg sync.WaitGroup
+		f  decodeFunc
+	)
+	wg.Add(1)
+	fi, loaded := decoders.LoadOrStore(t, decodeFunc(func(s *scanner, v reflect.Value) (keepKind, error) {
+		wg.Wait()
+		return f(s, v)
+	}))
+	if loaded {
+		return fi.(decodeFunc)
+	}
+	f = newDecoder(t)
+	wg.Done()
+	decoders.Store(t, f)
+	return f
+}
+
+var (
+	rawMessageType = reflect.TypeFor[json.RawMessage]()
+	timeType       = reflect.TypeFor[time.Time]()
+	unmarshalerT   = reflect.TypeFor[json.Unmarshaler]()
+)
+
+func newDecoder(t reflect.Type) decodeFunc {
+	if t == rawMessageType {
+		return decodeRaw
+	}
+	if t == timeType {
+		return decodeTime
+	}
+	if t.Kind() == reflect.Interface {
+		if d, ok := lookupInterface(t); ok {
+			return interfaceDecoder(d)
+		}
+		if t.NumMethod() == 0 {
+			return decodeAny
+		}
+	}
+	if t.Kind() != reflect.Struct && reflect.PointerTo(t).Implements(unmarshalerT) && lookupEnum(t) == nil {
+		return decodeUnmarshaler
+	}
+	switch t.Kind() {
+	case reflect.String:
+		if e := lookupEnum(t); e != nil {
+			return enumDecoder(e)
+		}
+		return decodeString
+	case reflect.Bool:
+		return decodeBool
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		return decodeInt
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return decodeUint
+	case reflect.Float32, reflect.Float64:
+		return decodeFloat
+	case reflect.Pointer:
+		return pointerDecoder(t)
+	case reflect.Slice:
+		return sliceDecoder(t)
+	case reflect.Map:
+		if t.Key().Kind() != reflect.String {
+			return unsupported(t)
+		}
+		return mapDecoder(t)
+	case reflect.Struct:
+		return structDecoder(planFor(t))
+	}
+	return unsupported(t)
+}
+
+func unsupported(t reflect.Type) decodeFunc {
+	return func(s *scanner, v reflect.Value) (keepKind, error) {
+		return keepNone, fmt.Errorf("wire: cannot decode into Go type %s", t)
+	}
+}
+
+func decodeRaw(s *scanner, v reflect.Value) (keepKind, error) {
+	raw, err := s.rawValue()
+	if err != nil {
+		return keepNone, err
+	}
+	v.SetBytes(append([]byte(nil), raw...))
+	return keepNone, nil
+}
+
+func decodeAny(s *scanner, v reflect.Value) (keepKind, error) {
+	raw, err := s.rawValue()
+	if err != nil {
+		return keepNone, err
+	}
+	var x any
+	if err := json.Unmarshal(raw, &x); err != nil {
+		return keepNone, err
+	}
+	if x == nil {
+		return keepRaw, nil
+	}
+	v.Set(reflect.ValueOf(x))
+	return keepNone, nil
+}
+
+func decodeUnmarshaler(s *scanner, v reflect.Value) (keepKind, error) {
+	raw, err := s.rawValue()
+	if err != nil {
+		return keepNone, err
+	}
+	return keepNone, v.Addr().Interface().(json.Unmarshaler).UnmarshalJSON(raw)
+}
+
+func decodeString(s *scanner, v reflect.Value) (keepKind, error) {
+	switch s.peek() {
+	case '"':
+		str, err := s.readString()
+		if err != nil {
+			return keepNone, err
+		}
+		v.SetString(str)
+		return keepNone, nil
+	case 'n':
+		return keepRaw, s.skipLiteral("null")
+	}
+	return keepNone, s.typeError("string")
+}
+
+func enumDecoder(e *enumInfo) decodeFunc {
+	return func(s *scanner, v reflect.Value) (keepKind, error) {
+		switch s.peek() {
+		case '"':
+			str, err := s.readString()
+			if err != nil {
+				return keepNone, err
+			}
+			v.SetString(e.canonical(str))
+			return keepNone, nil
+		case 'n':
+			return keepRaw, s.skipLiteral("null")
+		}
+		return keepNone, s.typeError("enum string")
+	}
+}
+
+func decodeBool(s *scanner, v reflect.Value) (keepKind, error) {
+	switch s.peek() {
+	case 't':
+		v.SetBool(true)
+		return keepNone, s.skipLiteral("true")
+	case 'f':
+		v.SetBool(false)
+		return keepNone, s.skipLiteral("false")
+	case 'n':
+		return keepRaw, s.skipLiteral("null")
+	case '"':
+		str, err := s.readString()
+		if err != nil {
+			return keepNone, err
+		}
+		if b, perr := strconv.ParseBool(str); perr == nil {
+			v.SetBool(b)
+			return keepNone, nil
+		}
+		return keepRaw, nil
+	}
+	return keepNone, s.typeError("boolean")
+}
+
+// numberText reads a number, or a string holding one. ok is false for null or for a
+// string that is not a number; the caller then keeps the raw member.
+func numberText(s *scanner, want string) (text string, ok bool, err error) {
+	switch c := s.peek(); {
+	case c == '-' || c >= '0' && c <= '9':
+		b, err := s.skipNumber()
+		return string(b), err == nil, err
+	case c == '"':
+		str, err := s.readString()
+		return strings.TrimSpace(str), err == nil, err
+	case c == 'n':
+		return "", false, s.skipLiteral("null")
+	}
+	return "", false, s.typeError(want)
+}
+
+func decodeInt(s *scanner, v reflect.Value) (keepKind, error) {
+	text, ok, err := numberText(s, "integer")
+	if err != nil || !ok {
+		return keepRaw, err
+	}
+	n, perr := strconv.ParseInt(text, 10, v.Type().Bits())
+	if perr != nil {
+		f, ferr := strconv.ParseFloat(text, 64)
+		if ferr != nil || f != float64(int64(f)) || v.OverflowInt(int64(f)) {
+			return keepRaw, nil
+		}
+		n = int64(f)
+	}
+	v.SetInt(n)
+	return keepNone, nil
+}
+
+func decodeUint(s *scanner, v reflect.Value) (keepKind, error) {
+	text, ok, err := numberText(s, "integer")
+	if err != nil || !ok {
+		return keepRaw, err
+	}
+	n, perr := strconv.ParseUint(text, 10, v.Type().Bits())
+	if perr != nil {
+		return keepRaw, nil
+	}
+	v.SetUint(n)
+	return keepNone, nil
+}
+
+func decodeFloat(s *scanner, v reflect.Value) (keepKind, error) {
+	text, ok, err := numberText(s, "number")
+	if err != nil || !ok {
+		return keepRaw, err
+	}
+	f, perr := strconv.ParseFloat(text, v.Type().Bits())
+	if perr != nil {
+		return keepRaw, nil
+	}
+	v.SetFloat(f)
+	return keepNone, nil
+}
+
+// timeLayouts are the date-time shapes Graph sends, most common first.
+var timeLayouts = []string{time.RFC3339Nano, "2006-01-02T15:04:05.999999999", "2006-01-02"}
+
+func decodeTime(s *scanner, v reflect.Value) (keepKind, error) {
+	switch s.peek() {
+	case '"':
+		str, err := s.readString()
+		if err != nil {
+			return keepNone, err
+		}
+		for _, layout := range timeLayouts {
+			if t, perr := time.Parse(layout, str); perr == nil {
+				if layout != time.RFC3339Nano {
+					return keepRaw, nil // no zone: keep the text exactly
+				}
+				v.Set(reflect.ValueOf(t))
+				return keepNone, nil
+			}
+		}
+		return keepRaw, nil
+	case 'n':
+		return keepRaw, s.skipLiteral("null")
+	}
+	return keepNone, s.typeError("date-time string")
+}
+
+func pointerDecoder(t reflect.Type) decodeFunc {
+	elem := t.Elem()
+	return func(s *scanner, v reflect.Value) (keepKind, error) {
+		if s.peek() == 'n' {
+			v.SetZero()
+			return keepRaw, s.skipLiteral("null")
+		}
+		p := reflect.New(elem)
+		k, err := decoderFor(elem)(s, p.Elem())
+		if err != nil || k == keepRaw {
+			return k, err
+		}
+		v.Set(p)
+		return keepNone, nil
+	}
+}
+
+func sliceDecoder(t reflect.Type) decodeFunc {
+	elem := t.Elem()
+	return func(s *scanner, v reflect.Value) (keepKind, error) {
+		switch s.peek() {
+		case 'n':
+			return keepRaw, s.skipLiteral("null")
+		case '[':
+		default:
+			return keepNone, s.typeError("array")
+		}
+		empty, err := s.beginArray()
+		if err != nil {
+			return keepNone, err
+		}
+		out := reflect.MakeSlice(t, 0, 0)
+		if empty {
+			v.Set(out)
+			return keepNone, nil
+		}
+		dec := decoderFor(elem)
+		for i := 0; ; i++ {
+			out = reflect.Append(out, reflect.Zero(elem))
+			s.path = append(s.path, pathElem{index: i})
+			start := s.pos
+			k, err := dec(s, out.Index(i))
+			if err == nil && k == keepRaw && !isNullAt(s.data, start) {
+				err = &TypeError{Want: elem.String(), Got: "unparsable value", Offset: start, Path: s.pathString()}
+			}
+			s.path = s.path[:len(s.path)-1]
+			if err != nil {
+				return keepNone, err
+			}
+			done, err := s.endElement()
+			if err != nil {
+				return keepNone, err
+			}
+			if done {
+				break
+			}
+		}
+		v.Set(out)
+		return keepNone, nil
+	}
+}
+
+func isNullAt(data []byte, pos int) bool {
+	for pos < len(data) && (data[pos] == ' ' || data[pos] == '\t' || data[pos] == '\n' || data[pos] == '\r') {
+		pos++
+	}
+	return len(data)-pos >= 4 && string(data[pos:pos+4]) == "null"
+}
+
+func mapDecoder(t reflect.Type) decodeFunc {
+	elem := t.Elem()
+	return func(s *scanner, v reflect.Value) (keepKind, error) {
+		switch s.peek() {
+		case 'n':
+			return keepRaw, s.skipLiteral("null")
+		case '{':
+		default:
+			return keepNone, s.typeError("object")
+		}
+		empty, err := s.beginObject()
+		if err != nil {
+			return keepNone, err
+		}
+		m := reflect.MakeMap(t)
+		v.Set(m)
+		if empty {
+			return keepNone, nil
+		}
+		dec := decoderFor(elem)
+		for {
+			key, escaped, err := s.readKey()
+			if err != nil {
+				return keepNone, err
+			}
+			name := string(key)
+			if escaped {
+				name = unquote(key)
+			}
+			s.path = append(s.path, pathElem{name: name})
+			ev := reflect.New(elem).Elem()
+			_, err = dec(s, ev)
+			s.path = s.path[:len(s.path)-1]
+			if err != nil {
+				return keepNone, err
+			}
+			m.SetMapIndex(reflect.ValueOf(name).Convert(t.Key()), ev)
+			if done, err := s.endMember(); err != nil || done {
+				return keepNone, err
+			}
+		}
+	}
+}
+
+func structDecoder(p *plan) decodeFunc {
+	return func(s *scanner, v reflect.Value) (keepKind, error) {
+		switch s.peek() {
+		case 'n':
+			return keepRaw, s.skipLiteral("null")
+		case '{':
+		default:
+			return keepNone, s.typeError("object")
+		}
+		empty, err := s.beginObject()
+		if err != nil {
+			return keepNone, err
+		}
+		if empty {
+			return keepNone, nil
+		}
+		for {
+			key, escaped, err := s.readKey()
+			if err != nil {
+				return keepNone, err
+			}
+			f := p.lookup(key, escaped)
+			valueStart := s.pos
+			if f != nil {
+				s.path = append(s.path, pathElem{name: f.name})
+				fv := v.FieldByIndex(f.index)
+				k, err := f.dec(s, fv)
+				s.path = s.path[:len(s.path)-1]
+				if err != nil {
+					return keepNone, err
+				}
+				if k == keepRaw || p.extra != nil && fv.IsZero() {
+					// Keep what the field cannot show (null, unparsable text, an
+					// explicit zero) so that encoding writes the member back.
+					if p.extra == nil {
+						if k == keepRaw && !isNullAt(s.data, valueStart) {
+							return keepNone, &TypeError{Want: fv.Type().String(), Got: "unparsable value", Offset: valueStart, Path: s.pathString() + "." + f.name}
+						}
+					} else {
+						p.keep(v, keyString(key, escaped), trimSpace(s.data[valueStart:s.pos]))
+					}
+				}
+			} else {
+				name := keyString(key, escaped)
+				s.path = append(s.path, pathElem{name: name})
+				raw, err := s.rawValue()
+				s.path = s.path[:len(s.path)-1]
+				if err != nil {
+					return keepNone, err
+				}
+				if p.extra != nil {
+					p.keep(v, name, raw)
+				}
+			}
+			done, err := s.endMember()
+			if err != nil {
+				return keepNone, err
+			}
+			if done {
+				return keepNone, nil
+			}
+		}
+	}
+}
+
+func keyString(key []byte, escaped bool) string {
+	if escaped {
+		return unquote(key)
+	}
+	return string(key)
+}
+
+func trimSpace(b []byte) []byte {
+	for len(b) > 0 && (b[0] == ' ' || b[0] == '\t' || b[0] == '\n' || b[0] == '\r') {
+		b = b[1:]
+	}
+	return b
+}
+
+func interfaceDecoder(d func([]byte) (any, error)) decodeFunc {
+	return func(s *scanner, v reflect.Value) (keepKind, error) {
+		if s.peek() == 'n' {
+			return keepRaw, s.skipLiteral("null")
+		}
+		if s.peek() != '{' {
+			return keepNone, s.typeError("object")
+		}
+		start := s.pos
+		raw, err := s.rawValue()
+		if err != nil {
+			return keepNone, err
+		}
+		x, err := d(raw)
+		if err != nil {
+			var se *SyntaxError
+			if errors.As(err, &se) {
+				se.Offset += start
+				if p := s.pathString(); p != "" {
+					se.Path = strings.TrimSuffix(p+"."+se.Path, ".")
+				}
+			}
+			return keepNone, err
+		}
+		if x == nil {
+			return keepRaw, nil
+		}
+		v.Set(reflect.ValueOf(x))
+		return keepNone, nil
+	}
+}

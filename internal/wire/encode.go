@@ -1,0 +1,347 @@
+package wire
+
+import (
+	"encoding/json"
+	"fmt"
+	"math"
+	"reflect"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+	"unicode/utf8"
+)
+
+// Marshal encodes v as compact JSON. Zero-valued fields are omitted; AdditionalData
+// members are written after the fields, sorted by name, except those whose name (ignoring
+// case) a written field already used.
+func Marshal(v any) ([]byte, error) {
+	return Append(make([]byte, 0, 256), v)
+}
+
+// Append appends the JSON encoding of v to b.
+func Append(b []byte, v any) ([]byte, error) {
+	rv := reflect.ValueOf(v)
+	if !rv.IsValid() {
+		return append(b, "null"...), nil
+	}
+	return encoderFor(rv.Type())(b, rv)
+}
+
+type encodeFunc func(b []byte, v reflect.Value) ([]byte, error)
+
+var encoders sync.Map // reflect.Type -> encodeFunc
+
+func encoderFor(t reflect.Type) encodeFunc {
+	if f, ok := encoders.Load(t); ok {
+		return f.(encodeFunc)
+	}
+	var (
+		wg sync.WaitGroup
+		f  encodeFunc
+	)
+	wg.Add(1)
+	fi, loaded := encoders.LoadOrStore(t, encodeFunc(func(b []byte, v reflect.Value) ([]byte, error) {
+		wg.Wait()
+		return f(b, v)
+	}))
+	if loaded {
+		return fi.(encodeFunc)
+	}
+	f = newEncoder(t)
+	wg.Done()
+	encoders.Store(t, f)
+	return f
+}
+
+func lazyEncoder(t reflect.Type) encodeFunc {
+	var (
+		once sync.Once
+		e    encodeFunc
+	)
+	return func(b []byte, v reflect.Value) ([]byte, error) {
+		once.Do(func() { e = encoderFor(t) })
+		return e(b, v)
+	}
+}
+
+var marshalerT = reflect.TypeFor[json.Marshaler]()
+
+func newEncoder(t reflect.Type) encodeFunc {
+	switch {
+	case t == rawMessageType:
+		return encodeRaw
+	case t == timeType:
+		return encodeTime
+	}
+	if t.Kind() != reflect.Struct && t.Kind() != reflect.Interface && t.Kind() != reflect.Pointer &&
+		t.Implements(marshalerT) && lookupEnum(t) == nil {
+		return encodeMarshaler
+	}
+	switch t.Kind() {
+	case reflect.String:
+		return func(b []byte, v reflect.Value) ([]byte, error) { return appendString(b, v.String()), nil }
+	case reflect.Bool:
+		return func(b []byte, v reflect.Value) ([]byte, error) { return strconv.AppendBool(b, v.Bool()), nil }
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		return func(b []byte, v reflect.Value) ([]byte, error) { return strconv.AppendInt(b, v.Int(), 10), nil }
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return func(b []byte, v reflect.Value) ([]byte, error) { return strconv.AppendUint(b, v.Uint(), 10), nil }
+	case reflect.Float32, reflect.Float64:
+		return encodeFloat
+	case reflect.Pointer, reflect.Interface:
+		return func(b []byte, v reflect.Value) ([]byte, error) {
+			if v.IsNil() {
+				return append(b, "null"...), nil
+			}
+			e := v.Elem()
+			return encoderFor(e.Type())(b, e)
+		}
+	case reflect.Slice:
+		return sliceEncoder(t)
+	case reflect.Map:
+		if t.Key().Kind() != reflect.String {
+			break
+		}
+		return mapEncoder(t)
+	case reflect.Struct:
+		return structEncoder(planFor(t))
+	}
+	return func(b []byte, v reflect.Value) ([]byte, error) {
+		return b, fmt.Errorf("wire: cannot encode Go type %s", t)
+	}
+}
+
+func encodeRaw(b []byte, v reflect.Value) ([]byte, error) {
+	raw := v.Bytes()
+	if len(raw) == 0 {
+		return append(b, "null"...), nil
+	}
+	if err := Valid(raw); err != nil {
+		return b, fmt.Errorf("wire: invalid raw JSON: %w", err)
+	}
+	return appendCompact(b, raw), nil
+}
+
+func encodeMarshaler(b []byte, v reflect.Value) ([]byte, error) {
+	out, err := v.Interface().(json.Marshaler).MarshalJSON()
+	if err != nil {
+		return b, err
+	}
+	return appendCompact(b, out), nil
+}
+
+func encodeTime(b []byte, v reflect.Value) ([]byte, error) {
+	t := v.Interface().(time.Time)
+	b = append(b, '"')
+	b = t.AppendFormat(b, time.RFC3339Nano)
+	return append(b, '"'), nil
+}
+
+func encodeFloat(b []byte, v reflect.Value) ([]byte, error) {
+	f := v.Float()
+	if math.IsNaN(f) || math.IsInf(f, 0) {
+		return b, fmt.Errorf("wire: cannot encode %v as JSON", f)
+	}
+	bits := v.Type().Bits()
+	if abs := math.Abs(f); abs != 0 && (abs < 1e-6 || abs >= 1e21) {
+		return strconv.AppendFloat(b, f, 'e', -1, bits), nil
+	}
+	return strconv.AppendFloat(b, f, 'f', -1, bits), nil
+}
+
+func sliceEncoder(t reflect.Type) encodeFunc {
+	if t.Elem().Kind() == reflect.Uint8 && t != rawMessageType {
+		return func(b []byte, v reflect.Value) ([]byte, error) {
+			return b, fmt.Errorf("wire: cannot encode byte slice %s", t)
+		}
+	}
+	elem := lazyEncoder(t.Elem())
+	return func(b []byte, v reflect.Value) ([]byte, error) {
+		if v.IsNil() {
+			return append(b, "null"...), nil
+		}
+		b = append(b, '[')
+		for i := range v.Len() {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			var err error
+			if b, err = elem(b, v.Index(i)); err != nil {
+				return b, err
+			}
+		}
+		return append(b, ']'), nil
+	}
+}
+
+func mapEncoder(t reflect.Type) encodeFunc {
+	elem := lazyEncoder(t.Elem())
+	return func(b []byte, v reflect.Value) ([]byte, error) {
+		if v.IsNil() {
+			return append(b, "null"...), nil
+		}
+		keys := v.MapKeys()
+		slices.SortFunc(keys, func(x, y reflect.Value) int { return strings.Compare(x.String(), y.String()) })
+		b = append(b, '{')
+		for i, k := range keys {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = appendString(b, k.String())
+			b = append(b, ':')
+			var err error
+			if b, err = elem(b, v.MapIndex(k)); err != nil {
+				return b, err
+			}
+		}
+		return append(b, '}'), nil
+	}
+}
+
+func structEncoder(p *plan) encodeFunc {
+	return func(b []byte, v reflect.Value) ([]byte, error) {
+		b = append(b, '{')
+		n := 0
+		var written [24]string // names written, for the AdditionalData collision check
+		used := written[:0]
+		if p.defaultType != "" && p.odataIndex != nil && v.FieldByIndex(p.odataIndex).String() == "" {
+			b = append(b, `"@odata.type":`...)
+			b = appendString(b, p.defaultType)
+			used = append(used, "@odata.type")
+			n++
+		}
+		for _, f := range p.fields {
+			fv := v.FieldByIndex(f.index)
+			if fv.IsZero() {
+				continue
+			}
+			if n > 0 {
+				b = append(b, ',')
+			}
+			b = appendString(b, f.name)
+			b = append(b, ':')
+			var err error
+			if b, err = f.enc(b, fv); err != nil {
+				return b, err
+			}
+			used = append(used, f.name)
+			n++
+		}
+		if p.extra == nil {
+			return append(b, '}'), nil
+		}
+		extra := v.FieldByIndex(p.extra)
+		if extra.Len() == 0 {
+			return append(b, '}'), nil
+		}
+		m := extra.Interface().(map[string]json.RawMessage)
+		keys := make([]string, 0, len(m))
+		for k := range m {
+			keys = append(keys, k)
+		}
+		slices.Sort(keys)
+		for _, k := range keys {
+			if slices.ContainsFunc(used, func(u string) bool { return strings.EqualFold(u, k) }) {
+				continue
+			}
+			raw := m[k]
+			if len(raw) == 0 {
+				continue
+			}
+			if err := Valid(raw); err != nil {
+				return b, fmt.Errorf("wire: AdditionalData[%q]: %w", k, err)
+			}
+			if n > 0 {
+				b = append(b, ',')
+			}
+			b = appendString(b, k)
+			b = append(b, ':')
+			b = appendCompact(b, raw)
+			n++
+		}
+		return append(b, '}'), nil
+	}
+}
+
+// appendCompact appends valid JSON without insignificant white space.
+func appendCompact(b, raw []byte) []byte {
+	inString := false
+	for i := 0; i < len(raw); i++ {
+		c := raw[i]
+		if inString {
+			b = append(b, c)
+			switch c {
+			case '\\':
+				i++
+				if i < len(raw) {
+					b = append(b, raw[i])
+				}
+			case '"':
+				inString = false
+			}
+			continue
+		}
+		switch c {
+		case ' ', '\t', '\n', '\r':
+		case '"':
+			inString = true
+			b = append(b, c)
+		default:
+			b = append(b, c)
+		}
+	}
+	return b
+}
+
+const hexDigits = "0123456789abcdef"
+
+// appendString appends s as a JSON string. Invalid UTF-8 becomes U+FFFD.
+func appendString(b []byte, s string) []byte {
+	b = append(b, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if c >= 0x20 && c != '"' && c != '\\' {
+				i++
+				continue
+			}
+			b = append(b, s[start:i]...)
+			switch c {
+			case '"', '\\':
+				b = append(b, '\\', c)
+			case '\n':
+				b = append(b, '\\', 'n')
+			case '\r':
+				b = append(b, '\\', 'r')
+			case '\t':
+				b = append(b, '\\', 't')
+			default:
+				b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			b = append(b, s[start:i]...)
+			b = append(b, `\ufffd`...)
+			i += size
+			start = i
+			continue
+		}
+		if r == '\u2028' || r == '\u2029' {
+			b = append(b, s[start:i]...)
+			b = append(b, '\\', 'u', '2', '0', '2', hexDigits[r&0xf])
+			i += size
+			start = i
+			continue
+		}
+		i += size
+	}
+	b = append(b, s[start:]...)
+	return append(b, '"')
+}
