@@ -1,0 +1,212 @@
+package notifications
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/graphcomms/graphcomms/calls"
+	"github.com/graphcomms/graphcomms/internal/odata"
+	"github.com/graphcomms/graphcomms/internal/wire"
+	"github.com/graphcomms/graphcomms/meetings"
+	"github.com/graphcomms/graphcomms/participants"
+)
+
+// CommsNotifications is the body Graph POSTs to a calling bot's callback URI (Graph type
+// commsNotifications).
+type CommsNotifications struct {
+	ODataType      string                     `json:"@odata.type,omitzero"`
+	Value          []CommsNotification        `json:"value"`
+	AdditionalData map[string]json.RawMessage `json:"-"`
+}
+
+// CommsNotification is one change to a call, its roster, an operation or a content
+// sharing session (Graph type commsNotification).
+type CommsNotification struct {
+	ODataType  string     `json:"@odata.type,omitzero"`
+	ChangeType ChangeType `json:"changeType,omitzero"`
+	// ResourceURL is the changed resource, e.g. /communications/calls/{id}/participants.
+	ResourceURL string `json:"resourceUrl,omitzero"`
+	// Resource is the legacy (2019) spelling of ResourceURL, e.g. /app/calls/{id}.
+	Resource    string `json:"resource,omitzero"`
+	CallbackURI string `json:"callbackUri,omitzero"`
+	// ResourceData is the changed resource: one JSON object or an array of them, or
+	// absent. DecodeResourceData types it.
+	ResourceData   json.RawMessage            `json:"resourceData,omitzero"`
+	AdditionalData map[string]json.RawMessage `json:"-"`
+}
+
+// ChangeType is what happened to a resource (Graph enum changeType).
+type ChangeType string
+
+// ChangeType values.
+const (
+	ChangeCreated ChangeType = "created"
+	ChangeUpdated ChangeType = "updated"
+	ChangeDeleted ChangeType = "deleted"
+)
+
+var changeTypes = wire.Enum(ChangeCreated, ChangeUpdated, ChangeDeleted)
+
+// IsKnown reports whether c is a documented value.
+func (c ChangeType) IsKnown() bool { return changeTypes.Known(c) }
+
+// URL returns ResourceURL, or the legacy Resource when ResourceURL is empty.
+func (n CommsNotification) URL() string {
+	if n.ResourceURL != "" {
+		return n.ResourceURL
+	}
+	return n.Resource
+}
+
+// ResourceDataIsArray reports whether resourceData is a JSON array (a roster).
+func (n CommsNotification) ResourceDataIsArray() bool {
+	for _, c := range n.ResourceData {
+		switch c {
+		case ' ', '\t', '\n', '\r':
+			continue
+		}
+		return c == '['
+	}
+	return false
+}
+
+// DecodeResourceData returns the typed values in resourceData, in order: *calls.Call,
+// *participants.Participant, a calls.Operation (the concrete subtype),
+// *calls.ContentSharingSession, *participants.DeltaParticipants, *meetings.CallEvent or
+// *meetings.OnlineMeeting. The type comes from each object's @odata.type or, when that is
+// missing, from the notification's resource URL (/participants, /operations/,
+// /contentsharingsessions/, else a call). An object of a type this package does not know
+// is returned as a map[string]json.RawMessage, kept whole. It returns nil for an absent
+// or null resourceData.
+func (n CommsNotification) DecodeResourceData() ([]any, error) {
+	raw := n.ResourceData
+	if len(raw) == 0 || string(raw) == "null" {
+		return nil, nil
+	}
+	fallback := kindFromURL(n.URL())
+	if !n.ResourceDataIsArray() {
+		v, err := DecodeResource(raw, fallback)
+		if err != nil {
+			return nil, err
+		}
+		return []any{v}, nil
+	}
+	var items []json.RawMessage
+	if err := wire.Unmarshal(raw, &items); err != nil {
+		return nil, fmt.Errorf("resourceData: %w", err)
+	}
+	out := make([]any, 0, len(items))
+	for i, item := range items {
+		v, err := DecodeResource(item, fallback)
+		if err != nil {
+			return nil, fmt.Errorf("resourceData[%d]: %w", i, err)
+		}
+		out = append(out, v)
+	}
+	return out, nil
+}
+
+func kindFromURL(u string) string {
+	l := strings.ToLower(u)
+	switch {
+	case strings.Contains(l, "/operations/"):
+		return "commsOperation"
+	case strings.Contains(l, "/contentsharingsessions"):
+		return "contentSharingSession"
+	case strings.HasSuffix(strings.TrimSuffix(l, "/"), "/participants") || strings.Contains(l, "/participants/"):
+		return "participant"
+	case strings.Contains(l, "onlinemeetings"):
+		return "onlineMeeting"
+	}
+	return "call"
+}
+
+// DecodeResource decodes one resource object by its @odata.type, or as fallback (a short
+// type name such as "call" or "participant") when it has none.
+func DecodeResource(data []byte, fallback string) (any, error) {
+	if err := wire.Valid(data); err != nil {
+		return nil, err
+	}
+	name := odata.TypeOf(data)
+	if name == "" {
+		name = fallback
+	}
+	switch strings.ToLower(name) {
+	case "call":
+		return odata.Decode[calls.Call](data)
+	case "participant":
+		return odata.Decode[participants.Participant](data)
+	case "deltaparticipants":
+		return odata.Decode[participants.DeltaParticipants](data)
+	case "contentsharingsession":
+		return odata.Decode[calls.ContentSharingSession](data)
+	case "onlinemeeting":
+		if wire.HasMember(data, "eventType") {
+			return odata.Decode[meetings.CallEvent](data)
+		}
+		return odata.Decode[meetings.OnlineMeeting](data)
+	}
+	if strings.HasSuffix(strings.ToLower(name), "operation") {
+		return calls.DecodeOperation(data)
+	}
+	var m map[string]json.RawMessage
+	if err := wire.Unmarshal(data, &m); err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+// ChangeNotificationCollection is the body of a Graph change notification (Graph type
+// changeNotificationCollection), as sent for a subscription to online-meeting call
+// events.
+type ChangeNotificationCollection struct {
+	Value            []ChangeNotification       `json:"value"`
+	ValidationTokens []string                   `json:"validationTokens,omitzero"`
+	AdditionalData   map[string]json.RawMessage `json:"-"`
+}
+
+// ChangeNotification is one Graph change notification (Graph type changeNotification).
+type ChangeNotification struct {
+	ID                             string                     `json:"id,omitzero"`
+	SubscriptionID                 string                     `json:"subscriptionId,omitzero"`
+	SubscriptionExpirationDateTime time.Time                  `json:"subscriptionExpirationDateTime,omitzero"`
+	ClientState                    string                     `json:"clientState,omitzero"`
+	ChangeType                     ChangeType                 `json:"changeType,omitzero"`
+	Resource                       string                     `json:"resource,omitzero"`
+	TenantID                       string                     `json:"tenantId,omitzero"`
+	OrganizationID                 string                     `json:"organizationId,omitzero"`
+	LifecycleEvent                 string                     `json:"lifecycleEvent,omitzero"`
+	ResourceData                   json.RawMessage            `json:"resourceData,omitzero"`
+	EncryptedContent               EncryptedContent           `json:"encryptedContent,omitzero"`
+	AdditionalData                 map[string]json.RawMessage `json:"-"`
+}
+
+// EncryptedContent is the encrypted resource of a rich change notification (Graph type
+// changeNotificationEncryptedContent).
+type EncryptedContent struct {
+	Data                            string                     `json:"data,omitzero"`
+	DataKey                         string                     `json:"dataKey,omitzero"`
+	DataSignature                   string                     `json:"dataSignature,omitzero"`
+	EncryptionCertificateID         string                     `json:"encryptionCertificateId,omitzero"`
+	EncryptionCertificateThumbprint string                     `json:"encryptionCertificateThumbprint,omitzero"`
+	AdditionalData                  map[string]json.RawMessage `json:"-"`
+}
+
+// Subscription asks Graph for change notifications (Graph entity subscription), e.g.
+// on communications/onlineMeetings/?$filter=JoinWebUrl eq '{url}' for meeting call
+// events.
+type Subscription struct {
+	ID                       string                     `json:"id,omitzero"`
+	ChangeType               string                     `json:"changeType,omitzero"`
+	NotificationURL          string                     `json:"notificationUrl,omitzero"`
+	Resource                 string                     `json:"resource,omitzero"`
+	ClientState              string                     `json:"clientState,omitzero"`
+	ExpirationDateTime       time.Time                  `json:"expirationDateTime,omitzero"`
+	IncludeResourceData      *bool                      `json:"includeResourceData,omitzero"`
+	EncryptionCertificate    string                     `json:"encryptionCertificate,omitzero"`
+	EncryptionCertificateID  string                     `json:"encryptionCertificateId,omitzero"`
+	LifecycleNotificationURL string                     `json:"lifecycleNotificationUrl,omitzero"`
+	AdditionalData           map[string]json.RawMessage `json:"-"`
+}
