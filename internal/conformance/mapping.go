@@ -3,7 +3,6 @@ package conformance
 import (
 	"encoding/json"
 	"fmt"
-	"regexp"
 	"strings"
 
 	"github.com/graphcomms/graphcomms/calls"
@@ -99,8 +98,6 @@ var actionRequests = map[string]Decoder{
 	"setstatusmessage":               into[meetings.SetStatusMessageRequest]("meetings.SetStatusMessageRequest"),
 	"getpresencesbyuserid":           into[meetings.GetPresencesByUserIDRequest]("meetings.GetPresencesByUserIDRequest"),
 }
-
-var guidLike = regexp.MustCompile(`^[0-9A-Fa-f-]{8,}$|^\{.*\}$|^<.*>$`)
 
 // segments normalises a request path into lower-case segments, with /app/ mapped to
 // /communications/, namespace prefixes and the query removed.

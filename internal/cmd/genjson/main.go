@@ -18,18 +18,27 @@ import (
 
 func main() {
 	fset := token.NewFileSet()
-	pkgs, err := parser.ParseDir(fset, ".", func(fi os.FileInfo) bool {
-		n := fi.Name()
-		return strings.HasSuffix(n, ".go") && !strings.HasSuffix(n, "_test.go") && n != "json_gen.go"
-	}, 0)
+	entries, err := os.ReadDir(".")
 	if err != nil {
 		log.Fatal(err)
 	}
+	var files []*ast.File
+	for _, e := range entries {
+		n := e.Name()
+		if !strings.HasSuffix(n, ".go") || strings.HasSuffix(n, "_test.go") || n == "json_gen.go" {
+			continue
+		}
+		f, err := parser.ParseFile(fset, n, nil, 0)
+		if err != nil {
+			log.Fatal(err)
+		}
+		files = append(files, f)
+	}
 	var pkgName string
 	var types []string
-	for name, pkg := range pkgs {
-		pkgName = name
-		for _, f := range pkg.Files {
+	{
+		for _, f := range files {
+			pkgName = f.Name.Name
 			for _, d := range f.Decls {
 				gd, ok := d.(*ast.GenDecl)
 				if !ok || gd.Tok != token.TYPE {
