@@ -210,3 +210,54 @@ type Subscription struct {
 	LifecycleNotificationURL string                     `json:"lifecycleNotificationUrl,omitzero"`
 	AdditionalData           map[string]json.RawMessage `json:"-"`
 }
+
+// ResourcePath returns the notification's resource URL in normal form: with a leading
+// slash, the legacy /app/calls prefix replaced by /communications/calls, and any
+// scheme, host and version segment (https://graph.microsoft.com/v1.0) removed.
+func (n CommsNotification) ResourcePath() string { return NormalizeResourcePath(n.URL()) }
+
+// CallID returns the ID of the call the notification is about, or "".
+func (n CommsNotification) CallID() string {
+	segs := strings.Split(n.ResourcePath(), "/")
+	// ["", "communications", "calls", "{id}", ...]
+	if len(segs) >= 4 && strings.EqualFold(segs[1], "communications") && strings.EqualFold(segs[2], "calls") {
+		return segs[3]
+	}
+	return ""
+}
+
+// OperationID returns the ID of the operation the notification is about, or "".
+func (n CommsNotification) OperationID() string {
+	segs := strings.Split(n.ResourcePath(), "/")
+	if len(segs) >= 6 && strings.EqualFold(segs[4], "operations") {
+		return segs[5]
+	}
+	return ""
+}
+
+// NormalizeResourcePath puts a Graph resource URL in the normal form described at
+// CommsNotification.ResourcePath.
+func NormalizeResourcePath(u string) string {
+	u = strings.TrimSpace(u)
+	if i := strings.Index(u, "://"); i >= 0 {
+		rest := u[i+3:]
+		if j := strings.IndexByte(rest, '/'); j >= 0 {
+			u = rest[j:]
+		} else {
+			u = "/"
+		}
+		for _, v := range []string{"/v1.0/", "/beta/"} {
+			if strings.HasPrefix(strings.ToLower(u), v) {
+				u = u[len(v)-1:]
+				break
+			}
+		}
+	}
+	if !strings.HasPrefix(u, "/") {
+		u = "/" + u
+	}
+	if len(u) >= 11 && strings.EqualFold(u[:11], "/app/calls/") || strings.EqualFold(u, "/app/calls") {
+		u = "/communications/calls" + u[10:]
+	}
+	return u
+}

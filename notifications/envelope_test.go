@@ -233,7 +233,7 @@ func TestMalformed(t *testing.T) {
 		"trailing comma": `{"value":[{"changeType":"updated",}]}`,
 		"not JSON":       `hello`,
 		"wrong top":      `[{"changeType":"updated"}]`,
-		"comment":        `{"value":[] // x
+		"comment": `{"value":[] // x
 }`,
 	}
 	for name, in := range cases {

@@ -76,6 +76,13 @@ func (s *scanner) errorf(format string, args ...any) error {
 }
 
 func (s *scanner) typeError(want string) error {
+	switch c := s.peek(); {
+	case c == '{', c == '[', c == '"', c == 't', c == 'f', c == 'n', c == '-', c >= '0' && c <= '9':
+	case c == 0:
+		return s.errorf("unexpected end of input, expected a value")
+	default:
+		return s.errorf("expected a value, found %s", s.describeNext())
+	}
 	return &TypeError{Want: want, Got: kindName(s.peek()), Offset: s.pos, Path: s.pathString()}
 }
 

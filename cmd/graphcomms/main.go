@@ -1,0 +1,45 @@
+// Command graphcomms is the graphcomms command-line tool.
+//
+// Usage:
+//
+//	graphcomms inspect [--format text|json] [FILE|-]
+//
+// inspect decodes a callback body that Graph POSTs to a calling bot (a commsNotifications
+// JSON object) and prints what it says: for people (text, the default) or as one JSON
+// object (json; the format is described in README.md). It reads standard input when FILE
+// is "-" or absent. It exits 0 on success; on invalid input it prints a one-line reason
+// on standard error and exits 1 (2 for a usage error).
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+)
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+}
+
+const usage = `usage: graphcomms <command> [arguments]
+
+commands:
+  inspect [--format text|json] [FILE|-]   decode and print a callback notification body
+`
+
+func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return 2
+	}
+	switch args[0] {
+	case "inspect":
+		return inspect(args[1:], stdin, stdout, stderr)
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return 0
+	default:
+		fmt.Fprintf(stderr, "graphcomms: unknown command %q\n%s", args[0], usage)
+		return 2
+	}
+}
