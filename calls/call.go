@@ -23,7 +23,7 @@ type Call struct {
 	CallRoutes          []CallRoute               `json:"callRoutes,omitzero"`
 	ChatInfo            ChatInfo                  `json:"chatInfo,omitzero"`
 	Direction           Direction                 `json:"direction,omitzero"`
-	IncomingContext     IncomingContext           `json:"incomingContext,omitzero"`
+	IncomingContext     *IncomingContext          `json:"incomingContext,omitzero"`
 	MediaConfig         media.Config              `json:"mediaConfig,omitzero"`
 	MediaState          media.CallMediaState      `json:"mediaState,omitzero"`
 	MeetingInfo         MeetingInfo               `json:"meetingInfo,omitzero"`
@@ -36,8 +36,8 @@ type Call struct {
 	Targets             []participants.Invitation `json:"targets,omitzero"`
 	TenantID            string                    `json:"tenantId,omitzero"`
 	// ToneInfo carries a DTMF key press on an updated-call notification.
-	ToneInfo      media.ToneInfo        `json:"toneInfo,omitzero"`
-	Transcription CallTranscriptionInfo `json:"transcription,omitzero"`
+	ToneInfo      media.ToneInfo         `json:"toneInfo,omitzero"`
+	Transcription *CallTranscriptionInfo `json:"transcription,omitzero"`
 	// AudioRoutingGroups, ContentSharingSessions, Operations and Participants are
 	// navigation properties: present only when expanded.
 	AudioRoutingGroups     []AudioRoutingGroup        `json:"audioRoutingGroups,omitzero"`
@@ -47,9 +47,9 @@ type Call struct {
 	// ActiveModalities is Beta, read-only.
 	ActiveModalities []media.Modality `json:"activeModalities,omitzero"`
 	// AnsweredBy is Beta, read-only.
-	AnsweredBy participants.Info `json:"answeredBy,omitzero"`
+	AnsweredBy *participants.Info `json:"answeredBy,omitzero"`
 	// MeetingCapability is Beta, read-only.
-	MeetingCapability MeetingCapability `json:"meetingCapability,omitzero"`
+	MeetingCapability *MeetingCapability `json:"meetingCapability,omitzero"`
 	// RingingTimeoutInSeconds is Beta: outgoing peer-to-peer calls only, at most 115.
 	RingingTimeoutInSeconds int32 `json:"ringingTimeoutInSeconds,omitzero"`
 	// RoutingPolicies is Beta: peer-to-peer calls only.

@@ -26,7 +26,7 @@ type ServiceHostedMediaConfig struct {
 	// RemoveFromDefaultAudioGroup is Beta: keep the bot out of the default audio group.
 	RemoveFromDefaultAudioGroup bool `json:"removeFromDefaultAudioGroup,omitzero"`
 	// LiveCaptionOptions is Beta: where live captions are streamed.
-	LiveCaptionOptions LiveCaptionOptions         `json:"liveCaptionOptions,omitzero"`
+	LiveCaptionOptions *LiveCaptionOptions        `json:"liveCaptionOptions,omitzero"`
 	AdditionalData     map[string]json.RawMessage `json:"-"`
 }
 

@@ -54,21 +54,21 @@ var endpointTypes = wire.Enum(EndpointTypeDefault, EndpointTypeVoicemail, Endpoi
 func (e EndpointType) IsKnown() bool { return endpointTypes.Known(e) }
 
 // IdentitySet names a party by one or more identities (Graph types identitySet and
-// communicationsIdentitySet). Usually exactly one member is set.
+// communicationsIdentitySet). Usually exactly one member is set; the others are nil.
 type IdentitySet struct {
-	ODataType   string   `json:"@odata.type,omitzero"`
-	Application Identity `json:"application,omitzero"`
-	Device      Identity `json:"device,omitzero"`
-	User        Identity `json:"user,omitzero"`
+	ODataType   string    `json:"@odata.type,omitzero"`
+	Application *Identity `json:"application,omitzero"`
+	Device      *Identity `json:"device,omitzero"`
+	User        *Identity `json:"user,omitzero"`
 	// The members below belong to communicationsIdentitySet.
-	ApplicationInstance            Identity                   `json:"applicationInstance,omitzero"`
-	AssertedIdentity               Identity                   `json:"assertedIdentity,omitzero"`
-	AzureCommunicationServicesUser Identity                   `json:"azureCommunicationServicesUser,omitzero"`
-	Encrypted                      Identity                   `json:"encrypted,omitzero"`
+	ApplicationInstance            *Identity                  `json:"applicationInstance,omitzero"`
+	AssertedIdentity               *Identity                  `json:"assertedIdentity,omitzero"`
+	AzureCommunicationServicesUser *Identity                  `json:"azureCommunicationServicesUser,omitzero"`
+	Encrypted                      *Identity                  `json:"encrypted,omitzero"`
 	EndpointType                   EndpointType               `json:"endpointType,omitzero"`
-	Guest                          Identity                   `json:"guest,omitzero"`
-	OnPremises                     Identity                   `json:"onPremises,omitzero"`
-	Phone                          Identity                   `json:"phone,omitzero"`
+	Guest                          *Identity                  `json:"guest,omitzero"`
+	OnPremises                     *Identity                  `json:"onPremises,omitzero"`
+	Phone                          *Identity                  `json:"phone,omitzero"`
 	AdditionalData                 map[string]json.RawMessage `json:"-"`
 }
 
@@ -80,22 +80,16 @@ func (s IdentitySet) Primary() (kind string, id Identity, ok bool) {
 		name string
 		id   *Identity
 	}{
-		{"user", &s.User}, {"application", &s.Application}, {"applicationInstance", &s.ApplicationInstance},
-		{"phone", &s.Phone}, {"guest", &s.Guest}, {"azureCommunicationServicesUser", &s.AzureCommunicationServicesUser},
-		{"onPremises", &s.OnPremises}, {"encrypted", &s.Encrypted}, {"device", &s.Device},
-		{"assertedIdentity", &s.AssertedIdentity},
+		{"user", s.User}, {"application", s.Application}, {"applicationInstance", s.ApplicationInstance},
+		{"phone", s.Phone}, {"guest", s.Guest}, {"azureCommunicationServicesUser", s.AzureCommunicationServicesUser},
+		{"onPremises", s.OnPremises}, {"encrypted", s.Encrypted}, {"device", s.Device},
+		{"assertedIdentity", s.AssertedIdentity},
 	} {
-		if !m.id.isZero() {
+		if m.id != nil {
 			return m.name, *m.id, true
 		}
 	}
 	return "", Identity{}, false
-}
-
-func (i *Identity) isZero() bool {
-	return i.ID == "" && i.DisplayName == "" && i.ODataType == "" && len(i.AdditionalData) == 0 &&
-		i.TenantID == "" && i.Email == "" && i.IdentityProvider == "" && !i.Hidden && i.ApplicationType == "" &&
-		i.IPAddress == "" && i.UserPrincipalName == "" && i.AzureCommunicationServicesResourceID == ""
 }
 
 // DisplayName returns the display name of the primary identity, or its ID when it has
@@ -111,14 +105,14 @@ func (s IdentitySet) DisplayName() string {
 // User returns an identity set for a Microsoft Entra user, by object ID and tenant ID
 // (the tenant may be empty for a user of the bot's own tenant).
 func User(id, tenantID string) IdentitySet {
-	return IdentitySet{ODataType: odata.Type("identitySet"), User: Identity{
+	return IdentitySet{ODataType: odata.Type("identitySet"), User: &Identity{
 		ODataType: odata.Type("identity"), ID: id, TenantID: tenantID,
 	}}
 }
 
 // Application returns an identity set for an application (a bot) by app ID.
 func Application(appID, displayName string) IdentitySet {
-	return IdentitySet{ODataType: odata.Type("identitySet"), Application: Identity{
+	return IdentitySet{ODataType: odata.Type("identitySet"), Application: &Identity{
 		ODataType: odata.Type("identity"), ID: appID, DisplayName: displayName,
 	}}
 }
@@ -126,7 +120,7 @@ func Application(appID, displayName string) IdentitySet {
 // ApplicationInstance returns an identity set for an application instance (the
 // resource account that gives a bot a phone number), as PSTN calls use for the source.
 func ApplicationInstance(id, tenantID, displayName string) IdentitySet {
-	return IdentitySet{ODataType: odata.Type("communicationsIdentitySet"), ApplicationInstance: Identity{
+	return IdentitySet{ODataType: odata.Type("communicationsIdentitySet"), ApplicationInstance: &Identity{
 		ODataType: odata.Type("identity"), ID: id, TenantID: tenantID, DisplayName: displayName,
 	}}
 }
@@ -138,7 +132,7 @@ func Phone(e164 string) (IdentitySet, error) {
 	if err := ValidateE164(e164); err != nil {
 		return IdentitySet{}, err
 	}
-	return IdentitySet{ODataType: odata.Type("communicationsIdentitySet"), Phone: Identity{
+	return IdentitySet{ODataType: odata.Type("communicationsIdentitySet"), Phone: &Identity{
 		ODataType: odata.Type("identity"), ID: e164,
 	}}, nil
 }
@@ -163,7 +157,7 @@ func ValidateE164(number string) error {
 // Guest returns an identity set for an anonymous guest, as a bot joining a meeting as
 // a guest uses for its source. id may be empty.
 func Guest(id, displayName string) IdentitySet {
-	return IdentitySet{ODataType: odata.Type("communicationsIdentitySet"), Guest: Identity{
+	return IdentitySet{ODataType: odata.Type("communicationsIdentitySet"), Guest: &Identity{
 		ODataType: odata.Type("communicationsGuestIdentity"), ID: id, DisplayName: displayName,
 	}}
 }

@@ -21,7 +21,7 @@ type Info struct {
 	ParticipantID string `json:"participantId,omitzero"`
 	Region        string `json:"region,omitzero"`
 	// NonAnonymizedIdentity is Beta.
-	NonAnonymizedIdentity IdentitySet `json:"nonAnonymizedIdentity,omitzero"`
+	NonAnonymizedIdentity *IdentitySet `json:"nonAnonymizedIdentity,omitzero"`
 	// PlatformID is Beta: the client platform, read-only.
 	PlatformID     string                     `json:"platformId,omitzero"`
 	AdditionalData map[string]json.RawMessage `json:"-"`
@@ -70,16 +70,16 @@ type Participant struct {
 	IsMuted      bool           `json:"isMuted,omitzero"`
 	MediaStreams []media.Stream `json:"mediaStreams,omitzero"`
 	// Metadata is a blob of data the participant's client provided.
-	Metadata      string        `json:"metadata,omitzero"`
-	RecordingInfo RecordingInfo `json:"recordingInfo,omitzero"`
+	Metadata      string         `json:"metadata,omitzero"`
+	RecordingInfo *RecordingInfo `json:"recordingInfo,omitzero"`
 	// RemovedState says why a participant left, when it has.
-	RemovedState            RemovedState                `json:"removedState,omitzero"`
-	RestrictedExperience    MeetingRestricted           `json:"restrictedExperience,omitzero"`
-	RosterSequenceNumber    int64                       `json:"rosterSequenceNumber,omitzero"`
-	IsIdentityAnonymized    bool                        `json:"isIdentityAnonymized,omitzero"`    // Beta.
-	PreferredDisplayName    string                      `json:"preferredDisplayName,omitzero"`    // Beta.
-	SyntheticMediaDetection SyntheticMediaDetectionInfo `json:"syntheticMediaDetection,omitzero"` // Beta.
-	AdditionalData          map[string]json.RawMessage  `json:"-"`
+	RemovedState            RemovedState                 `json:"removedState,omitzero"`
+	RestrictedExperience    *MeetingRestricted           `json:"restrictedExperience,omitzero"`
+	RosterSequenceNumber    int64                        `json:"rosterSequenceNumber,omitzero"`
+	IsIdentityAnonymized    bool                         `json:"isIdentityAnonymized,omitzero"`    // Beta.
+	PreferredDisplayName    string                       `json:"preferredDisplayName,omitzero"`    // Beta.
+	SyntheticMediaDetection *SyntheticMediaDetectionInfo `json:"syntheticMediaDetection,omitzero"` // Beta.
+	AdditionalData          map[string]json.RawMessage   `json:"-"`
 }
 
 // DisplayName returns the participant's preferred display name, or the display name of
@@ -99,7 +99,7 @@ type RecordingInfo struct {
 	Initiator       IdentitySet           `json:"initiator,omitzero"`
 	RecordingStatus media.RecordingStatus `json:"recordingStatus,omitzero"`
 	// InitiatedBy is Beta (older); Initiator is the current member.
-	InitiatedBy    Info                       `json:"initiatedBy,omitzero"`
+	InitiatedBy    *Info                      `json:"initiatedBy,omitzero"`
 	AdditionalData map[string]json.RawMessage `json:"-"`
 }
 
