@@ -16,6 +16,7 @@ type SyntaxError struct {
 	Path   string // member path such as value[0].resourceData.state; empty at top level
 }
 
+// Error returns "invalid JSON at offset N (in path): what".
 func (e *SyntaxError) Error() string {
 	if e.Path == "" {
 		return fmt.Sprintf("invalid JSON at offset %d: %s", e.Offset, e.Msg)
@@ -31,6 +32,7 @@ type TypeError struct {
 	Path   string
 }
 
+// Error says which JSON kind met which Go type, and where.
 func (e *TypeError) Error() string {
 	where := e.Path
 	if where == "" {

@@ -223,6 +223,10 @@ func FuzzUnmarshal(f *testing.F) {
 		if err := Unmarshal(out, &again); err != nil {
 			t.Fatalf("re-decode of %s: %v", out, err)
 		}
+		out2, err := Marshal(again)
+		if err != nil || string(out2) != string(out) {
+			t.Fatalf("encoding is not stable:\n%s\n%s (%v)", out, out2, err)
+		}
 	})
 }
 
