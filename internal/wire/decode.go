@@ -327,12 +327,8 @@ func pointerDecoder(t reflect.Type) decodeFunc {
 func sliceDecoder(t reflect.Type) decodeFunc {
 	elem := t.Elem()
 	return func(s *scanner, v reflect.Value) (keepKind, error) {
-		switch s.peek() {
-		case 'n':
-			return keepRaw, s.skipLiteral("null")
-		case '[':
-		default:
-			return keepNone, s.typeError("array")
+		if null, err := s.nullOr('[', "array"); null || err != nil {
+			return keepRaw, err
 		}
 		empty, err := s.beginArray()
 		if err != nil {
@@ -379,12 +375,8 @@ func isNullAt(data []byte, pos int) bool {
 func mapDecoder(t reflect.Type) decodeFunc {
 	elem := t.Elem()
 	return func(s *scanner, v reflect.Value) (keepKind, error) {
-		switch s.peek() {
-		case 'n':
-			return keepRaw, s.skipLiteral("null")
-		case '{':
-		default:
-			return keepNone, s.typeError("object")
+		if null, err := s.nullOr('{', "object"); null || err != nil {
+			return keepRaw, err
 		}
 		empty, err := s.beginObject()
 		if err != nil {
@@ -422,12 +414,8 @@ func mapDecoder(t reflect.Type) decodeFunc {
 
 func structDecoder(p *plan) decodeFunc {
 	return func(s *scanner, v reflect.Value) (keepKind, error) {
-		switch s.peek() {
-		case 'n':
-			return keepRaw, s.skipLiteral("null")
-		case '{':
-		default:
-			return keepNone, s.typeError("object")
+		if null, err := s.nullOr('{', "object"); null || err != nil {
+			return keepRaw, err
 		}
 		empty, err := s.beginObject()
 		if err != nil {
@@ -529,4 +517,16 @@ func interfaceDecoder(d func([]byte) (any, error)) decodeFunc {
 		v.Set(reflect.ValueOf(x))
 		return keepNone, nil
 	}
+}
+
+// nullOr consumes a null (null is true), or checks that the next value starts with open
+// (an error otherwise, naming want).
+func (s *scanner) nullOr(open byte, want string) (null bool, err error) {
+	switch s.peek() {
+	case 'n':
+		return true, s.skipLiteral("null")
+	case open:
+		return false, nil
+	}
+	return false, s.typeError(want)
 }

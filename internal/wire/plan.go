@@ -222,55 +222,44 @@ func lookupInterface(t reflect.Type) (func([]byte) (any, error), bool) {
 // the name exactly, without decoding anything else. ok is false when the member is
 // missing or not a string, or data is not an object.
 func PeekString(data []byte, name string) (value string, ok bool) {
-	s := scanner{data: data}
-	if s.peek() != '{' {
+	s, found := findMember(data, name)
+	if !found || s.peek() != '"' {
 		return "", false
 	}
-	empty, err := s.beginObject()
-	if err != nil || empty {
-		return "", false
-	}
-	for {
-		key, escaped, err := s.readKey()
-		if err != nil {
-			return "", false
-		}
-		if keyString(key, escaped) == name && s.peek() == '"' {
-			v, err := s.readString()
-			return v, err == nil
-		}
-		if err := s.skipValue(); err != nil {
-			return "", false
-		}
-		if done, err := s.endMember(); err != nil || done {
-			return "", false
-		}
-	}
+	v, err := s.readString()
+	return v, err == nil
 }
 
 // HasMember reports whether a JSON object has a top-level member of that name (exact).
 func HasMember(data []byte, name string) bool {
-	s := scanner{data: data}
+	_, found := findMember(data, name)
+	return found
+}
+
+// findMember scans a JSON object's top-level members for name and returns the scanner
+// positioned at its value.
+func findMember(data []byte, name string) (*scanner, bool) {
+	s := &scanner{data: data}
 	if s.peek() != '{' {
-		return false
+		return nil, false
 	}
 	empty, err := s.beginObject()
 	if err != nil || empty {
-		return false
+		return nil, false
 	}
 	for {
 		key, escaped, err := s.readKey()
 		if err != nil {
-			return false
+			return nil, false
 		}
 		if keyString(key, escaped) == name {
-			return true
+			return s, true
 		}
 		if err := s.skipValue(); err != nil {
-			return false
+			return nil, false
 		}
 		if done, err := s.endMember(); err != nil || done {
-			return false
+			return nil, false
 		}
 	}
 }
