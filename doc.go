@@ -35,5 +35,7 @@
 // the Graph documentation; see internal/conformance.
 package graphcomms
 
+import "github.com/graphcomms/graphcomms/internal/version"
+
 // Version is the version of this module, sent in the User-Agent of its requests.
-const Version = "0.1.0"
+const Version = version.Version

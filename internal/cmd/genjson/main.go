@@ -1,5 +1,6 @@
 // Command genjson writes json_gen.go for a model package: a MarshalJSON and an
-// UnmarshalJSON method for every exported struct type, both delegating to internal/wire.
+// UnmarshalJSON method for every exported, non-generic struct type that has an
+// AdditionalData field or embeds such a type, both delegating to internal/wire.
 // Run it with `go generate` from the package directory.
 package main
 
@@ -36,6 +37,7 @@ func main() {
 	}
 	var pkgName string
 	var types []string
+	structs := map[string]*ast.StructType{}
 	{
 		for _, f := range files {
 			pkgName = f.Name.Name
@@ -46,11 +48,39 @@ func main() {
 				}
 				for _, s := range gd.Specs {
 					ts := s.(*ast.TypeSpec)
-					if _, ok := ts.Type.(*ast.StructType); ok && ts.Name.IsExported() && ts.TypeParams == nil {
-						types = append(types, ts.Name.Name)
+					if st, ok := ts.Type.(*ast.StructType); ok && ts.Name.IsExported() && ts.TypeParams == nil {
+						structs[ts.Name.Name] = st
 					}
 				}
 			}
+		}
+	}
+	isModel := func(st *ast.StructType) bool {
+		for _, f := range st.Fields.List {
+			for _, n := range f.Names {
+				if n.Name == "AdditionalData" {
+					return true
+				}
+			}
+			if len(f.Names) == 0 {
+				if id, ok := f.Type.(*ast.Ident); ok {
+					if emb, ok := structs[id.Name]; ok {
+						for _, g := range emb.Fields.List {
+							for _, n := range g.Names {
+								if n.Name == "AdditionalData" {
+									return true
+								}
+							}
+						}
+					}
+				}
+			}
+		}
+		return false
+	}
+	for name, st := range structs {
+		if isModel(st) {
+			types = append(types, name)
 		}
 	}
 	slices.Sort(types)

@@ -1,0 +1,209 @@
+package transport
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"reflect"
+	"strings"
+	"time"
+
+	abs "github.com/microsoft/kiota-abstractions-go"
+	"github.com/microsoft/kiota-abstractions-go/serialization"
+	nethttp "github.com/microsoft/kiota-http-go"
+
+	"github.com/graphcomms/graphcomms/internal/wire"
+)
+
+// Graph base URLs.
+const (
+	V1BaseURL   = "https://graph.microsoft.com/v1.0"
+	BetaBaseURL = "https://graph.microsoft.com/beta"
+)
+
+// maxResponse caps how much of a response body is read.
+const maxResponse = 32 << 20
+
+// Response is what came back for a request, success or not.
+type Response struct {
+	StatusCode int
+	Header     http.Header
+	Body       []byte
+}
+
+// Client sends graphcomms requests through a Kiota request adapter.
+type Client struct {
+	Adapter abs.RequestAdapter
+	// BaseURL overrides the adapter's base URL when set (no trailing slash).
+	BaseURL string
+	// ErrorFor turns a failed response (status >= 400) into the caller's error type.
+	ErrorFor func(r *Response) error
+}
+
+// Base returns the base URL requests go to: BaseURL, else the adapter's, else v1.0.
+func (c *Client) Base() string {
+	if c.BaseURL != "" {
+		return strings.TrimSuffix(c.BaseURL, "/")
+	}
+	if c.Adapter != nil {
+		if b := c.Adapter.GetBaseUrl(); b != "" {
+			return strings.TrimSuffix(b, "/")
+		}
+	}
+	return V1BaseURL
+}
+
+// Request describes one call to Graph.
+type Request struct {
+	Method string
+	// Path is appended to the base URL; its segments must already be escaped.
+	Path  string
+	Query url.Values
+	// Body is marshalled with package wire when non-nil.
+	Body any
+	// Create marks a POST that creates a resource: it is not replayed after an
+	// ambiguous failure unless Options.AllowReplay is set.
+	Create  bool
+	Options Options
+}
+
+// RequestInformation builds the Kiota request for r without sending it.
+func (c *Client) RequestInformation(r Request) (*abs.RequestInformation, error) {
+	u, err := url.Parse(c.Base() + r.Path)
+	if err != nil {
+		return nil, fmt.Errorf("graphcomms: bad request URL: %w", err)
+	}
+	if len(r.Query) > 0 {
+		// Graph wants $filter spelled with a literal '$' and spaces as %20.
+		u.RawQuery = strings.ReplaceAll(strings.ReplaceAll(r.Query.Encode(), "%24", "$"), "+", "%20")
+	}
+	ri := abs.NewRequestInformation()
+	ri.Method = methodOf(r.Method)
+	ri.SetUri(*u)
+	ri.Headers.TryAdd("Accept", "application/json")
+	if v := reflect.ValueOf(r.Body); r.Body != nil && !(v.Kind() == reflect.Pointer && v.IsNil()) {
+		b, err := wire.Marshal(r.Body)
+		if err != nil {
+			return nil, fmt.Errorf("graphcomms: encoding request body: %w", err)
+		}
+		ri.SetStreamContentAndContentType(b, "application/json")
+	}
+	for k, v := range r.Options.Headers {
+		ri.Headers.Add(k, v)
+	}
+	if r.Options.ClientRequestID != "" {
+		ri.Headers.Add("client-request-id", r.Options.ClientRequestID)
+	}
+	opts := []abs.RequestOption{ReplayOption{Allowed: !r.Create || r.Options.AllowReplay}}
+	if r.Options.TenantID != "" {
+		opts = append(opts, TenantOption{TenantID: r.Options.TenantID})
+	}
+	if r.Options.NoRedirect {
+		opts = append(opts, &nethttp.RedirectHandlerOptions{
+			ShouldRedirect: func(*http.Request, *http.Response) bool { return false },
+		})
+	}
+	ri.AddRequestOptions(opts)
+	return ri, nil
+}
+
+func methodOf(m string) abs.HttpMethod {
+	switch m {
+	case http.MethodGet:
+		return abs.GET
+	case http.MethodPost:
+		return abs.POST
+	case http.MethodPatch:
+		return abs.PATCH
+	case http.MethodDelete:
+		return abs.DELETE
+	case http.MethodPut:
+		return abs.PUT
+	}
+	return abs.GET
+}
+
+// Do sends r. When out is non-nil and the response has a body, the body is decoded
+// into out with package wire. It returns the response, or an error made by ErrorFor
+// for a failed one.
+func (c *Client) Do(ctx context.Context, r Request, out any) (*Response, error) {
+	if c.Adapter == nil {
+		return nil, errors.New("graphcomms: no request adapter")
+	}
+	ri, err := c.RequestInformation(r)
+	if err != nil {
+		return nil, err
+	}
+	return c.Send(ctx, ri, out)
+}
+
+// Send sends a prepared request; see Do.
+func (c *Client) Send(ctx context.Context, ri *abs.RequestInformation, out any) (*Response, error) {
+	var resp *Response
+	handler := abs.NewRequestHandlerOption()
+	handler.SetResponseHandler(func(response any, _ abs.ErrorMappings) (any, error) {
+		hr, ok := response.(*http.Response)
+		if !ok || hr == nil {
+			return nil, errors.New("graphcomms: the request adapter gave no HTTP response")
+		}
+		defer hr.Body.Close()
+		body, err := io.ReadAll(io.LimitReader(hr.Body, maxResponse+1))
+		if err != nil {
+			return nil, fmt.Errorf("graphcomms: reading response: %w", err)
+		}
+		if len(body) > maxResponse {
+			return nil, fmt.Errorf("graphcomms: response larger than %d bytes", maxResponse)
+		}
+		resp = &Response{StatusCode: hr.StatusCode, Header: hr.Header, Body: body}
+		return &parsed{}, nil
+	})
+	ri.AddRequestOptions([]abs.RequestOption{handler})
+	if _, err := c.Adapter.SendPrimitive(ctx, ri, "[]byte", nil); err != nil {
+		return resp, err
+	}
+	if resp == nil {
+		return nil, errors.New("graphcomms: no response")
+	}
+	if resp.StatusCode >= 400 {
+		if c.ErrorFor != nil {
+			return resp, c.ErrorFor(resp)
+		}
+		return resp, fmt.Errorf("graph: HTTP %d", resp.StatusCode)
+	}
+	if out != nil && len(strings.TrimSpace(string(resp.Body))) > 0 {
+		if err := wire.Unmarshal(resp.Body, out); err != nil {
+			return resp, fmt.Errorf("graphcomms: decoding %d response: %w", resp.StatusCode, err)
+		}
+	}
+	return resp, nil
+}
+
+// parsed is what the response handler gives back to Kiota, which insists on a Parsable.
+type parsed struct{}
+
+func (*parsed) Serialize(serialization.SerializationWriter) error { return nil }
+func (*parsed) GetFieldDeserializers() map[string]func(serialization.ParseNode) error {
+	return map[string]func(serialization.ParseNode) error{}
+}
+
+// ParseRetryAfter reads a Retry-After header: seconds, or an HTTP date relative to now.
+// It returns 0 when the header is absent or unreadable.
+func ParseRetryAfter(h http.Header, now time.Time) time.Duration {
+	v := strings.TrimSpace(h.Get("Retry-After"))
+	if v == "" {
+		return 0
+	}
+	var secs float64
+	if _, err := fmt.Sscanf(v, "%g", &secs); err == nil && secs >= 0 && !strings.ContainsAny(v, " ,") {
+		return time.Duration(secs * float64(time.Second))
+	}
+	if t, err := http.ParseTime(v); err == nil {
+		if d := t.Sub(now); d > 0 {
+			return d
+		}
+	}
+	return 0
+}
