@@ -94,7 +94,7 @@ func invoke(ctx context.Context, capi *calls.API, mapi *meetings.API, method, ra
 		return invokeCallChild(ctx, call, method, segs[3:], dec)
 	}
 	var user *meetings.UserRequestBuilder
-	rest := segs
+	var rest []string
 	switch {
 	case lower(0) == "me":
 		user, rest = mapi.Me(), segs[1:]

@@ -184,7 +184,10 @@ func (c *Client) Send(ctx context.Context, ri *abs.RequestInformation, out any) 
 // parsed is what the response handler gives back to Kiota, which insists on a Parsable.
 type parsed struct{}
 
+// Serialize implements serialization.Parsable; there is nothing to write.
 func (*parsed) Serialize(serialization.SerializationWriter) error { return nil }
+
+// GetFieldDeserializers implements serialization.Parsable; there is nothing to read.
 func (*parsed) GetFieldDeserializers() map[string]func(serialization.ParseNode) error {
 	return map[string]func(serialization.ParseNode) error{}
 }
