@@ -13,6 +13,10 @@ import (
 // Call is the Graph call resource: a call the bot placed, received or joined.
 type Call struct {
 	ODataType string `json:"@odata.type,omitzero"`
+	// ODataID and ODataEtag are the resource's OData annotations (@odata.id,
+	// @odata.etag) as Graph sends them on notifications.
+	ODataID   string `json:"@odata.id,omitzero"`
+	ODataEtag string `json:"@odata.etag,omitzero"`
 	ID        string `json:"id,omitzero"`
 	// CallbackURI is where Graph POSTs the call's notifications (https). Required to
 	// create a call.

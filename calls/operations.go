@@ -23,6 +23,10 @@ type Operation interface {
 // or the base type itself (beta configureMixer).
 type CommsOperation struct {
 	ODataType string `json:"@odata.type,omitzero"`
+	// ODataID and ODataEtag are the resource's OData annotations (@odata.id,
+	// @odata.etag) as Graph sends them on notifications.
+	ODataID   string `json:"@odata.id,omitzero"`
+	ODataEtag string `json:"@odata.etag,omitzero"`
 	ID        string `json:"id,omitzero"`
 	// ClientContext is the caller's own correlation string, echoed back.
 	ClientContext  string                     `json:"clientContext,omitzero"`

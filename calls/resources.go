@@ -36,6 +36,10 @@ func (m RoutingMode) IsKnown() bool { return routingModes.Known(m) }
 // contentSharingSession).
 type ContentSharingSession struct {
 	ODataType string `json:"@odata.type,omitzero"`
+	// ODataID and ODataEtag are the resource's OData annotations (@odata.id,
+	// @odata.etag) as Graph sends them on notifications.
+	ODataID   string `json:"@odata.id,omitzero"`
+	ODataEtag string `json:"@odata.etag,omitzero"`
 	ID        string `json:"id,omitzero"`
 	// PresenterParticipantID is Beta.
 	PresenterParticipantID string                     `json:"presenterParticipantId,omitzero"`

@@ -62,6 +62,10 @@ func InviteReplacing(identity IdentitySet, callID string) Invitation {
 // Participant is a party in a call (Graph resource participant).
 type Participant struct {
 	ODataType string `json:"@odata.type,omitzero"`
+	// ODataID and ODataEtag are the resource's OData annotations (@odata.id,
+	// @odata.etag) as Graph sends them on notifications.
+	ODataID   string `json:"@odata.id,omitzero"`
+	ODataEtag string `json:"@odata.etag,omitzero"`
 	ID        string `json:"id,omitzero"`
 	Info      Info   `json:"info,omitzero"`
 	// IsInLobby is true while the participant waits in the meeting lobby.

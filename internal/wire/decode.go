@@ -18,13 +18,17 @@ func Unmarshal(data []byte, v any) error {
 	if rv.Kind() != reflect.Pointer || rv.IsNil() {
 		return errors.New("wire: Unmarshal needs a non-nil pointer")
 	}
-	s := scanner{data: data}
-	var pathBuf [16]pathElem
-	s.path = pathBuf[:0]
+	s := scanners.Get().(*scanner)
+	defer func() {
+		clear(s.path[:cap(s.path)]) // drop references into data
+		s.data, s.pos, s.depth, s.path = nil, 0, 0, s.path[:0]
+		scanners.Put(s)
+	}()
+	s.data = data
 	if s.peek() == 0 {
 		return s.errorf("empty input")
 	}
-	if _, err := decodeInto(&s, rv.Elem()); err != nil {
+	if _, err := decodeInto(s, rv.Elem()); err != nil {
 		return err
 	}
 	if s.peek() != 0 {
@@ -32,6 +36,9 @@ func Unmarshal(data []byte, v any) error {
 	}
 	return nil
 }
+
+// scanners recycles decoding state (the scanner and its path stack) between calls.
+var scanners = sync.Pool{New: func() any { return &scanner{path: make([]pathElem, 0, 16)} }}
 
 // keep is returned by a decoder when the value could not be carried by the Go field
 // (null, or a string that is not a number or a time); the caller keeps the raw member in
@@ -185,11 +192,20 @@ func enumDecoder(e *enumInfo) decodeFunc {
 	return func(s *scanner, v reflect.Value) (keepKind, error) {
 		switch s.peek() {
 		case '"':
-			str, err := s.readString()
+			start := s.pos
+			escaped, err := s.skipString()
 			if err != nil {
 				return keepNone, err
 			}
-			v.SetString(e.canonical(str))
+			raw := s.data[start+1 : s.pos-1]
+			if !escaped {
+				// Known values in their usual spelling cost no allocation.
+				if c, ok := e.byLower[string(raw)]; ok {
+					v.SetString(c)
+					return keepNone, nil
+				}
+			}
+			v.SetString(e.canonical(keyString(raw, escaped)))
 			return keepNone, nil
 		case 'n':
 			return keepRaw, s.skipLiteral("null")
@@ -326,6 +342,10 @@ func pointerDecoder(t reflect.Type) decodeFunc {
 
 func sliceDecoder(t reflect.Type) decodeFunc {
 	elem := t.Elem()
+	initialCap := 4 // small elements: room for a few without growing
+	if elem.Size() > 64 {
+		initialCap = 1
+	}
 	return func(s *scanner, v reflect.Value) (keepKind, error) {
 		if null, err := s.nullOr('[', "array"); null || err != nil {
 			return keepRaw, err
@@ -334,14 +354,19 @@ func sliceDecoder(t reflect.Type) decodeFunc {
 		if err != nil {
 			return keepNone, err
 		}
-		out := reflect.MakeSlice(t, 0, 0)
 		if empty {
-			v.Set(out)
+			v.Set(reflect.MakeSlice(t, 0, 0))
 			return keepNone, nil
 		}
+		out := reflect.MakeSlice(t, 0, initialCap)
 		dec := decoderFor(elem)
 		for i := 0; ; i++ {
-			out = reflect.Append(out, reflect.Zero(elem))
+			if i == out.Cap() {
+				grown := reflect.MakeSlice(t, i, 2*i)
+				reflect.Copy(grown, out)
+				out = grown
+			}
+			out = out.Slice(0, i+1)
 			s.path = append(s.path, pathElem{index: i})
 			start := s.pos
 			k, err := dec(s, out.Index(i))

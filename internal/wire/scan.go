@@ -55,12 +55,16 @@ type scanner struct {
 // pathElem is one step of a member path: a member name, or an array index when name is "".
 type pathElem struct {
 	name  string
+	raw   []byte // the member name as it appears in the input, when name is not set
 	index int
 }
 
 func (s *scanner) pathString() string {
 	var b strings.Builder
 	for _, p := range s.path {
+		if p.name == "" && p.raw != nil {
+			p.name = keyString(p.raw, true)
+		}
 		if p.name == "" {
 			fmt.Fprintf(&b, "[%d]", p.index)
 			continue
@@ -420,7 +424,7 @@ func (s *scanner) skipValue() error {
 			if err != nil {
 				return err
 			}
-			s.path = append(s.path, pathElem{name: string(key)})
+			s.path = append(s.path, pathElem{raw: key})
 			err = s.skipValue()
 			s.path = s.path[:len(s.path)-1]
 			if err != nil {
