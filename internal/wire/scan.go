@@ -231,42 +231,59 @@ func (s *scanner) endElement() (done bool, err error) {
 	}
 }
 
+// plainByte marks the bytes a string may contain without a closer look: printable ASCII
+// other than '"' and '\\'.
+var plainByte = func() (t [256]bool) {
+	for c := 0x20; c < 0x80; c++ {
+		t[c] = c != '"' && c != '\\'
+	}
+	return t
+}()
+
 // skipString consumes a string starting at '"', validating escapes and UTF-8 framing.
+// escaped reports whether the string needs unquoting (escapes or non-ASCII bytes).
 func (s *scanner) skipString() (escaped bool, err error) {
 	s.pos++ // opening quote
-	for s.pos < len(s.data) {
-		c := s.data[s.pos]
+	d := s.data
+	for s.pos < len(d) {
+		i := s.pos
+		for i < len(d) && plainByte[d[i]] {
+			i++
+		}
+		s.pos = i
+		if i >= len(d) {
+			break
+		}
+		c := d[i]
 		switch {
 		case c == '"':
 			s.pos++
 			return escaped, nil
 		case c == '\\':
 			escaped = true
-			if s.pos+1 >= len(s.data) {
+			if s.pos+1 >= len(d) {
 				return escaped, s.errorf("unterminated string")
 			}
-			switch s.data[s.pos+1] {
+			switch d[s.pos+1] {
 			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
 				s.pos += 2
 			case 'u':
-				if s.pos+6 > len(s.data) {
+				if s.pos+6 > len(d) {
 					return escaped, s.errorf("short \\u escape")
 				}
-				for _, h := range s.data[s.pos+2 : s.pos+6] {
+				for _, h := range d[s.pos+2 : s.pos+6] {
 					if !isHex(h) {
 						return escaped, s.errorf("invalid \\u escape")
 					}
 				}
 				s.pos += 6
 			default:
-				return escaped, s.errorf("invalid escape '\\%c' in string", s.data[s.pos+1])
+				return escaped, s.errorf("invalid escape '\\%c' in string", d[s.pos+1])
 			}
 		case c < 0x20:
 			return escaped, s.errorf("control character 0x%02x in string", c)
-		case c >= utf8.RuneSelf:
-			escaped = true // may need replacement of invalid UTF-8
-			s.pos++
-		default:
+		default: // non-ASCII: may need replacement of invalid UTF-8
+			escaped = true
 			s.pos++
 		}
 	}
