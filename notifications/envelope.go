@@ -109,18 +109,54 @@ func (n CommsNotification) DecodeResourceData() ([]any, error) {
 }
 
 func kindFromURL(u string) string {
-	l := strings.ToLower(u)
 	switch {
-	case strings.Contains(l, "/operations/"):
+	case containsFold(u, "/operations/"):
 		return "commsOperation"
-	case strings.Contains(l, "/contentsharingsessions"):
+	case containsFold(u, "/contentsharingsessions"):
 		return "contentSharingSession"
-	case strings.HasSuffix(strings.TrimSuffix(l, "/"), "/participants") || strings.Contains(l, "/participants/"):
+	case containsFold(u, "/participants"):
 		return "participant"
-	case strings.Contains(l, "onlinemeetings"):
+	case containsFold(u, "onlinemeetings"):
 		return "onlineMeeting"
 	}
 	return "call"
+}
+
+// containsFold reports whether sub, which starts with '/' or a lower-case letter, is in
+// s, ignoring ASCII case.
+func containsFold(s, sub string) bool {
+	first, alt := sub[0], sub[0]
+	if first >= 'a' && first <= 'z' {
+		alt = first - 'a' + 'A'
+	}
+	for i := 0; i+len(sub) <= len(s); i++ {
+		if c := s[i]; c != first && c != alt {
+			continue
+		}
+		if asciiEqualFold(s[i:i+len(sub)], sub) {
+			return true
+		}
+	}
+	return false
+}
+
+func asciiEqualFold(a, b string) bool {
+	for i := 0; i < len(a); i++ {
+		x, y := a[i], b[i]
+		if x == y {
+			continue
+		}
+		if 'A' <= x && x <= 'Z' {
+			x += 'a' - 'A'
+		}
+		if 'A' <= y && y <= 'Z' {
+			y += 'a' - 'A'
+		}
+		if x != y {
+			return false
+		}
+	}
+	return true
 }
 
 // DecodeResource decodes one resource object by its @odata.type, or as fallback (a short
@@ -215,21 +251,14 @@ func (n CommsNotification) ResourcePath() string { return NormalizeResourcePath(
 
 // CallID returns the ID of the call the notification is about, or "".
 func (n CommsNotification) CallID() string {
-	segs := strings.Split(n.ResourcePath(), "/")
-	// ["", "communications", "calls", "{id}", ...]
-	if len(segs) >= 4 && strings.EqualFold(segs[1], "communications") && strings.EqualFold(segs[2], "calls") {
-		return segs[3]
-	}
-	return ""
+	id, _, _ := pathIDs(n.ResourcePath())
+	return id
 }
 
 // OperationID returns the ID of the operation the notification is about, or "".
 func (n CommsNotification) OperationID() string {
-	segs := strings.Split(n.ResourcePath(), "/")
-	if len(segs) >= 6 && strings.EqualFold(segs[4], "operations") {
-		return segs[5]
-	}
-	return ""
+	_, id, _ := pathIDs(n.ResourcePath())
+	return id
 }
 
 // NormalizeResourcePath puts a Graph resource URL in the normal form described at

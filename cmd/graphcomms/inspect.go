@@ -11,7 +11,6 @@ import (
 	"github.com/graphcomms/graphcomms/calls"
 	"github.com/graphcomms/graphcomms/internal/odata"
 	"github.com/graphcomms/graphcomms/notifications"
-	"github.com/graphcomms/graphcomms/participants"
 )
 
 // maxInput caps what inspect reads, like the callback handler's body cap.
@@ -111,68 +110,62 @@ type participant struct {
 }
 
 func summarize(data []byte) ([]item, error) {
-	var env notifications.CommsNotifications
-	if err := env.UnmarshalJSON(data); err != nil {
+	notes, err := notifications.Parse(data)
+	if err != nil {
 		return nil, err
 	}
 	items := []item{}
-	for i, n := range env.Value {
+	for _, n := range notes {
 		it := item{
-			Kind:        "unknown",
+			Kind:        string(n.Kind),
 			ChangeType:  strings.ToLower(string(n.ChangeType)),
-			ResourceURL: n.ResourcePath(),
-			CallID:      n.CallID(),
-			OperationID: n.OperationID(),
+			ResourceURL: n.ResourcePath,
+			CallID:      n.CallID,
+			OperationID: n.OperationID,
+			SessionID:   n.SessionID,
 		}
-		values, err := n.DecodeResourceData()
-		if err != nil {
-			return nil, fmt.Errorf("value[%d]: %w", i, err)
-		}
-		if values == nil && strings.Contains(strings.ToLower(it.ResourceURL), "/contentsharingsessions/") {
-			it.Kind = "contentSharingSession"
-		}
-		for _, v := range values {
-			switch v := v.(type) {
-			case *calls.Call:
-				it.Kind, it.State, it.Direction = "call", string(v.State), string(v.Direction)
-				it.From = v.Source.Identity.DisplayName()
-				if v.ResultInfo.Code != 0 || v.ResultInfo.Subcode != 0 || v.ResultInfo.Message != "" {
-					it.ResultInfo = &resultInfo{v.ResultInfo.Code, v.ResultInfo.Subcode, v.ResultInfo.Message}
+		switch n.Kind {
+		case notifications.KindCall:
+			if c := n.Call; c != nil {
+				it.State, it.Direction = string(c.State), string(c.Direction)
+				it.From = c.Source.Identity.DisplayName()
+				it.ResultInfo = result(c.ResultInfo)
+				if c.ToneInfo.Tone != "" {
+					it.ToneInfo = &toneInfo{string(c.ToneInfo.Tone), c.ToneInfo.SequenceID}
 				}
-				if v.ToneInfo.Tone != "" {
-					it.ToneInfo = &toneInfo{string(v.ToneInfo.Tone), v.ToneInfo.SequenceID}
-				}
-			case *participants.Participant:
-				it.Kind = "participants"
-				it.People = append(it.People, participant{v.ID, v.DisplayName(), v.IsMuted, v.IsInLobby})
-			case calls.Operation:
-				b := v.Base()
-				it.Kind, it.Status = "operation", strings.ToLower(string(b.Status))
-				it.Type = odata.Name(b.ODataType)
-				if it.Type == "" {
-					it.Type = odata.Name(v.ODataTypeName())
-				}
-				if it.OperationID == "" {
-					it.OperationID = b.ID
-				}
-				if b.ResultInfo.Code != 0 || b.ResultInfo.Subcode != 0 || b.ResultInfo.Message != "" {
-					it.ResultInfo = &resultInfo{b.ResultInfo.Code, b.ResultInfo.Subcode, b.ResultInfo.Message}
-				}
-				switch op := v.(type) {
-				case *calls.PlayPromptOperation:
-					it.Completion = string(op.CompletionReason)
-				case *calls.RecordOperation:
-					it.Completion = string(op.CompletionReason)
-				case *calls.SendDtmfTonesOperation:
-					it.Completion = string(op.CompletionReason)
-				}
-			case *calls.ContentSharingSession:
-				it.Kind, it.SessionID = "contentSharingSession", v.ID
+			}
+		case notifications.KindParticipants:
+			it.People = []participant{}
+			for _, p := range n.Participants {
+				it.People = append(it.People, participant{p.ID, p.DisplayName(), p.IsMuted, p.IsInLobby})
+			}
+		case notifications.KindOperation:
+			b := n.Operation.Base()
+			it.Status = strings.ToLower(string(b.Status))
+			it.Type = odata.Name(b.ODataType)
+			if it.Type == "" {
+				it.Type = odata.Name(n.Operation.ODataTypeName())
+			}
+			it.ResultInfo = result(b.ResultInfo)
+			switch op := n.Operation.(type) {
+			case *calls.PlayPromptOperation:
+				it.Completion = string(op.CompletionReason)
+			case *calls.RecordOperation:
+				it.Completion = string(op.CompletionReason)
+			case *calls.SendDtmfTonesOperation:
+				it.Completion = string(op.CompletionReason)
 			}
 		}
 		items = append(items, it)
 	}
 	return items, nil
+}
+
+func result(r calls.ResultInfo) *resultInfo {
+	if r.Code == 0 && r.Subcode == 0 && r.Message == "" {
+		return nil
+	}
+	return &resultInfo{r.Code, r.Subcode, r.Message}
 }
 
 func printText(w io.Writer, items []item) {

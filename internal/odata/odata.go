@@ -37,3 +37,25 @@ func Decode[T any](data []byte) (*T, error) {
 	}
 	return v, nil
 }
+
+// known lists the Graph type names decoded often enough to be worth sharing.
+var known = []string{
+	"commsNotifications", "commsNotification", "call", "participant", "participantInfo",
+	"invitationParticipantInfo", "identity", "identitySet", "communicationsIdentitySet",
+	"communicationsGuestIdentity", "communicationsUserIdentity", "communicationsPhoneIdentity",
+	"communicationsApplicationIdentity", "communicationsApplicationInstanceIdentity",
+	"mediaStream", "resultInfo", "toneInfo", "chatInfo", "incomingContext", "callRoute",
+	"serviceHostedMediaConfig", "appHostedMediaConfig", "mediaPrompt", "mediaInfo",
+	"organizerMeetingInfo", "tokenMeetingInfo", "joinMeetingIdMeetingInfo",
+	"outgoingCallOptions", "incomingCallOptions", "contentSharingSession", "deltaParticipants",
+	"commsOperation", "playPromptOperation", "recordOperation", "inviteParticipantsOperation",
+	"muteParticipantOperation", "unmuteParticipantOperation", "subscribeToToneOperation",
+	"cancelMediaProcessingOperation", "sendDtmfTonesOperation", "startHoldMusicOperation",
+	"stopHoldMusicOperation", "updateRecordingStatusOperation", "addLargeGalleryViewOperation",
+}
+
+func init() {
+	for _, k := range known {
+		wire.Intern(Type(k))
+	}
+}

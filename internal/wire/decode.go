@@ -176,11 +176,19 @@ func decodeUnmarshaler(s *scanner, v reflect.Value) (keepKind, error) {
 func decodeString(s *scanner, v reflect.Value) (keepKind, error) {
 	switch s.peek() {
 	case '"':
-		str, err := s.readString()
+		start := s.pos
+		escaped, err := s.skipString()
 		if err != nil {
 			return keepNone, err
 		}
-		v.SetString(str)
+		raw := s.data[start+1 : s.pos-1]
+		if !escaped {
+			if c, ok := interned[string(raw)]; ok {
+				v.SetString(c)
+				return keepNone, nil
+			}
+		}
+		v.SetString(keyString(raw, escaped))
 		return keepNone, nil
 	case 'n':
 		return keepRaw, s.skipLiteral("null")
@@ -358,18 +366,18 @@ func sliceDecoder(t reflect.Type) decodeFunc {
 			v.Set(reflect.MakeSlice(t, 0, 0))
 			return keepNone, nil
 		}
-		out := reflect.MakeSlice(t, 0, initialCap)
+		v.Set(reflect.MakeSlice(t, 0, initialCap))
 		dec := decoderFor(elem)
 		for i := 0; ; i++ {
-			if i == out.Cap() {
+			if i == v.Cap() {
 				grown := reflect.MakeSlice(t, i, 2*i)
-				reflect.Copy(grown, out)
-				out = grown
+				reflect.Copy(grown, v)
+				v.Set(grown)
 			}
-			out = out.Slice(0, i+1)
+			v.SetLen(i + 1)
 			s.path = append(s.path, pathElem{index: i})
 			start := s.pos
-			k, err := dec(s, out.Index(i))
+			k, err := dec(s, v.Index(i))
 			if err == nil && k == keepRaw && !isNullAt(s.data, start) {
 				err = &TypeError{Want: elem.String(), Got: "unparsable value", Offset: start, Path: s.pathString()}
 			}
@@ -382,11 +390,9 @@ func sliceDecoder(t reflect.Type) decodeFunc {
 				return keepNone, err
 			}
 			if done {
-				break
+				return keepNone, nil
 			}
 		}
-		v.Set(out)
-		return keepNone, nil
 	}
 }
 
@@ -472,7 +478,11 @@ func structDecoder(p *plan) decodeFunc {
 							return keepNone, &TypeError{Want: fv.Type().String(), Got: "unparsable value", Offset: valueStart, Path: s.pathString() + "." + f.name}
 						}
 					} else {
-						p.keep(v, keyString(key, escaped), trimSpace(s.data[valueStart:s.pos]))
+						name := f.name
+						if escaped || string(key) != name {
+							name = keyString(key, escaped)
+						}
+						p.keep(v, name, trimSpace(s.data[valueStart:s.pos]))
 					}
 				}
 			} else {

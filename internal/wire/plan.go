@@ -129,11 +129,35 @@ func (p *plan) lookup(key []byte, escaped bool) *field {
 }
 
 func (p *plan) keep(v reflect.Value, name string, raw []byte) {
-	m := v.FieldByIndex(p.extra)
-	if m.IsNil() {
-		m.Set(reflect.MakeMap(rawMapType))
+	m := v.FieldByIndex(p.extra).Interface().(map[string]json.RawMessage)
+	if m == nil {
+		m = make(map[string]json.RawMessage, 2)
+		v.FieldByIndex(p.extra).Set(reflect.ValueOf(m))
 	}
-	m.SetMapIndex(reflect.ValueOf(name), reflect.ValueOf(json.RawMessage(append([]byte(nil), raw...))))
+	if c, ok := constantJSON[string(raw)]; ok {
+		m[name] = c // shared and never modified: no copy needed
+		return
+	}
+	m[name] = append(json.RawMessage(nil), raw...)
+}
+
+// constantJSON holds the small values kept most often (explicit zeros and nulls), so
+// that keeping them costs no copy.
+var constantJSON = map[string]json.RawMessage{
+	"0": json.RawMessage("0"), "false": json.RawMessage("false"), "null": json.RawMessage("null"),
+	`""`: json.RawMessage(`""`), "{}": json.RawMessage("{}"), "[]": json.RawMessage("[]"),
+}
+
+// interned holds strings decoded often (registered @odata.type values), so that
+// decoding them costs no allocation. It is written only during package initialisation.
+var interned = map[string]string{}
+
+// Intern registers strings that decoding should share rather than allocate. Call it
+// only from package initialisation.
+func Intern(values ...string) {
+	for _, v := range values {
+		interned[v] = v
+	}
 }
 
 // enumInfo canonicalises the values of one string enum type.
@@ -222,44 +246,53 @@ func lookupInterface(t reflect.Type) (func([]byte) (any, error), bool) {
 // the name exactly, without decoding anything else. ok is false when the member is
 // missing or not a string, or data is not an object.
 func PeekString(data []byte, name string) (value string, ok bool) {
-	s, found := findMember(data, name)
-	if !found || s.peek() != '"' {
+	s := scanner{data: data, noPath: true}
+	if !findMember(&s, name) || s.peek() != '"' {
 		return "", false
 	}
-	v, err := s.readString()
-	return v, err == nil
+	start := s.pos
+	escaped, err := s.skipString()
+	if err != nil {
+		return "", false
+	}
+	raw := s.data[start+1 : s.pos-1]
+	if !escaped {
+		if c, ok := interned[string(raw)]; ok {
+			return c, true
+		}
+	}
+	return keyString(raw, escaped), true
 }
 
 // HasMember reports whether a JSON object has a top-level member of that name (exact).
 func HasMember(data []byte, name string) bool {
-	_, found := findMember(data, name)
-	return found
+	s := scanner{data: data, noPath: true}
+	return findMember(&s, name)
 }
 
-// findMember scans a JSON object's top-level members for name and returns the scanner
-// positioned at its value.
-func findMember(data []byte, name string) (*scanner, bool) {
-	s := &scanner{data: data}
+// findMember scans a JSON object's top-level members for name and leaves s positioned
+// at its value.
+func findMember(s *scanner, name string) bool {
 	if s.peek() != '{' {
-		return nil, false
+		return false
 	}
 	empty, err := s.beginObject()
 	if err != nil || empty {
-		return nil, false
+		return false
 	}
 	for {
 		key, escaped, err := s.readKey()
 		if err != nil {
-			return nil, false
+			return false
 		}
-		if keyString(key, escaped) == name {
-			return s, true
+		if !escaped && string(key) == name || escaped && unquote(key) == name {
+			return true
 		}
 		if err := s.skipValue(); err != nil {
-			return nil, false
+			return false
 		}
 		if done, err := s.endMember(); err != nil || done {
-			return nil, false
+			return false
 		}
 	}
 }

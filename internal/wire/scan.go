@@ -50,6 +50,8 @@ type scanner struct {
 	pos   int
 	depth int
 	path  []pathElem // member path, for error messages only
+	// noPath turns path tracking off, for look-ups whose errors are never shown.
+	noPath bool
 }
 
 // pathElem is one step of a member path: a member name, or an array index when name is "".
@@ -441,9 +443,13 @@ func (s *scanner) skipValue() error {
 			if err != nil {
 				return err
 			}
-			s.path = append(s.path, pathElem{raw: key})
-			err = s.skipValue()
-			s.path = s.path[:len(s.path)-1]
+			if s.noPath {
+				err = s.skipValue()
+			} else {
+				s.path = append(s.path, pathElem{raw: key})
+				err = s.skipValue()
+				s.path = s.path[:len(s.path)-1]
+			}
 			if err != nil {
 				return err
 			}
