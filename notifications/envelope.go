@@ -85,7 +85,14 @@ func (n CommsNotification) DecodeResourceData() ([]any, error) {
 	if len(raw) == 0 || string(raw) == "null" {
 		return nil, nil
 	}
-	fallback := kindFromURL(n.URL())
+	return n.decodeResourceData(kindFromURL(n.ResourcePath()))
+}
+
+func (n CommsNotification) decodeResourceData(fallback string) ([]any, error) {
+	raw := n.ResourceData
+	if len(raw) == 0 || string(raw) == "null" {
+		return nil, nil
+	}
 	if !n.ResourceDataIsArray() {
 		v, err := DecodeResource(raw, fallback)
 		if err != nil {
@@ -108,7 +115,24 @@ func (n CommsNotification) DecodeResourceData() ([]any, error) {
 	return out, nil
 }
 
+// kindFromURL returns the short type name a resource path implies: "call",
+// "participant", "commsOperation", "contentSharingSession" or "onlineMeeting".
 func kindFromURL(u string) string {
+	const prefix = "/communications/calls/"
+	if len(u) > len(prefix) && asciiEqualFold(u[:len(prefix)], prefix) {
+		_, rest, _ := strings.Cut(u[len(prefix):], "/")
+		sub, _, _ := strings.Cut(rest, "/")
+		switch {
+		case sub == "":
+			return "call"
+		case asciiEqualFold(sub, "operations"):
+			return "commsOperation"
+		case asciiEqualFold(sub, "contentsharingsessions"):
+			return "contentSharingSession"
+		case asciiEqualFold(sub, "participants"):
+			return "participant"
+		}
+	}
 	switch {
 	case containsFold(u, "/operations/"):
 		return "commsOperation"
@@ -141,6 +165,9 @@ func containsFold(s, sub string) bool {
 }
 
 func asciiEqualFold(a, b string) bool {
+	if len(a) != len(b) {
+		return false
+	}
 	for i := 0; i < len(a); i++ {
 		x, y := a[i], b[i]
 		if x == y {

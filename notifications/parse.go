@@ -144,11 +144,12 @@ func typed(raw CommsNotification) (Notification, error) {
 		Raw:          raw,
 	}
 	n.CallID, n.OperationID, n.SessionID = pathIDs(n.ResourcePath)
-	values, err := raw.DecodeResourceData()
+	kind := kindFromURL(n.ResourcePath)
+	values, err := raw.decodeResourceData(kind)
 	if err != nil {
 		return n, err
 	}
-	switch kindFromURL(n.ResourcePath) {
+	switch kind {
 	case "contentSharingSession":
 		n.Kind = KindContentSharingSession
 	case "participant":
