@@ -252,10 +252,34 @@ var operationDecoders = map[string]func([]byte) (Operation, error){
 	"removeFromLobbyOperation":       decodeOp[RemoveFromLobbyOperation],
 }
 
+// NewOperation returns a new, empty operation of the concrete type that an @odata.type
+// names ("#microsoft.graph.playPromptOperation" or "playPromptOperation", any case), or
+// nil when it names no operation type this package knows.
+func NewOperation(odataType string) Operation {
+	name := odata.Name(odataType)
+	dec, ok := operationDecoders[name]
+	if !ok {
+		for k, d := range operationDecoders {
+			if len(k) == len(name) && equalFold(k, name) {
+				dec, ok = d, true
+				break
+			}
+		}
+	}
+	if !ok {
+		return nil
+	}
+	op, _ := dec(nil)
+	return op
+}
+
 func decodeOp[T any, PT interface {
 	*T
 	Operation
 }](data []byte) (Operation, error) {
+	if data == nil {
+		return PT(new(T)), nil // NewOperation: an empty value
+	}
 	v, err := odata.Decode[T](data)
 	if err != nil {
 		return nil, err

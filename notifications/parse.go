@@ -103,7 +103,7 @@ func parseError(err error) error {
 // trailing commas or comments, or is not an object with a "value" array is rejected
 // with a *ParseError that says what and where. Parse never panics.
 func Parse(body []byte) ([]Notification, error) {
-	var env CommsNotifications
+	var env parseEnvelope
 	if err := wire.Unmarshal(body, &env); err != nil {
 		return nil, parseError(err)
 	}
@@ -114,8 +114,8 @@ func Parse(body []byte) ([]Notification, error) {
 		return nil, &ParseError{Offset: -1, Reason: `not a commsNotifications body: no "value" array`}
 	}
 	out := make([]Notification, 0, len(env.Value))
-	for i, raw := range env.Value {
-		n, err := typed(raw)
+	for i := range env.Value {
+		n, err := typed(&env.Value[i])
 		if err != nil {
 			pe := parseError(err).(*ParseError)
 			pe.Path = strings.TrimSuffix(fmt.Sprintf("value[%d].resourceData.%s", i, pe.Path), ".")
@@ -136,7 +136,8 @@ func truncate(b []byte) string {
 }
 
 // typed types one notification.
-func typed(raw CommsNotification) (Notification, error) {
+func typed(note *parseNote) (Notification, error) {
+	raw := note.commsNotification()
 	n := Notification{
 		Kind:         KindUnknown,
 		ChangeType:   raw.ChangeType,
@@ -145,9 +146,13 @@ func typed(raw CommsNotification) (Notification, error) {
 	}
 	n.CallID, n.OperationID, n.SessionID = pathIDs(n.ResourcePath)
 	kind := kindFromURL(n.ResourcePath)
-	values, err := raw.decodeResourceData(kind)
-	if err != nil {
-		return n, err
+	values := note.ResourceData.values
+	if !note.ResourceData.typed {
+		// Some object had no (known) @odata.type: type it from the resource path.
+		var err error
+		if values, err = raw.decodeResourceData(kind); err != nil {
+			return n, err
+		}
 	}
 	switch kind {
 	case "contentSharingSession":

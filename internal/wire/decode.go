@@ -88,6 +88,9 @@ var (
 )
 
 func newDecoder(t reflect.Type) decodeFunc {
+	if f := lookupCustom(t); f != nil {
+		return f
+	}
 	if t == rawMessageType {
 		return decodeRaw
 	}
@@ -470,7 +473,7 @@ func structDecoder(p *plan) decodeFunc {
 				if err != nil {
 					return keepNone, err
 				}
-				if k == keepRaw || p.extra != nil && fv.IsZero() {
+				if k == keepRaw || p.extra != nil && f.zero(fv) {
 					// Keep what the field cannot show (null, unparsable text, an
 					// explicit zero) so that encoding writes the member back.
 					if p.extra == nil {

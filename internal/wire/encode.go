@@ -214,7 +214,7 @@ func structEncoder(p *plan) encodeFunc {
 		}
 		for _, f := range p.fields {
 			fv := v.FieldByIndex(f.index)
-			if fv.IsZero() {
+			if f.zero(fv) {
 				continue
 			}
 			if n > 0 {

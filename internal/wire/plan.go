@@ -16,6 +16,22 @@ type field struct {
 	typ   reflect.Type
 	dec   decodeFunc
 	enc   encodeFunc
+	zero  func(reflect.Value) bool // reports whether the field holds its zero value
+}
+
+// zeroFunc returns a fast zero test for values of type t.
+func zeroFunc(t reflect.Type) func(reflect.Value) bool {
+	switch t.Kind() {
+	case reflect.String:
+		return func(v reflect.Value) bool { return v.Len() == 0 }
+	case reflect.Bool:
+		return func(v reflect.Value) bool { return !v.Bool() }
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		return func(v reflect.Value) bool { return v.Int() == 0 }
+	case reflect.Pointer, reflect.Interface, reflect.Slice, reflect.Map:
+		return reflect.Value.IsNil
+	}
+	return reflect.Value.IsZero
 }
 
 // plan is the cached description of one struct type.
@@ -83,6 +99,7 @@ func collectFields(p *plan, t reflect.Type, prefix []int) {
 		}
 		f := &field{name: name, index: index, typ: sf.Type}
 		f.dec = lazyDecoder(sf.Type)
+		f.zero = zeroFunc(sf.Type)
 		f.enc = lazyEncoder(sf.Type)
 		p.fields = append(p.fields, f)
 		p.exact[name] = f
