@@ -1,0 +1,936 @@
+package emulator
+
+import (
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/graphcomms/graphcomms/calls"
+	"github.com/graphcomms/graphcomms/internal/wire"
+	"github.com/graphcomms/graphcomms/media"
+	"github.com/graphcomms/graphcomms/meetings"
+	"github.com/graphcomms/graphcomms/participants"
+)
+
+func (e *Emulator) routes() {
+	mux := http.NewServeMux()
+	g := func(pattern string, h func(w http.ResponseWriter, r *http.Request)) {
+		mux.HandleFunc(pattern, e.graph(h))
+	}
+	const calls = "/{ver}/communications/calls"
+	g("POST "+calls, e.createCall)
+	g("GET "+calls, e.listCalls)
+	g("GET "+calls+"/{id}", e.getCall)
+	g("DELETE "+calls+"/{id}", e.deleteCall)
+	g("POST "+calls+"/{id}/{action}", e.callAction)
+	g("GET "+calls+"/{id}/participants", e.listParticipants)
+	g("GET "+calls+"/{id}/participants/{pid}", e.getParticipant)
+	g("DELETE "+calls+"/{id}/participants/{pid}", e.deleteParticipant)
+	g("POST "+calls+"/{id}/participants/invite", e.invite)
+	g("POST "+calls+"/{id}/participants/{pid}/{action}", e.participantAction)
+	g("GET "+calls+"/{id}/operations/{op}", e.getOperation)
+	for _, owner := range []string{"/{ver}/me", "/{ver}/users/{user}"} {
+		g("POST "+owner+"/onlineMeetings", e.createMeeting)
+		g("POST "+owner+"/onlineMeetings/createOrGet", e.createOrGetMeeting)
+		g("GET "+owner+"/onlineMeetings", e.findMeetings)
+		g("GET "+owner+"/onlineMeetings/{mid}", e.getMeeting)
+	}
+	h := e.issuer.Handler()
+	mux.Handle("GET /v1/.well-known/OpenIdConfiguration", h)
+	mux.Handle("GET /v1/keys", h)
+	mux.HandleFunc("GET /_emulator/recordings/{id}", e.serveRecording)
+	e.controlRoutes(mux)
+	e.mux = mux
+}
+
+// ServeHTTP implements http.Handler.
+func (e *Emulator) ServeHTTP(w http.ResponseWriter, r *http.Request) { e.mux.ServeHTTP(w, r) }
+
+// graph wraps a Graph API handler: request IDs, API faults, logging.
+func (e *Emulator) graph(h func(w http.ResponseWriter, r *http.Request)) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("request-id", requestID())
+		if crid := r.Header.Get("client-request-id"); crid != "" {
+			w.Header().Set("client-request-id", crid)
+		}
+		e.mu.Lock()
+		f := e.faults
+		status := 0
+		if len(e.faults.failNext) > 0 {
+			status, e.faults.failNext = e.faults.failNext[0], e.faults.failNext[1:]
+		} else if f.ThrottleRequests > 0 && e.rng.Float64() < f.ThrottleRequests {
+			status = http.StatusTooManyRequests
+		} else if f.UnavailableRequests > 0 && e.rng.Float64() < f.UnavailableRequests {
+			status = http.StatusServiceUnavailable
+		}
+		e.mu.Unlock()
+		if f.Latency > 0 {
+			time.Sleep(f.Latency)
+		}
+		if status != 0 {
+			ra := f.RetryAfter
+			if ra <= 0 {
+				ra = time.Second
+			}
+			if status == http.StatusTooManyRequests || status == http.StatusServiceUnavailable {
+				w.Header().Set("Retry-After", strconv.Itoa(max(1, int(ra/time.Second))))
+			}
+			e.log.Info(fmt.Sprintf("%s %s -> %d (injected fault)", r.Method, r.URL.Path, status))
+			writeRaw(w, status, graphError(http.StatusText(status), "Injected by the emulator."))
+			return
+		}
+		rec := &statusRecorder{ResponseWriter: w, status: 200}
+		h(rec, r)
+		e.log.Info(fmt.Sprintf("%s %s -> %d", r.Method, r.URL.Path, rec.status))
+	}
+}
+
+type statusRecorder struct {
+	http.ResponseWriter
+	status int
+}
+
+func (s *statusRecorder) WriteHeader(code int) {
+	s.status = code
+	s.ResponseWriter.WriteHeader(code)
+}
+
+func writeRaw(w http.ResponseWriter, status int, body []byte) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_, _ = w.Write(body)
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	b, err := wire.Marshal(v)
+	if err != nil {
+		writeRaw(w, 500, graphError("InternalServerError", err.Error()))
+		return
+	}
+	writeRaw(w, status, b)
+}
+
+func badRequest(w http.ResponseWriter, msg string) {
+	writeRaw(w, http.StatusBadRequest, graphError("BadRequest", msg))
+}
+
+func notFound(w http.ResponseWriter, what string) {
+	writeRaw(w, http.StatusNotFound, graphError("itemNotFound", what+" not found."))
+}
+
+// decode reads a JSON body into v.
+func decode(w http.ResponseWriter, r *http.Request, v any) bool {
+	b, err := io.ReadAll(io.LimitReader(r.Body, 4<<20))
+	if err != nil {
+		badRequest(w, "reading the body: "+err.Error())
+		return false
+	}
+	if len(strings.TrimSpace(string(b))) == 0 {
+		return true
+	}
+	if err := wire.Unmarshal(b, v); err != nil {
+		badRequest(w, "invalid request body: "+err.Error())
+		return false
+	}
+	return true
+}
+
+// opResponse answers an action with its operation, running.
+func opResponse(w http.ResponseWriter, c *call, op calls.Operation) {
+	b := op.Base()
+	w.Header().Set("Location", "/communications/calls/"+c.id+"/operations/"+b.ID)
+	writeJSON(w, http.StatusOK, op)
+}
+
+func (e *Emulator) createCall(w http.ResponseWriter, r *http.Request) {
+	var req calls.Call
+	if !decode(w, r, &req) {
+		return
+	}
+	switch {
+	case req.CallbackURI == "":
+		badRequest(w, "callbackUri is required.")
+		return
+	case req.MediaConfig == nil:
+		badRequest(w, "mediaConfig is required.")
+		return
+	case len(req.Targets) == 0 && req.MeetingInfo == nil && req.ChatInfo.ThreadID == "":
+		badRequest(w, "A call needs targets, or chatInfo and meetingInfo to join a meeting.")
+		return
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	c := e.newCall(calls.DirectionOutgoing, req.CallbackURI)
+	res := req
+	res.ID, res.State, res.Direction, res.MyParticipantID = c.id, calls.StateEstablishing, calls.DirectionOutgoing, c.bot.id
+	res.ODataType = "#microsoft.graph.call"
+	if res.TenantID == "" {
+		res.TenantID = e.cfg.TenantID
+	}
+	if res.Source.Identity.Application == nil && res.Source.Identity.ApplicationInstance == nil {
+		res.Source = participants.Info{Identity: e.botIdentity()}
+	}
+	c.res = res
+	c.state = calls.StateEstablishing
+	writeJSON(w, http.StatusCreated, e.snapshot(c))
+	e.notifyCall(c, "updated", nil)
+
+	if req.MeetingInfo != nil || req.ChatInfo.ThreadID != "" {
+		m := e.meetingFor(req)
+		c.meeting = m
+		m.calls = append(m.calls, c)
+		for _, p := range m.members {
+			c.addParty(p)
+		}
+		c.cancelRing = e.clock.AfterFunc(time.Second, func() {
+			e.mu.Lock()
+			defer e.mu.Unlock()
+			if !c.ended {
+				e.establish(c)
+			}
+		})
+		e.record(EventCallCreated, c.id, "", "the bot joins "+m.subject, map[string]string{"meeting": m.id})
+		return
+	}
+	var names []string
+	for _, t := range req.Targets {
+		if p := e.personFor(t.Identity); p != nil {
+			names = append(names, p.DisplayName())
+		}
+	}
+	defer e.record(EventCallCreated, c.id, "", "the bot calls "+strings.Join(names, ", "), nil)
+	group := len(req.Targets) > 1
+	for _, t := range req.Targets {
+		p := e.personFor(t.Identity)
+		if p == nil {
+			if !group {
+				c.cancelRing = e.clock.AfterFunc(time.Second, func() {
+					e.mu.Lock()
+					defer e.mu.Unlock()
+					e.terminate(c, 480, 10037, "The callee has no endpoints.", "nobody to call")
+				})
+			}
+			continue
+		}
+		if !group {
+			c.person = p
+		}
+		e.ring(c, p, group, nil)
+	}
+}
+
+// ring rings a person for call c; answered, they join it. done reports the outcome
+// (for invitations).
+func (e *Emulator) ring(c *call, p *Person, group bool, done func(answered bool)) {
+	defer e.record(EventRinging, c.id, p.name, p.DisplayName()+"'s phone rings", nil)
+	b := p.behavior
+	switch {
+	case b.Decline:
+		e.clock.AfterFunc(time.Second, func() {
+			e.mu.Lock()
+			defer e.mu.Unlock()
+			e.record(EventDeclined, c.id, p.name, p.DisplayName()+" declines", nil)
+			if done != nil {
+				done(false)
+			} else if !group {
+				e.terminate(c, 603, 0, "The callee declined the call.", p.DisplayName()+" declined")
+			}
+		})
+	case b.NoAnswer:
+		e.clock.AfterFunc(e.cfg.RingTimeout, func() {
+			e.mu.Lock()
+			defer e.mu.Unlock()
+			if done != nil {
+				done(false)
+			} else if !group {
+				e.terminate(c, 408, 10057, "The callee did not answer.", p.DisplayName()+" did not answer")
+			}
+		})
+	default:
+		e.clock.AfterFunc(b.AnswerAfter, func() {
+			e.mu.Lock()
+			defer e.mu.Unlock()
+			if c.ended {
+				return
+			}
+			e.record(EventJoined, c.id, p.name, p.DisplayName()+" answers", nil)
+			c.addParty(p)
+			if done != nil {
+				done(true)
+				return
+			}
+			if c.state == calls.StateEstablishing {
+				e.establish(c)
+			} else if group {
+				e.notifyRoster(c)
+			}
+		})
+	}
+}
+
+func (e *Emulator) listCalls(w http.ResponseWriter, r *http.Request) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	page := calls.Collection[calls.Call]{Value: []calls.Call{}}
+	for _, c := range e.calls {
+		if !c.ended {
+			page.Value = append(page.Value, e.snapshot(c))
+		}
+	}
+	writeJSON(w, http.StatusOK, page)
+}
+
+func (e *Emulator) getCall(w http.ResponseWriter, r *http.Request) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	c, err := e.liveCall(r.PathValue("id"))
+	if err != nil {
+		notFound(w, "Call")
+		return
+	}
+	writeJSON(w, http.StatusOK, e.snapshot(c))
+}
+
+func (e *Emulator) deleteCall(w http.ResponseWriter, r *http.Request) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	c, err := e.liveCall(r.PathValue("id"))
+	if err != nil {
+		notFound(w, "Call")
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+	c.state = calls.StateTerminating
+	e.notifyCall(c, "updated", nil)
+	e.terminate(c, 200, 7000, "The call was ended by the application.", "the bot hangs up")
+}
+
+// promptURIs lists the media URIs of prompts.
+func promptURIs(ps []media.Prompt) []string {
+	var out []string
+	for _, p := range ps {
+		if mp, ok := p.(*media.MediaPrompt); ok {
+			out = append(out, mp.MediaInfo.URI)
+		}
+	}
+	return out
+}
+
+func (e *Emulator) callAction(w http.ResponseWriter, r *http.Request) {
+	action := strings.ToLower(strings.TrimPrefix(r.PathValue("action"), "microsoft.graph."))
+	// Media durations are read before taking the lock: it may fetch a WAV header.
+	var prompts []media.Prompt
+	var body []byte
+	if r.Body != nil {
+		body, _ = io.ReadAll(io.LimitReader(r.Body, 4<<20))
+	}
+	parse := func(v any) bool {
+		if len(strings.TrimSpace(string(body))) == 0 {
+			return true
+		}
+		if err := wire.Unmarshal(body, v); err != nil {
+			badRequest(w, "invalid request body: "+err.Error())
+			return false
+		}
+		return true
+	}
+	var pp calls.PlayPromptRequest
+	var rr calls.RecordResponseRequest
+	switch action {
+	case "playprompt":
+		if !parse(&pp) {
+			return
+		}
+		prompts = pp.Prompts
+	case "recordresponse":
+		if !parse(&rr) {
+			return
+		}
+		prompts = rr.Prompts
+	}
+	var durations []time.Duration
+	for _, u := range promptURIs(prompts) {
+		durations = append(durations, e.promptDuration(u))
+	}
+	total := time.Duration(0)
+	for _, d := range durations {
+		total += d
+	}
+
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	c, err := e.liveCall(r.PathValue("id"))
+	if err != nil {
+		notFound(w, "Call")
+		return
+	}
+	who := ""
+	if c.person != nil {
+		who = c.person.name
+	}
+	switch action {
+	case "answer":
+		var req calls.AnswerRequest
+		if !parse(&req) {
+			return
+		}
+		if c.state != calls.StateIncoming {
+			badRequest(w, fmt.Sprintf("The call is %s; only an incoming call can be answered.", c.state))
+			return
+		}
+		if req.CallbackURI == "" || req.MediaConfig == nil {
+			badRequest(w, "callbackUri and mediaConfig are required.")
+			return
+		}
+		c.callbackURI, c.res.CallbackURI, c.res.MediaConfig = req.CallbackURI, req.CallbackURI, req.MediaConfig
+		if c.cancelAnswer != nil {
+			c.cancelAnswer()
+		}
+		w.WriteHeader(http.StatusAccepted)
+		e.record(EventAnswered, c.id, who, "the bot answers", nil)
+		c.state = calls.StateEstablishing
+		e.notifyCall(c, "updated", nil)
+		e.establish(c)
+	case "reject":
+		var req calls.RejectRequest
+		if !parse(&req) {
+			return
+		}
+		if c.state != calls.StateIncoming {
+			badRequest(w, "Only an incoming call can be rejected.")
+			return
+		}
+		w.WriteHeader(http.StatusAccepted)
+		e.record(EventRejected, c.id, who, "the bot rejects the call ("+string(req.Reason)+")", map[string]string{"reason": string(req.Reason)})
+		e.terminate(c, 200, 7000, "The call was rejected.", "rejected")
+	case "redirect":
+		var req calls.RedirectRequest
+		if !parse(&req) {
+			return
+		}
+		if c.state != calls.StateIncoming || len(req.Targets) == 0 {
+			badRequest(w, "Only an incoming call can be redirected, to at least one target.")
+			return
+		}
+		w.WriteHeader(http.StatusAccepted)
+		target := describe(e, req.Targets[0])
+		e.record(EventRedirected, c.id, who, "the bot redirects the call to "+target, map[string]string{"target": target})
+		e.terminate(c, 200, 7015, "The call was redirected.", "redirected to "+target)
+	case "transfer":
+		var req calls.TransferRequest
+		if !parse(&req) {
+			return
+		}
+		if c.state != calls.StateEstablished {
+			badRequest(w, "Only an established call can be transferred.")
+			return
+		}
+		w.WriteHeader(http.StatusAccepted)
+		target := describe(e, req.TransferTarget)
+		e.record(EventTransferred, c.id, who, "the bot transfers the call to "+target, map[string]string{"target": target})
+		c.state = calls.StateTransferring
+		e.notifyCall(c, "updated", nil)
+		c.state = calls.StateTransferAccepted
+		e.notifyCall(c, "updated", nil)
+		if id := req.TransferTarget.ReplacesCallID; id != "" {
+			if other, err := e.liveCall(id); err == nil {
+				e.terminate(other, 200, 7015, "The call was replaced by a transfer.", "replaced by a consultative transfer")
+			}
+		}
+		e.terminate(c, 200, 7015, "GracefulTransferCompleted", "transferred to "+target)
+	case "keepalive":
+		w.WriteHeader(http.StatusOK)
+		e.record(EventKeepAlive, c.id, who, "keepAlive", nil)
+		if c.state == calls.StateEstablished {
+			e.armKeepAlive(c)
+		}
+	case "mute", "unmute":
+		var req calls.ClientContextRequest
+		if !parse(&req) {
+			return
+		}
+		var op calls.Operation
+		if action == "mute" {
+			op = newOp[calls.MuteParticipantOperation](e, c, req.ClientContext)
+			e.record(EventMuted, c.id, "", "the bot mutes itself", nil)
+		} else {
+			op = newOp[calls.UnmuteParticipantOperation](e, c, req.ClientContext)
+			e.record(EventUnmuted, c.id, "", "the bot unmutes itself", nil)
+		}
+		c.bot.muted = action == "mute"
+		opResponse(w, c, op)
+		e.complete(c, op, true, 200, 0, "Action completed successfully.")
+		if c.meeting != nil || len(c.parties) > 2 {
+			e.notifyRoster(c)
+		}
+	case "playprompt":
+		if c.state != calls.StateEstablished {
+			badRequest(w, "Prompts can be played on an established call only.")
+			return
+		}
+		if len(pp.Prompts) == 0 {
+			badRequest(w, "prompts is required.")
+			return
+		}
+		op := newOp[calls.PlayPromptOperation](e, c, pp.ClientContext)
+		opResponse(w, c, op)
+		uris := strings.Join(promptURIs(pp.Prompts), ", ")
+		// Events are recorded after the timers they imply are set, so that a test that
+		// sees the event and advances the clock sees them fire.
+		defer e.record(EventPromptStarted, c.id, who, "the bot plays "+uris, map[string]string{"uri": uris, "operationId": op.ID})
+		e.startMedia(c, op, total, nil, func(cancelled bool) {
+			if cancelled {
+				e.record(EventPromptCompleted, c.id, who, "prompt cancelled", map[string]string{"operationId": op.ID, "reason": "cancelled"})
+				e.complete(c, op, false, 400, 8508, "Action falied, the operation was cancelled.")
+				return
+			}
+			e.record(EventPromptCompleted, c.id, who, "prompt finished", map[string]string{"operationId": op.ID})
+			e.complete(c, op, true, 200, 0, "Action completed successfully.")
+		})
+	case "recordresponse":
+		e.recordResponse(w, c, rr, total)
+	case "subscribetotone":
+		var req calls.ClientContextRequest
+		if !parse(&req) {
+			return
+		}
+		op := newOp[calls.SubscribeToToneOperation](e, c, req.ClientContext)
+		opResponse(w, c, op)
+		c.tones = true
+		e.record(EventTonesSubscribed, c.id, who, "the bot subscribes to tones", nil)
+		e.complete(c, op, true, 200, 0, "Action completed successfully.")
+	case "cancelmediaprocessing":
+		var req calls.ClientContextRequest
+		if !parse(&req) {
+			return
+		}
+		op := newOp[calls.CancelMediaProcessingOperation](e, c, req.ClientContext)
+		opResponse(w, c, op)
+		e.record(EventMediaCancelled, c.id, who, "the bot cancels media processing", nil)
+		for id, m := range c.media {
+			m.stop()
+			delete(c.media, id)
+			m.cancelled()
+		}
+		e.complete(c, op, true, 200, 0, "Action completed successfully.")
+	case "changescreensharingrole":
+		var req calls.ChangeScreenSharingRoleRequest
+		if !parse(&req) {
+			return
+		}
+		w.WriteHeader(http.StatusAccepted)
+	case "updaterecordingstatus":
+		var req calls.UpdateRecordingStatusRequest
+		if !parse(&req) {
+			return
+		}
+		op := newOp[calls.UpdateRecordingStatusOperation](e, c, req.ClientContext)
+		opResponse(w, c, op)
+		e.record(EventRecordingStatus, c.id, who, "recording status: "+string(req.Status), map[string]string{"status": string(req.Status)})
+		e.complete(c, op, true, 200, 0, "Action completed successfully.")
+	case "senddtmftones":
+		var req calls.SendDtmfTonesRequest
+		if !parse(&req) {
+			return
+		}
+		op := newOp[calls.SendDtmfTonesOperation](e, c, req.ClientContext)
+		opResponse(w, c, op)
+		delay := time.Duration(req.DelayBetweenTonesMs) * time.Millisecond
+		if delay <= 0 {
+			delay = 500 * time.Millisecond
+		}
+		var keys []byte
+		for _, t := range req.Tones {
+			keys = append(keys, t.Key())
+		}
+		e.clock.AfterFunc(delay*time.Duration(len(req.Tones)), func() {
+			e.mu.Lock()
+			defer e.mu.Unlock()
+			op.CompletionReason = calls.SendDtmfCompletionCompletedSuccessfully
+			e.complete(c, op, true, 200, 0, "Action completed successfully.")
+		})
+		e.record(EventTonesSent, c.id, who, "the bot sends tones "+string(keys), map[string]string{"keys": string(keys)})
+	case "addlargegalleryview":
+		var req calls.ClientContextRequest
+		if !parse(&req) {
+			return
+		}
+		op := newOp[calls.AddLargeGalleryViewOperation](e, c, req.ClientContext)
+		opResponse(w, c, op)
+		e.complete(c, op, true, 200, 0, "Action completed successfully.")
+	default:
+		badRequest(w, "Unknown action "+r.PathValue("action")+".")
+	}
+}
+
+// startMedia runs a media operation for d; done(true) runs if it is cancelled first.
+func (e *Emulator) startMedia(c *call, op calls.Operation, d time.Duration, m *mediaOp, done func(cancelled bool)) *mediaOp {
+	if m == nil {
+		m = &mediaOp{}
+	}
+	id := op.Base().ID
+	m.cancelled = func() { done(true) }
+	m.cancelTimer = e.clock.AfterFunc(d, func() {
+		e.mu.Lock()
+		defer e.mu.Unlock()
+		if _, running := c.media[id]; !running || c.ended {
+			return
+		}
+		delete(c.media, id)
+		done(false)
+	})
+	c.media[id] = m
+	return m
+}
+
+func (e *Emulator) recordResponse(w http.ResponseWriter, c *call, req calls.RecordResponseRequest, promptDur time.Duration) {
+	if c.state != calls.StateEstablished {
+		badRequest(w, "Recording needs an established call.")
+		return
+	}
+	op := newOp[calls.RecordOperation](e, c, req.ClientContext)
+	opResponse(w, c, op)
+	who, speech := "", time.Duration(0)
+	if c.person != nil {
+		who, speech = c.person.name, c.person.speech()
+	} else if len(c.parties) > 1 && c.parties[1].person != nil {
+		who, speech = c.parties[1].person.name, c.parties[1].person.speech()
+	}
+	secs := func(n int32, def int32) time.Duration {
+		if n <= 0 {
+			n = def
+		}
+		return time.Duration(n) * time.Second
+	}
+	maxDur := secs(req.MaxRecordDurationInSeconds, 5)
+	initialSilence := secs(req.InitialSilenceTimeoutInSeconds, 5)
+	maxSilence := secs(req.MaxSilenceTimeoutInSeconds, 5)
+	beep := time.Duration(0)
+	if req.PlayBeep == nil || *req.PlayBeep {
+		beep = 500 * time.Millisecond
+	}
+	start := promptDur + beep
+	var recorded time.Duration
+	switch {
+	case speech == 0:
+		recorded = 0
+		op.CompletionReason = calls.RecordCompletionInitialSilenceTimeout
+	case speech >= maxDur:
+		recorded = maxDur
+		op.CompletionReason = calls.RecordCompletionMaxRecordDurationReached
+	default:
+		recorded = speech
+		op.CompletionReason = calls.RecordCompletionMaxSilenceTimeout
+	}
+	end := start + recorded
+	switch op.CompletionReason {
+	case calls.RecordCompletionInitialSilenceTimeout:
+		end = start + initialSilence
+	case calls.RecordCompletionMaxSilenceTimeout:
+		end += maxSilence
+	}
+	defer e.record(EventRecordStarted, c.id, who, fmt.Sprintf("the bot records (max %s)", maxDur), map[string]string{"operationId": op.ID})
+	stops := map[string]bool{}
+	for _, t := range req.StopTones {
+		stops[strings.ToLower(t)] = true
+		if tone, ok := media.ToneForKey(t[0]); len(t) == 1 && ok {
+			stops[string(tone.Key())] = true
+		}
+	}
+	finish := func(d time.Duration) {
+		audio := WAV(d, true)
+		op.RecordingLocation = e.baseURL + "/_emulator/recordings/" + op.ID
+		op.RecordingAccessToken = e.recs.put(op.ID, audio)
+		sub := int32(0)
+		if op.CompletionReason == calls.RecordCompletionMaxRecordDurationReached {
+			sub = 8515
+		}
+		e.record(EventRecordCompleted, c.id, who, fmt.Sprintf("recorded %s (%s)", d.Round(100*time.Millisecond), op.CompletionReason),
+			map[string]string{"operationId": op.ID, "recordingLocation": op.RecordingLocation, "reason": string(op.CompletionReason)})
+		e.complete(c, op, true, 200, sub, "Action completed successfully.")
+	}
+	m := &mediaOp{stopTones: stops}
+	began := e.clock.Now()
+	m.finishOnTone = func() {
+		m.stop()
+		delete(c.media, op.ID)
+		op.CompletionReason = calls.RecordCompletionStopToneDetected
+		d := e.clock.Now().Sub(began) - start
+		finish(max(0, min(d, recorded)))
+	}
+	e.startMedia(c, op, end, m, func(cancelled bool) {
+		if cancelled {
+			op.CompletionReason = calls.RecordCompletionOperationCanceled
+			e.record(EventRecordCompleted, c.id, who, "recording cancelled", map[string]string{"operationId": op.ID, "reason": "cancelled"})
+			e.complete(c, op, false, 400, 8508, "Action falied, the operation was cancelled.")
+			return
+		}
+		finish(recorded)
+	})
+}
+
+// describe names an invitation target for transcripts.
+func describe(e *Emulator, inv participants.Invitation) string {
+	if inv.EndpointType == participants.EndpointTypeVoicemail || inv.Identity.EndpointType == participants.EndpointTypeVoicemail {
+		if p := e.personFor(inv.Identity); p != nil {
+			return p.DisplayName() + "'s voicemail"
+		}
+		return "voicemail"
+	}
+	if p := e.personFor(inv.Identity); p != nil {
+		return p.DisplayName()
+	}
+	if n := inv.Identity.DisplayName(); n != "" {
+		return n
+	}
+	return "an unknown target"
+}
+
+func (e *Emulator) listParticipants(w http.ResponseWriter, r *http.Request) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	c, err := e.liveCall(r.PathValue("id"))
+	if err != nil {
+		notFound(w, "Call")
+		return
+	}
+	page := calls.Collection[participants.Participant]{Value: []participants.Participant{}}
+	for _, pt := range c.parties {
+		page.Value = append(page.Value, e.participant(c, pt))
+	}
+	writeJSON(w, http.StatusOK, page)
+}
+
+func (e *Emulator) getParticipant(w http.ResponseWriter, r *http.Request) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	c, err := e.liveCall(r.PathValue("id"))
+	if err != nil {
+		notFound(w, "Call")
+		return
+	}
+	pt := c.partyByID(r.PathValue("pid"))
+	if pt == nil {
+		notFound(w, "Participant")
+		return
+	}
+	writeJSON(w, http.StatusOK, e.participant(c, pt))
+}
+
+func (e *Emulator) deleteParticipant(w http.ResponseWriter, r *http.Request) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	c, err := e.liveCall(r.PathValue("id"))
+	if err != nil {
+		notFound(w, "Call")
+		return
+	}
+	pt := c.partyByID(r.PathValue("pid"))
+	if pt == nil || pt.person == nil {
+		notFound(w, "Participant")
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+	c.removeParty(pt.person)
+	if c.meeting != nil {
+		for i, m := range c.meeting.members {
+			if m == pt.person {
+				c.meeting.members = append(c.meeting.members[:i], c.meeting.members[i+1:]...)
+				break
+			}
+		}
+	}
+	e.record(EventLeft, c.id, pt.person.name, pt.person.DisplayName()+" is removed by the bot", nil)
+	e.notifyRoster(c)
+}
+
+func (e *Emulator) invite(w http.ResponseWriter, r *http.Request) {
+	var req calls.InviteParticipantsRequest
+	if !decode(w, r, &req) {
+		return
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	c, err := e.liveCall(r.PathValue("id"))
+	if err != nil {
+		notFound(w, "Call")
+		return
+	}
+	if len(req.Participants) == 0 {
+		badRequest(w, "participants is required.")
+		return
+	}
+	op := newOp[calls.InviteParticipantsOperation](e, c, req.ClientContext)
+	op.Participants = req.Participants
+	opResponse(w, c, op)
+	inv := req.Participants[0]
+	p := e.personFor(inv.Identity)
+	if p == nil {
+		e.complete(c, op, false, 404, 0, "The invited participant was not found.")
+		return
+	}
+	e.record(EventInvited, c.id, p.name, "the bot invites "+p.DisplayName(), map[string]string{"replacesCallId": inv.ReplacesCallID})
+	if inv.ReplacesCallID != "" {
+		// Moving a peer-to-peer call: the person is already on the line.
+		if other, err := e.liveCall(inv.ReplacesCallID); err == nil {
+			e.terminate(other, 200, 7015, "The call was moved into another call.", p.DisplayName()+" moved into another call")
+		}
+		e.record(EventJoined, c.id, p.name, p.DisplayName()+" joins", nil)
+		c.addParty(p)
+		e.complete(c, op, true, 200, 0, "Action completed successfully.")
+		e.notifyRoster(c)
+		return
+	}
+	e.ring(c, p, true, func(answered bool) {
+		if !answered {
+			e.complete(c, op, false, 603, 0, "The invitee declined or did not answer.")
+			return
+		}
+		e.complete(c, op, true, 200, 0, "Action completed successfully.")
+		e.notifyRoster(c)
+	})
+}
+
+func (e *Emulator) participantAction(w http.ResponseWriter, r *http.Request) {
+	var req calls.ClientContextRequest
+	var hold calls.StartHoldMusicRequest
+	action := strings.ToLower(r.PathValue("action"))
+	body, _ := io.ReadAll(io.LimitReader(r.Body, 1<<20))
+	if len(strings.TrimSpace(string(body))) > 0 {
+		var err error
+		if action == "startholdmusic" {
+			err = wire.Unmarshal(body, &hold)
+			req.ClientContext = hold.ClientContext
+		} else {
+			err = wire.Unmarshal(body, &req)
+		}
+		if err != nil {
+			badRequest(w, "invalid request body: "+err.Error())
+			return
+		}
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	c, err := e.liveCall(r.PathValue("id"))
+	if err != nil {
+		notFound(w, "Call")
+		return
+	}
+	pt := c.partyByID(r.PathValue("pid"))
+	if pt == nil {
+		notFound(w, "Participant")
+		return
+	}
+	name := "the bot"
+	who := ""
+	if pt.person != nil {
+		name, who = pt.person.DisplayName(), pt.person.name
+	}
+	switch action {
+	case "mute":
+		op := newOp[calls.MuteParticipantOperation](e, c, req.ClientContext)
+		opResponse(w, c, op)
+		pt.muted = true
+		e.record(EventMuted, c.id, who, "the bot mutes "+name, nil)
+		e.complete(c, op, true, 200, 0, "Action completed successfully.")
+		e.notifyRoster(c)
+	case "startholdmusic", "stopholdmusic":
+		var op calls.Operation
+		if action == "startholdmusic" {
+			op = newOp[calls.StartHoldMusicOperation](e, c, req.ClientContext)
+		} else {
+			op = newOp[calls.StopHoldMusicOperation](e, c, req.ClientContext)
+		}
+		w.WriteHeader(http.StatusAccepted)
+		b, _ := wire.Marshal(op)
+		_, _ = w.Write(b)
+		pt.onHold = action == "startholdmusic"
+		e.record(EventHoldMusic, c.id, who, fmt.Sprintf("%s on hold: %v", name, pt.onHold), nil)
+		e.complete(c, op, true, 200, 0, "Action completed successfully.")
+	default:
+		badRequest(w, "Unknown participant action "+r.PathValue("action")+".")
+	}
+}
+
+func (e *Emulator) getOperation(w http.ResponseWriter, r *http.Request) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	c := e.calls[r.PathValue("id")]
+	if c == nil {
+		notFound(w, "Call")
+		return
+	}
+	op := c.ops[r.PathValue("op")]
+	if op == nil {
+		notFound(w, "Operation")
+		return
+	}
+	writeJSON(w, http.StatusOK, op)
+}
+
+func (e *Emulator) createMeeting(w http.ResponseWriter, r *http.Request) {
+	var req meetings.OnlineMeeting
+	if !decode(w, r, &req) {
+		return
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	m := e.newMeetingLocked(req.Subject, r.PathValue("user"), "")
+	res := m.resource()
+	res.StartDateTime, res.EndDateTime, res.Participants = req.StartDateTime, req.EndDateTime, req.Participants
+	writeJSON(w, http.StatusCreated, res)
+}
+
+func (e *Emulator) createOrGetMeeting(w http.ResponseWriter, r *http.Request) {
+	var req meetings.CreateOrGetRequest
+	if !decode(w, r, &req) {
+		return
+	}
+	if req.ExternalID == "" {
+		badRequest(w, "externalId is required.")
+		return
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	for _, m := range e.meetings {
+		if m.external == req.ExternalID {
+			writeJSON(w, http.StatusOK, m.resource())
+			return
+		}
+	}
+	m := e.newMeetingLocked(req.Subject, r.PathValue("user"), req.ExternalID)
+	writeJSON(w, http.StatusCreated, m.resource())
+}
+
+func (e *Emulator) getMeeting(w http.ResponseWriter, r *http.Request) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	m := e.meetings[r.PathValue("mid")]
+	if m == nil {
+		notFound(w, "Online meeting")
+		return
+	}
+	writeJSON(w, http.StatusOK, m.resource())
+}
+
+func (e *Emulator) findMeetings(w http.ResponseWriter, r *http.Request) {
+	filter := r.URL.Query().Get("$filter")
+	_, value, ok := strings.Cut(filter, " eq ")
+	value = strings.ReplaceAll(strings.Trim(strings.TrimSpace(value), "'"), "''", "'")
+	if !ok {
+		badRequest(w, "Only $filter=JoinWebUrl eq '...' and joinMeetingIdSettings/joinMeetingId eq '...' are supported.")
+		return
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	page := calls.Collection[meetings.OnlineMeeting]{Value: []meetings.OnlineMeeting{}}
+	for _, m := range e.meetings {
+		if m.JoinWebURL() == value || m.joinID == value {
+			page.Value = append(page.Value, m.resource())
+		}
+	}
+	writeJSON(w, http.StatusOK, page)
+}

@@ -1,0 +1,267 @@
+package emulator
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/graphcomms/graphcomms/auth/authtest"
+	"github.com/graphcomms/graphcomms/internal/transport"
+)
+
+// Defaults of Config.
+const (
+	DefaultAppID          = "00000000-0000-4000-8000-0000000000b0"
+	DefaultTenantID       = "00000000-0000-4000-8000-00000000e001"
+	DefaultAnswerDeadline = 15 * time.Second
+	DefaultKeepAlive      = 45 * time.Minute
+	DefaultPromptDuration = 2 * time.Second
+	DefaultRingTimeout    = 60 * time.Second
+)
+
+// DefaultStart is where a default virtual clock starts.
+var DefaultStart = time.Date(2026, 1, 5, 9, 0, 0, 0, time.UTC)
+
+// Config configures an Emulator. The zero value works: a virtual clock, a bot with
+// DefaultAppID in DefaultTenantID, no callback URL (so no incoming calls until one is
+// set).
+type Config struct {
+	// AppID is the bot's app ID: the audience of the notification tokens and the
+	// application identity of the bot in calls.
+	AppID string
+	// BotName is the bot's display name; default "Emulated bot".
+	BotName string
+	// TenantID is the tenant of the emulated organisation (the tid of tokens).
+	TenantID string
+	// CallbackURL is where notifications of incoming calls go. Calls the bot creates or
+	// answers use their own callbackUri.
+	CallbackURL string
+	// Clock is the time source; default a VirtualClock at DefaultStart.
+	Clock Clock
+	// Logger receives one readable line per exchange (API request, notification,
+	// simulated action). Nil discards.
+	Logger *slog.Logger
+	// Seed makes probabilistic faults reproducible.
+	Seed uint64
+	// HTTPClient delivers notifications; default a client that only reaches loopback
+	// addresses.
+	HTTPClient *http.Client
+	// AnswerDeadline, KeepAliveTimeout, DefaultPromptDuration and RingTimeout default to
+	// the package constants.
+	AnswerDeadline        time.Duration
+	KeepAliveTimeout      time.Duration
+	DefaultPromptDuration time.Duration
+	RingTimeout           time.Duration
+	// Issuer signs notification tokens; default a fresh authtest.Issuer.
+	Issuer *authtest.Issuer
+}
+
+// Emulator is a local Graph calls service. Create it with New (and serve it yourself) or
+// Start (which serves it on loopback). It is safe for concurrent use.
+type Emulator struct {
+	cfg    Config
+	clock  Clock
+	log    *slog.Logger
+	issuer *authtest.Issuer
+	mux    *http.ServeMux
+
+	mu       sync.Mutex
+	baseURL  string
+	calls    map[string]*call
+	people   []*Person
+	meetings map[string]*Meeting
+	nextID   int
+	rng      *rand.Rand
+	faults   faults
+
+	events eventLog
+	out    *deliverer
+	recs   recordings
+}
+
+// New returns an emulator. Serve it with an http.Server and call SetBaseURL with the
+// address it is reachable at, or use Start.
+func New(cfg Config) (*Emulator, error) {
+	if cfg.AppID == "" {
+		cfg.AppID = DefaultAppID
+	}
+	if cfg.TenantID == "" {
+		cfg.TenantID = DefaultTenantID
+	}
+	if cfg.BotName == "" {
+		cfg.BotName = "Emulated bot"
+	}
+	if cfg.Clock == nil {
+		cfg.Clock = NewVirtualClock(DefaultStart)
+	}
+	if cfg.AnswerDeadline <= 0 {
+		cfg.AnswerDeadline = DefaultAnswerDeadline
+	}
+	if cfg.KeepAliveTimeout <= 0 {
+		cfg.KeepAliveTimeout = DefaultKeepAlive
+	}
+	if cfg.DefaultPromptDuration <= 0 {
+		cfg.DefaultPromptDuration = DefaultPromptDuration
+	}
+	if cfg.RingTimeout <= 0 {
+		cfg.RingTimeout = DefaultRingTimeout
+	}
+	if cfg.HTTPClient == nil {
+		cfg.HTTPClient = &http.Client{Timeout: 20 * time.Second, Transport: loopbackOnly{}}
+	}
+	if cfg.Issuer == nil {
+		iss, err := authtest.NewIssuer()
+		if err != nil {
+			return nil, err
+		}
+		cfg.Issuer = iss
+	}
+	log := cfg.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	e := &Emulator{
+		cfg: cfg, clock: cfg.Clock, log: log, issuer: cfg.Issuer,
+		calls: map[string]*call{}, meetings: map[string]*Meeting{},
+		rng: rand.New(rand.NewPCG(cfg.Seed, cfg.Seed^0x9e3779b97f4a7c15)),
+	}
+	e.events.init()
+	e.recs.init()
+	e.out = newDeliverer(e)
+	e.routes()
+	return e, nil
+}
+
+// Server is an Emulator served on a loopback address.
+type Server struct {
+	*Emulator
+	srv *httptest.Server
+}
+
+// Start returns an emulator served on a loopback address (127.0.0.1, a free port).
+func Start(cfg Config) (*Server, error) {
+	return StartOn("", cfg)
+}
+
+// StartOn is Start on a chosen address such as "127.0.0.1:9440" (empty: a free port).
+func StartOn(addr string, cfg Config) (*Server, error) {
+	e, err := New(cfg)
+	if err != nil {
+		return nil, err
+	}
+	srv := httptest.NewUnstartedServer(e)
+	if addr != "" {
+		l, err := net.Listen("tcp", addr)
+		if err != nil {
+			return nil, err
+		}
+		srv.Listener.Close()
+		srv.Listener = l
+	}
+	srv.Start()
+	e.SetBaseURL(srv.URL)
+	return &Server{Emulator: e, srv: srv}, nil
+}
+
+// Close stops the server and the notification delivery.
+func (s *Server) Close() {
+	s.Emulator.Close()
+	s.srv.Close()
+}
+
+// Close stops notification delivery. Pending notifications are dropped.
+func (e *Emulator) Close() { e.out.close() }
+
+// SetBaseURL tells the emulator the URL it is served at (for recording locations and
+// the OpenID configuration).
+func (e *Emulator) SetBaseURL(u string) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.baseURL = strings.TrimSuffix(u, "/")
+}
+
+// URL returns the base URL the emulator is served at.
+func (e *Emulator) URL() string {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.baseURL
+}
+
+// GraphURL returns the v1.0 base URL to give calls.WithBaseURL.
+func (e *Emulator) GraphURL() string { return e.URL() + "/v1.0" }
+
+// OpenIDConfigURL returns the OpenID configuration URL to give
+// auth.ValidatorConfig.OpenIDConfigURL.
+func (e *Emulator) OpenIDConfigURL() string { return e.URL() + authtest.OpenIDConfigPath }
+
+// AppID returns the bot's app ID; TenantID the emulated tenant.
+func (e *Emulator) AppID() string { return e.cfg.AppID }
+
+// TenantID returns the emulated tenant's ID.
+func (e *Emulator) TenantID() string { return e.cfg.TenantID }
+
+// SetCallbackURL sets where incoming-call notifications go.
+func (e *Emulator) SetCallbackURL(u string) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.cfg.CallbackURL = u
+}
+
+// Clock returns the emulator's clock.
+func (e *Emulator) Clock() Clock { return e.clock }
+
+// Advance moves a virtual clock forward, running what falls due; it panics with a
+// clear message when the clock is not virtual.
+func (e *Emulator) Advance(d time.Duration) {
+	vc, ok := e.clock.(*VirtualClock)
+	if !ok {
+		panic("emulator: Advance needs a VirtualClock")
+	}
+	vc.Advance(d)
+}
+
+// Now returns the emulator's current time.
+func (e *Emulator) Now() time.Time { return e.clock.Now() }
+
+// newID returns a fresh GUID-shaped ID. Callers hold e.mu.
+func (e *Emulator) newID() string {
+	e.nextID++
+	return fmt.Sprintf("%08x-%04x-4%03x-8%03x-%012x", e.rng.Uint32(), e.rng.Uint32()&0xffff,
+		e.rng.Uint32()&0xfff, e.rng.Uint32()&0xfff, uint64(e.nextID))
+}
+
+// logf writes one readable line.
+func (e *Emulator) logf(format string, args ...any) {
+	e.log.Info(fmt.Sprintf(format, args...))
+}
+
+// loopbackOnly refuses every host but loopback.
+type loopbackOnly struct{}
+
+func (loopbackOnly) RoundTrip(r *http.Request) (*http.Response, error) {
+	if !isLoopback(r.URL.Hostname()) {
+		return nil, fmt.Errorf("emulator: refusing to deliver to non-loopback host %s", r.URL.Hostname())
+	}
+	return http.DefaultTransport.RoundTrip(r)
+}
+
+func isLoopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// errNotFound is returned by lookups of calls that do not exist or have ended.
+var errNotFound = errors.New("not found")
+
+// requestID returns a request-id for an API response.
+func requestID() string { return transport.NewUUID() }

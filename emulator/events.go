@@ -1,0 +1,146 @@
+package emulator
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"time"
+)
+
+// EventKind names something that happened in the emulator.
+type EventKind string
+
+// Event kinds.
+const (
+	EventIncomingCall      EventKind = "call.incoming"    // a person called the bot
+	EventCallCreated       EventKind = "call.created"     // the bot created a call
+	EventRinging           EventKind = "call.ringing"     // a person's phone rings
+	EventAnswered          EventKind = "call.answered"    // the bot answered
+	EventRejected          EventKind = "call.rejected"    // the bot rejected
+	EventRedirected        EventKind = "call.redirected"  // the bot redirected
+	EventEstablished       EventKind = "call.established" // media is up
+	EventTransferred       EventKind = "call.transferred" // the bot transferred the call
+	EventTerminated        EventKind = "call.terminated"  // the call ended
+	EventDeclined          EventKind = "call.declined"    // a person declined the bot's call
+	EventKeepAlive         EventKind = "call.keepAlive"   // the bot sent keepAlive
+	EventPromptStarted     EventKind = "prompt.started"   // playPrompt began
+	EventPromptCompleted   EventKind = "prompt.completed" // playPrompt finished or was cancelled
+	EventRecordStarted     EventKind = "record.started"   // recordResponse began
+	EventRecordCompleted   EventKind = "record.completed" // recordResponse finished
+	EventTonesSubscribed   EventKind = "tones.subscribed" // subscribeToTone
+	EventTonePressed       EventKind = "tone.pressed"     // a person pressed a key
+	EventTonesSent         EventKind = "tones.sent"       // the bot sent DTMF
+	EventInvited           EventKind = "participant.invited"
+	EventJoined            EventKind = "participant.joined"
+	EventLeft              EventKind = "participant.left"
+	EventMuted             EventKind = "participant.muted"
+	EventUnmuted           EventKind = "participant.unmuted"
+	EventHoldMusic         EventKind = "participant.holdMusic"
+	EventRecordingStatus   EventKind = "call.recordingStatus"
+	EventMediaCancelled    EventKind = "media.cancelled"
+	EventNotificationSent  EventKind = "notification.sent"
+	EventNotificationFault EventKind = "notification.fault"
+	EventMeetingCreated    EventKind = "meeting.created"
+)
+
+// Event is one thing that happened, for transcripts and for tests to wait on.
+type Event struct {
+	Seq    int // 1, 2, ... in order
+	Time   time.Time
+	Kind   EventKind
+	CallID string
+	// Who is the simulated person involved, if any.
+	Who string
+	// Detail is a readable description ("played https://.../menu.wav").
+	Detail string
+	// Data holds kind-specific values: "uri" (prompts), "keys" (tones), "target"
+	// (transfers and redirects), "operationId", "reason", "recordingLocation".
+	Data map[string]string
+}
+
+// String formats the event as a transcript line.
+func (ev Event) String() string {
+	s := fmt.Sprintf("%s %-20s", ev.Time.Format("15:04:05.000"), ev.Kind)
+	if ev.Who != "" {
+		s += " " + ev.Who
+	}
+	if ev.Detail != "" {
+		s += ": " + ev.Detail
+	}
+	return s
+}
+
+type eventLog struct {
+	mu      sync.Mutex
+	events  []Event
+	changed chan struct{}
+}
+
+func (l *eventLog) init() { l.changed = make(chan struct{}) }
+
+func (l *eventLog) add(ev Event) Event {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	ev.Seq = len(l.events) + 1
+	l.events = append(l.events, ev)
+	close(l.changed)
+	l.changed = make(chan struct{})
+	return ev
+}
+
+// record adds an event at the emulator's current time and logs it.
+func (e *Emulator) record(kind EventKind, callID, who, detail string, data map[string]string) Event {
+	ev := e.events.add(Event{Time: e.clock.Now(), Kind: kind, CallID: callID, Who: who, Detail: detail, Data: data})
+	if kind != EventNotificationSent {
+		e.log.Info(ev.String())
+	}
+	return ev
+}
+
+// Events returns every event so far, in order.
+func (e *Emulator) Events() []Event {
+	e.events.mu.Lock()
+	defer e.events.mu.Unlock()
+	return append([]Event(nil), e.events.events...)
+}
+
+// WaitEvent waits until an event with Seq > after matches, and returns it. It fails
+// when ctx ends first.
+func (e *Emulator) WaitEvent(ctx context.Context, after int, match func(Event) bool) (Event, error) {
+	for {
+		e.events.mu.Lock()
+		for _, ev := range e.events.events[min(after, len(e.events.events)):] {
+			if match(ev) {
+				e.events.mu.Unlock()
+				return ev, nil
+			}
+		}
+		ch := e.events.changed
+		e.events.mu.Unlock()
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return Event{}, fmt.Errorf("emulator: waiting for an event: %w", ctx.Err())
+		}
+	}
+}
+
+// LastSeq returns the Seq of the latest event (0 when there is none).
+func (e *Emulator) LastSeq() int {
+	e.events.mu.Lock()
+	defer e.events.mu.Unlock()
+	return len(e.events.events)
+}
+
+// Transcript returns the events a person reading along cares about (everything but
+// raw notification traffic), one line each.
+func (e *Emulator) Transcript() []string {
+	var out []string
+	for _, ev := range e.Events() {
+		if ev.Kind == EventNotificationSent {
+			continue
+		}
+		out = append(out, ev.String())
+	}
+	return out
+}

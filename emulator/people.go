@@ -1,0 +1,280 @@
+package emulator
+
+import (
+	"context"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/graphcomms/graphcomms/calls"
+	"github.com/graphcomms/graphcomms/participants"
+)
+
+// Behavior says how a simulated person acts.
+type Behavior struct {
+	// AnswerAfter is how long the person's phone rings before they answer a call or an
+	// invitation from the bot.
+	AnswerAfter time.Duration
+	// Decline makes the person decline calls from the bot (after one second of ringing).
+	Decline bool
+	// NoAnswer makes the person never answer: the call fails after the ring timeout.
+	NoAnswer bool
+	// Speech is how long the person talks when the bot records them; default 3 s.
+	// Negative means they stay silent.
+	Speech time.Duration
+	// HangUpAfter makes the person hang up this long after a call with the bot is
+	// established (0: they wait for the bot).
+	HangUpAfter time.Duration
+}
+
+// Person is a simulated user or phone number.
+type Person struct {
+	e        *Emulator
+	name     string
+	id       string
+	phone    string
+	behavior Behavior
+}
+
+// AddUser adds a simulated Teams user of the emulated tenant. The name is how tests,
+// transcripts and `graphcomms trigger` refer to them; the user ID is derived from it.
+func (e *Emulator) AddUser(name string, b Behavior) *Person {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if p := e.personLocked(name); p != nil {
+		p.behavior = b
+		return p
+	}
+	p := &Person{e: e, name: name, id: stableID(name), behavior: b}
+	e.people = append(e.people, p)
+	return p
+}
+
+// AddPhone adds a simulated phone number (E.164) reached over PSTN.
+func (e *Emulator) AddPhone(number string, b Behavior) (*Person, error) {
+	if err := participants.ValidateE164(number); err != nil {
+		return nil, err
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if p := e.personLocked(number); p != nil {
+		p.behavior = b
+		return p, nil
+	}
+	p := &Person{e: e, name: number, id: number, phone: number, behavior: b}
+	e.people = append(e.people, p)
+	return p, nil
+}
+
+// Person returns the person with this name, user ID or phone number, or nil.
+func (e *Emulator) Person(key string) *Person {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.personLocked(key)
+}
+
+func (e *Emulator) personLocked(key string) *Person {
+	for _, p := range e.people {
+		if strings.EqualFold(p.name, key) || strings.EqualFold(p.id, key) || p.phone != "" && p.phone == key {
+			return p
+		}
+	}
+	return nil
+}
+
+// personFor finds the person an identity set names, adding an unknown user (who
+// answers at once) when it names a user nobody declared.
+func (e *Emulator) personFor(ids participants.IdentitySet) *Person {
+	for _, id := range []*participants.Identity{ids.User, ids.Phone, ids.Guest, ids.ApplicationInstance} {
+		if id == nil {
+			continue
+		}
+		if p := e.personLocked(id.ID); p != nil {
+			return p
+		}
+		if id.DisplayName != "" {
+			if p := e.personLocked(id.DisplayName); p != nil {
+				return p
+			}
+		}
+	}
+	if ids.User != nil && ids.User.ID != "" {
+		name := ids.User.DisplayName
+		if name == "" {
+			name = ids.User.ID
+		}
+		p := &Person{e: e, name: name, id: ids.User.ID}
+		e.people = append(e.people, p)
+		return p
+	}
+	return nil
+}
+
+// Name returns the person's name.
+func (p *Person) Name() string { return p.name }
+
+// ID returns the person's user ID (or phone number).
+func (p *Person) ID() string { return p.id }
+
+// DisplayName returns the name shown in rosters: the name with its first letter upper
+// case.
+func (p *Person) DisplayName() string {
+	if p.phone != "" || p.name == "" {
+		return p.name
+	}
+	return strings.ToUpper(p.name[:1]) + p.name[1:]
+}
+
+// Identity returns the identity set Graph would use for the person.
+func (p *Person) Identity() participants.IdentitySet {
+	if p.phone != "" {
+		ids, _ := participants.Phone(p.phone)
+		return ids
+	}
+	ids := participants.User(p.id, p.e.cfg.TenantID)
+	ids.User.DisplayName = p.DisplayName()
+	return ids
+}
+
+// SetBehavior changes how the person acts from now on.
+func (p *Person) SetBehavior(b Behavior) {
+	p.e.mu.Lock()
+	defer p.e.mu.Unlock()
+	p.behavior = b
+}
+
+func (p *Person) speech() time.Duration {
+	switch {
+	case p.behavior.Speech < 0:
+		return 0
+	case p.behavior.Speech == 0:
+		return 3 * time.Second
+	}
+	return p.behavior.Speech
+}
+
+// stableID derives a GUID-shaped user ID from a name.
+func stableID(name string) string {
+	h := sha256.Sum256([]byte("graphcomms-emulator-user:" + strings.ToLower(name)))
+	return fmt.Sprintf("%x-%x-4%x-8%x-%x", h[0:4], h[4:6], h[6:8], h[8:10], h[10:16])[:36]
+}
+
+// CallHandle is a call as a simulated person sees it.
+type CallHandle struct {
+	e      *Emulator
+	id     string
+	person *Person
+	start  int // event Seq when the handle was made
+
+	mu   sync.Mutex
+	seen map[EventKind]int // per kind, the Seq of the last event Wait returned
+}
+
+// ID returns the call's ID as the bot sees it.
+func (h *CallHandle) ID() string { return h.id }
+
+// Person returns the person on the call.
+func (h *CallHandle) Person() *Person { return h.person }
+
+// State returns the call's state.
+func (h *CallHandle) State() calls.State {
+	h.e.mu.Lock()
+	defer h.e.mu.Unlock()
+	if c := h.e.calls[h.id]; c != nil {
+		return c.state
+	}
+	return ""
+}
+
+// CallBot makes the person call the bot: Graph notifies the bot's callback URL of an
+// incoming call, which the bot must answer within the answer deadline.
+func (p *Person) CallBot() (*CallHandle, error) {
+	e := p.e
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.cfg.CallbackURL == "" {
+		return nil, errors.New("emulator: no callback URL for incoming calls (Config.CallbackURL)")
+	}
+	c := e.newCall(calls.DirectionIncoming, e.cfg.CallbackURL)
+	c.person = p
+	c.state = calls.StateIncoming
+	c.addParty(p)
+	h := &CallHandle{e: e, id: c.id, person: p, start: e.LastSeq()}
+	defer e.record(EventIncomingCall, c.id, p.name, p.DisplayName()+" calls the bot", nil)
+	e.notifyCall(c, "created", func(r *calls.Call) {
+		r.Direction = calls.DirectionIncoming
+		r.Source = participants.Info{ODataType: "#microsoft.graph.participantInfo", Identity: p.Identity(), LanguageID: "en-US", Region: "westeurope"}
+		r.Targets = []participants.Invitation{{ODataType: "#microsoft.graph.invitationParticipantInfo", Identity: e.botIdentity()}}
+		r.RequestedModalities = c.res.RequestedModalities
+		r.CallbackURI = c.callbackURI
+		r.TenantID = e.cfg.TenantID
+	})
+	c.cancelAnswer = e.clock.AfterFunc(e.cfg.AnswerDeadline, func() {
+		e.mu.Lock()
+		defer e.mu.Unlock()
+		if c.state == calls.StateIncoming {
+			e.terminate(c, 408, 10057, "The bot did not answer in time.", "answer deadline passed")
+		}
+	})
+	return h, nil
+}
+
+// Press makes the person press DTMF keys ("1", "123#", "*"): each becomes a tone
+// notification when the bot has subscribed to tones, and a key in the recording's stop
+// tones ends a recording.
+func (h *CallHandle) Press(keys string) error {
+	e := h.e
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	c, err := e.liveCall(h.id)
+	if err != nil {
+		return err
+	}
+	if c.state != calls.StateEstablished {
+		return fmt.Errorf("emulator: call %s is %s, not established", c.id, c.state)
+	}
+	for i := 0; i < len(keys); i++ {
+		if err := e.pressLocked(c, h.person, keys[i]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// HangUp makes the person hang up: a peer-to-peer call ends; in a group call or
+// meeting the person leaves.
+func (h *CallHandle) HangUp() error {
+	e := h.e
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	c, err := e.liveCall(h.id)
+	if err != nil {
+		return err
+	}
+	e.personLeaves(c, h.person)
+	return nil
+}
+
+// Wait returns the first event of kind on this call that no earlier Wait for the same
+// kind returned, waiting for it when it has not happened yet.
+func (h *CallHandle) Wait(ctx context.Context, kind EventKind) (Event, error) {
+	h.mu.Lock()
+	after, ok := h.seen[kind]
+	if !ok {
+		after = h.start
+	}
+	h.mu.Unlock()
+	ev, err := h.e.WaitEvent(ctx, after, func(ev Event) bool { return ev.CallID == h.id && ev.Kind == kind })
+	if err == nil {
+		h.mu.Lock()
+		if h.seen == nil {
+			h.seen = map[EventKind]int{}
+		}
+		h.seen[kind] = ev.Seq
+		h.mu.Unlock()
+	}
+	return ev, err
+}
