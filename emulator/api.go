@@ -201,7 +201,7 @@ func (e *Emulator) createCall(w http.ResponseWriter, r *http.Request) {
 			names = append(names, p.DisplayName())
 		}
 	}
-	defer e.record(EventCallCreated, c.id, "", "the bot calls "+strings.Join(names, ", "), nil)
+	e.record(EventCallCreated, c.id, "", "the bot calls "+strings.Join(names, ", "), nil)
 	group := len(req.Targets) > 1
 	for _, t := range req.Targets {
 		p := e.personFor(t.Identity)

@@ -3,6 +3,7 @@ package emulator
 import (
 	"context"
 	"fmt"
+	"strings"
 	"sync"
 	"time"
 )
@@ -60,14 +61,16 @@ type Event struct {
 
 // String formats the event as a transcript line.
 func (ev Event) String() string {
-	s := fmt.Sprintf("%s %-20s", ev.Time.Format("15:04:05.000"), ev.Kind)
-	if ev.Who != "" {
-		s += " " + ev.Who
+	s := fmt.Sprintf("%s %-20s ", ev.Time.Format("15:04:05.000"), ev.Kind)
+	switch {
+	case ev.Who != "" && ev.Detail != "":
+		s += ev.Who + ": " + ev.Detail
+	case ev.Who != "":
+		s += ev.Who
+	default:
+		s += ev.Detail
 	}
-	if ev.Detail != "" {
-		s += ": " + ev.Detail
-	}
-	return s
+	return strings.TrimRight(s, " ")
 }
 
 type eventLog struct {

@@ -3,15 +3,27 @@
 // Usage:
 //
 //	graphcomms inspect [--format text|json] [FILE|-]
+//	graphcomms emulator [--addr 127.0.0.1:9440] [--callback URL] [--app-id ID] [--virtual-clock]
+//	graphcomms trigger [--emulator URL] incoming-call --from NAME
+//	graphcomms trigger [--emulator URL] tone --call ID KEYS
+//	graphcomms trigger [--emulator URL] hangup --call ID
+//	graphcomms trigger [--emulator URL] join --call ID NAME
+//	graphcomms trigger [--emulator URL] advance DURATION
+//	graphcomms trigger [--emulator URL] events
 //
 // inspect decodes a callback body that Graph POSTs to a calling bot (a commsNotifications
 // JSON object) and prints what it says: for people (text, the default) or as one JSON
 // object (json; the format is described in README.md). It reads standard input when FILE
 // is "-" or absent. It exits 0 on success; on invalid input it prints a one-line reason
 // on standard error and exits 1 (2 for a usage error).
+//
+// emulator runs a local Graph calls service (see package emulator) and logs every
+// exchange; trigger drives a running one: simulated people call the bot, press keys,
+// hang up and join meetings.
 package main
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"os"
@@ -25,6 +37,8 @@ const usage = `usage: graphcomms <command> [arguments]
 
 commands:
   inspect [--format text|json] [FILE|-]   decode and print a callback notification body
+  emulator [--addr ADDR] [--callback URL] run the local Graph calls emulator
+  trigger [--emulator URL] ACTION ...     drive a running emulator (incoming-call, tone, hangup, join, advance, events)
 `
 
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
@@ -35,6 +49,10 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	switch args[0] {
 	case "inspect":
 		return inspect(args[1:], stdin, stdout, stderr)
+	case "emulator":
+		return emulatorCmd(context.Background(), args[1:], stdout, stderr)
+	case "trigger":
+		return trigger(args[1:], stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return 0
