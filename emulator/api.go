@@ -93,6 +93,7 @@ type statusRecorder struct {
 	status int
 }
 
+// WriteHeader records the status.
 func (s *statusRecorder) WriteHeader(code int) {
 	s.status = code
 	s.ResponseWriter.WriteHeader(code)

@@ -111,15 +111,24 @@ type vtimer struct {
 
 type timerHeap []*vtimer
 
+// Len, Less, Swap, Push and Pop implement heap.Interface: timers by due time, then
+// by scheduling order.
 func (h timerHeap) Len() int { return len(h) }
+
+// Less orders timers by due time, then by scheduling order.
 func (h timerHeap) Less(i, j int) bool {
 	if h[i].at.Equal(h[j].at) {
 		return h[i].seq < h[j].seq
 	}
 	return h[i].at.Before(h[j].at)
 }
+// Swap implements heap.Interface.
 func (h timerHeap) Swap(i, j int) { h[i], h[j] = h[j], h[i] }
-func (h *timerHeap) Push(x any)   { *h = append(*h, x.(*vtimer)) }
+
+// Push implements heap.Interface.
+func (h *timerHeap) Push(x any) { *h = append(*h, x.(*vtimer)) }
+
+// Pop implements heap.Interface.
 func (h *timerHeap) Pop() any {
 	old := *h
 	t := old[len(old)-1]

@@ -198,7 +198,7 @@ func (e *Emulator) ctlEvents(w http.ResponseWriter, r *http.Request) {
 		if x.Kind == EventNotificationSent {
 			continue
 		}
-		out = append(out, ev{x.Seq, x.Time, x.Kind, x.CallID, x.Who, x.Detail, x.Data})
+		out = append(out, ev(x))
 	}
 	ctlOK(w, out)
 }

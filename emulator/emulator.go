@@ -237,14 +237,10 @@ func (e *Emulator) newID() string {
 		e.rng.Uint32()&0xfff, e.rng.Uint32()&0xfff, uint64(e.nextID))
 }
 
-// logf writes one readable line.
-func (e *Emulator) logf(format string, args ...any) {
-	e.log.Info(fmt.Sprintf(format, args...))
-}
-
 // loopbackOnly refuses every host but loopback.
 type loopbackOnly struct{}
 
+// RoundTrip sends r when its host is a loopback address.
 func (loopbackOnly) RoundTrip(r *http.Request) (*http.Response, error) {
 	if !isLoopback(r.URL.Hostname()) {
 		return nil, fmt.Errorf("emulator: refusing to deliver to non-loopback host %s", r.URL.Hostname())
