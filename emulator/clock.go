@@ -122,6 +122,7 @@ func (h timerHeap) Less(i, j int) bool {
 	}
 	return h[i].at.Before(h[j].at)
 }
+
 // Swap implements heap.Interface.
 func (h timerHeap) Swap(i, j int) { h[i], h[j] = h[j], h[i] }
 
