@@ -79,8 +79,9 @@ func (e *Emulator) ctlIncoming(w http.ResponseWriter, r *http.Request) {
 	ctlOK(w, map[string]string{"callId": h.ID(), "from": p.DisplayName()})
 }
 
-// handle returns a call handle for a person on call id (the call's other party).
-func (e *Emulator) handle(id string) (*CallHandle, error) {
+// Handle returns a handle on a call for the person on it (the other party of a
+// peer-to-peer call, else the first person in it), to press keys or hang up.
+func (e *Emulator) Handle(id string) (*CallHandle, error) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	c, err := e.liveCall(id)
@@ -99,7 +100,7 @@ func (e *Emulator) handle(id string) (*CallHandle, error) {
 	if p == nil {
 		return nil, fmt.Errorf("emulator: nobody but the bot is on call %s", id)
 	}
-	return &CallHandle{e: e, id: id, person: p}, nil
+	return &CallHandle{e: e, id: id, person: p, start: e.LastSeq()}, nil
 }
 
 func (e *Emulator) ctlTone(w http.ResponseWriter, r *http.Request) {
@@ -107,7 +108,7 @@ func (e *Emulator) ctlTone(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	h, err := e.handle(r.PathValue("id"))
+	h, err := e.Handle(r.PathValue("id"))
 	if err != nil {
 		ctlError(w, http.StatusNotFound, err.Error())
 		return
@@ -120,7 +121,7 @@ func (e *Emulator) ctlTone(w http.ResponseWriter, r *http.Request) {
 }
 
 func (e *Emulator) ctlHangUp(w http.ResponseWriter, r *http.Request) {
-	h, err := e.handle(r.PathValue("id"))
+	h, err := e.Handle(r.PathValue("id"))
 	if err != nil {
 		ctlError(w, http.StatusNotFound, err.Error())
 		return

@@ -1,0 +1,444 @@
+package graphcomms_test
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/microsoft/kiota-abstractions-go/authentication"
+
+	"github.com/graphcomms/graphcomms"
+	"github.com/graphcomms/graphcomms/auth"
+	"github.com/graphcomms/graphcomms/calls"
+	"github.com/graphcomms/graphcomms/emulator"
+	"github.com/graphcomms/graphcomms/media"
+	"github.com/graphcomms/graphcomms/participants"
+)
+
+// env is an emulator and a client wired to it, sharing the emulator's virtual clock.
+type env struct {
+	emu    *emulator.Server
+	client *graphcomms.Client
+	srv    *httptest.Server
+	errs   chan error
+}
+
+func newEnv(t testing.TB, mutate func(*graphcomms.Config)) *env {
+	t.Helper()
+	emu, err := emulator.Start(emulator.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	adapter, err := auth.NewRequestAdapterWithAuth(&authentication.AnonymousAuthenticationProvider{}, auth.AdapterConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := &env{emu: emu, errs: make(chan error, 100)}
+	// The callback URL is known only once the server listens; start it around a
+	// handler set just after.
+	var h atomicHandler
+	e.srv = httptest.NewServer(&h)
+	cfg := graphcomms.Config{
+		AppID: emu.AppID(), Adapter: adapter, BaseURL: emu.GraphURL(), CallbackURL: e.srv.URL + "/api/calls",
+		ValidatorConfig: auth.ValidatorConfig{OpenIDConfigURL: emu.OpenIDConfigURL()},
+		Clock:           emu.Clock(),
+	}
+	if mutate != nil {
+		mutate(&cfg)
+	}
+	client, err := graphcomms.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	client.OnError(func(err error) {
+		select {
+		case e.errs <- err:
+		default:
+		}
+	})
+	h.set(client)
+	e.client = client
+	emu.SetCallbackURL(cfg.CallbackURL)
+	t.Cleanup(func() {
+		client.Close()
+		e.srv.Close()
+		emu.Close()
+	})
+	return e
+}
+
+// atomicHandler serves the client once it exists.
+type atomicHandler struct {
+	v atomic.Pointer[graphcomms.Client]
+}
+
+func (a *atomicHandler) set(c *graphcomms.Client) { a.v.Store(c) }
+
+func (a *atomicHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if c := a.v.Load(); c != nil {
+		c.ServeHTTP(w, r)
+		return
+	}
+	http.Error(w, "starting", http.StatusServiceUnavailable)
+}
+
+func ctxFor(t testing.TB) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+// TestIVRThroughClient: incoming call, answer, awaited prompt, DTMF, transfer, end.
+func TestIVRThroughClient(t *testing.T) {
+	e := newEnv(t, nil)
+	ctx := ctxFor(t)
+	bob := e.emu.AddUser("bob", emulator.Behavior{})
+	keys := make(chan byte, 10)
+	ended := make(chan graphcomms.EndInfo, 1)
+	var promptErr atomic.Value
+	e.client.OnIncoming(func(call *graphcomms.Call) {
+		call.OnTone(func(ti media.ToneInfo) { keys <- ti.Tone.Key() })
+		call.OnTerminated(func(end graphcomms.EndInfo) { ended <- end })
+		if err := call.Answer(ctx, "https://cdn.example.com/menu.wav"); err != nil {
+			t.Errorf("answer: %v", err)
+			return
+		}
+		go func() { // long work leaves the call's queue
+			if err := call.WaitForState(ctx, calls.StateEstablished); err != nil {
+				t.Error(err)
+				return
+			}
+			if _, err := call.SubscribeToTone(ctx); err != nil {
+				t.Error(err)
+			}
+			op, err := call.PlayPrompt(ctx, []media.Prompt{media.NewMediaPrompt("https://cdn.example.com/menu.wav")})
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			done, err := op.Wait(ctx)
+			if err != nil {
+				promptErr.Store(err)
+				return
+			}
+			if done.Status != calls.OperationCompleted {
+				t.Errorf("prompt %s", done.Status)
+			}
+		}()
+	})
+	h, err := e.emu.AddUser("alice", emulator.Behavior{}).CallBot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.Wait(ctx, emulator.EventPromptStarted); err != nil {
+		t.Fatal(err)
+	}
+	e.emu.Advance(emulator.DefaultPromptDuration)
+	if _, err := h.Wait(ctx, emulator.EventPromptCompleted); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.Press("1"); err != nil {
+		t.Fatal(err)
+	}
+	if k := <-keys; k != '1' {
+		t.Fatalf("key %c", k)
+	}
+	call, ok := e.client.Call(h.ID())
+	if !ok {
+		t.Fatal("the call is not tracked")
+	}
+	if snap := call.Resource(); snap.State != calls.StateEstablished || snap.ID != h.ID() {
+		t.Errorf("snapshot %+v", snap)
+	}
+	if err := call.Transfer(ctx, participants.Invite(bob.Identity())); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case end := <-ended:
+		if end.Reason != calls.EndReasonTransferred || end.ResultInfo.Subcode != 7015 {
+			t.Errorf("end %+v", end)
+		}
+	case <-ctx.Done():
+		t.Fatal("no terminal event")
+	}
+	if v := promptErr.Load(); v != nil {
+		t.Errorf("prompt: %v", v)
+	}
+	if _, ok := e.client.Call(h.ID()); ok {
+		t.Error("the ended call is still tracked")
+	}
+	if err := call.WaitForState(ctx, calls.StateEstablished); !errors.Is(err, graphcomms.ErrCallEnded) {
+		t.Errorf("WaitForState on an ended call: %v", err)
+	}
+}
+
+// TestMeetingThroughClient: join by URL, roster events, leave.
+func TestMeetingThroughClient(t *testing.T) {
+	e := newEnv(t, nil)
+	ctx := ctxFor(t)
+	org := e.emu.AddUser("olivia", emulator.Behavior{})
+	carol := e.emu.AddUser("carol", emulator.Behavior{})
+	m := e.emu.NewMeeting("Standup", org)
+	carol.Join(m)
+	call, err := e.client.JoinMeeting(ctx, graphcomms.JoinOptions{JoinURL: m.JoinWebURL()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	events := make(chan graphcomms.RosterEvent, 10)
+	call.OnRosterChanged(func(ev graphcomms.RosterEvent) { events <- ev })
+	e.emu.Advance(time.Second)
+	if err := call.WaitForState(ctx, calls.StateEstablished); err != nil {
+		t.Fatal(err)
+	}
+	names := func(ps []participants.Participant) string {
+		var out []string
+		for _, p := range ps {
+			out = append(out, p.DisplayName())
+		}
+		return strings.Join(out, ",")
+	}
+	if ev := <-events; names(ev.Added) != "Emulated bot,Carol" {
+		t.Errorf("first roster: %+v", ev)
+	}
+	dave := e.emu.AddUser("dave", emulator.Behavior{})
+	dave.Join(m)
+	if ev := <-events; names(ev.Added) != "Dave" || len(ev.Removed) != 0 {
+		t.Errorf("dave joins: %s", names(ev.Added))
+	}
+	carol.Leave(m)
+	if ev := <-events; names(ev.Removed) != "Carol" {
+		t.Errorf("carol leaves: %s", names(ev.Removed))
+	}
+	ps := call.Participants()
+	if names(ps) != "Emulated bot,Dave" {
+		t.Errorf("roster %s", names(ps))
+	}
+	op, err := call.MuteParticipant(ctx, ps[1].ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := op.Wait(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if ev := <-events; len(ev.Updated) != 1 || !ev.Updated[0].IsMuted {
+		t.Errorf("mute: %+v", ev)
+	}
+	if err := call.HangUp(ctx); err != nil {
+		t.Fatal(err)
+	}
+	<-call.Done()
+	if end, _ := call.End(); end.Reason != calls.EndReasonBotHangUp {
+		t.Errorf("end %+v", end)
+	}
+}
+
+// TestOperationCompletedBeforeWait: the completion of subscribeToTone arrives at once,
+// often before Graph's answer to the POST; Wait must still see it.
+func TestOperationCompletedBeforeWait(t *testing.T) {
+	e := newEnv(t, nil)
+	ctx := ctxFor(t)
+	call := answered(t, e, "alice")
+	for range 20 {
+		op, err := call.SubscribeToTone(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_ = e.emu.WaitIdle(ctx)
+		if _, err := op.Wait(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Recording: Wait after the completion notification was processed.
+	e.emu.AddUser("alice", emulator.Behavior{Speech: 2 * time.Second})
+	op, err := call.RecordResponse(ctx, calls.RecordResponseRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.emu.Advance(time.Minute)
+	_ = e.emu.WaitIdle(ctx)
+	<-op.Done()
+	rec, err := op.Wait(ctx)
+	if err != nil || rec.RecordingLocation == "" || rec.RecordingAccessToken == "" {
+		t.Errorf("%v %+v", err, rec)
+	}
+}
+
+// TestOperationPolledWhenNotified: a dropped completion is found by polling.
+func TestOperationPolledWhenNotified(t *testing.T) {
+	e := newEnv(t, func(c *graphcomms.Config) { c.OperationTimeout = 10 * time.Second })
+	ctx := ctxFor(t)
+	call := answered(t, e, "alice")
+	e.emu.DropNextNotifications(1)
+	op, err := call.PlayPrompt(ctx, []media.Prompt{media.NewMediaPrompt("https://cdn.example.com/a.wav")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.emu.Advance(5 * time.Second) // the prompt ends; its notification is lost
+	_ = e.emu.WaitIdle(ctx)
+	select {
+	case <-op.Done():
+		t.Fatal("completed without a notification or a poll")
+	default:
+	}
+	e.emu.Advance(6 * time.Second) // past OperationTimeout: the client polls
+	got, err := op.Wait(ctx)
+	if err != nil || got.Status != calls.OperationCompleted {
+		t.Errorf("%v %+v", err, got)
+	}
+}
+
+func TestFailedOperation(t *testing.T) {
+	e := newEnv(t, nil)
+	ctx := ctxFor(t)
+	call := answered(t, e, "alice")
+	op, err := call.PlayPrompt(ctx, []media.Prompt{media.NewMediaPrompt("https://cdn.example.com/a.wav")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := call.CancelMediaProcessing(ctx); err != nil {
+		t.Fatal(err)
+	}
+	_, err = op.Wait(ctx)
+	var oe *graphcomms.OperationError
+	if !errors.As(err, &oe) || oe.ResultInfo.Subcode != 8508 {
+		t.Errorf("%v", err)
+	}
+	// Pending operations fail when the call ends.
+	op2, _ := call.PlayPrompt(ctx, []media.Prompt{media.NewMediaPrompt("https://cdn.example.com/a.wav")})
+	_ = call.HangUp(ctx)
+	if _, err := op2.Wait(ctx); !errors.Is(err, graphcomms.ErrCallEnded) {
+		t.Errorf("pending op at hang-up: %v", err)
+	}
+}
+
+// answered returns an answered, established incoming call from a person.
+func answered(t testing.TB, e *env, who string) *graphcomms.Call {
+	t.Helper()
+	ctx := ctxFor(t)
+	got := make(chan *graphcomms.Call, 1)
+	e.client.OnIncoming(func(c *graphcomms.Call) {
+		if err := c.Answer(ctx); err != nil {
+			t.Error(err)
+		}
+		got <- c
+	})
+	p := e.emu.Person(who)
+	if p == nil {
+		p = e.emu.AddUser(who, emulator.Behavior{})
+	}
+	if _, err := p.CallBot(); err != nil {
+		t.Fatal(err)
+	}
+	call := <-got
+	if err := call.WaitForState(ctx, calls.StateEstablished); err != nil {
+		t.Fatal(err)
+	}
+	return call
+}
+
+// TestKeepAlive: cadence with the virtual clock, and the 404 path.
+func TestKeepAlive(t *testing.T) {
+	e := newEnv(t, func(c *graphcomms.Config) { c.KeepAliveInterval = 10 * time.Minute })
+	ctx := ctxFor(t)
+	call := answered(t, e, "alice")
+	after := 0
+	for i := 1; i <= 6; i++ { // 60 minutes: the emulator's 45-minute rule never fires
+		e.emu.Advance(10 * time.Minute)
+		ev, err := e.emu.WaitEvent(ctx, after, func(ev emulator.Event) bool {
+			return ev.Kind == emulator.EventKeepAlive && ev.CallID == call.ID()
+		})
+		if err != nil {
+			t.Fatalf("keepAlive %d: %v", i, err)
+		}
+		after = ev.Seq
+	}
+	if call.State() != calls.StateEstablished {
+		t.Fatalf("state %s after an hour of keep-alive", call.State())
+	}
+	// The call disappears on Graph's side and its notifications are lost: the next
+	// keepAlive gets a 404 and ends the call locally.
+	e.emu.DropNextNotifications(2)
+	h, err := e.emu.Handle(call.ID())
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = h.HangUp()
+	e.emu.Advance(10 * time.Minute)
+	select {
+	case <-call.Done():
+	case <-ctx.Done():
+		t.Fatal("the call was not ended after keepAlive got 404")
+	}
+	if end, _ := call.End(); !calls.IsNotFound(end.Err) {
+		t.Errorf("end %+v", end)
+	}
+}
+
+// TestNoZombieAfterFailedAnswer: Graph refuses the answer; the call is gone locally.
+func TestNoZombieAfterFailedAnswer(t *testing.T) {
+	e := newEnv(t, nil)
+	ctx := ctxFor(t)
+	ended := make(chan graphcomms.EndInfo, 1)
+	e.client.OnIncoming(func(c *graphcomms.Call) {
+		c.OnTerminated(func(end graphcomms.EndInfo) { ended <- end })
+		e.emu.FailNextRequests(1, 403)
+		if err := c.Answer(ctx); err == nil {
+			t.Error("answer should fail")
+		}
+	})
+	h, _ := e.emu.AddUser("alice", emulator.Behavior{}).CallBot()
+	end := <-ended
+	if end.Err == nil || !strings.Contains(end.Err.Error(), "403") {
+		t.Errorf("end %+v", end)
+	}
+	if _, ok := e.client.Call(h.ID()); ok {
+		t.Error("zombie call after a failed answer")
+	}
+	if states, _ := e.client.Calls(), 0; len(states) != 0 {
+		t.Errorf("%d calls tracked", len(states))
+	}
+}
+
+// TestPanickingCallback: a panic in a callback is reported, not fatal, and the next
+// events still arrive.
+func TestPanickingCallback(t *testing.T) {
+	e := newEnv(t, nil)
+	ctx := ctxFor(t)
+	keys := make(chan byte, 4)
+	got := make(chan *graphcomms.Call, 1)
+	e.client.OnIncoming(func(c *graphcomms.Call) {
+		c.OnTone(func(ti media.ToneInfo) {
+			if ti.Tone == media.Tone1 {
+				panic("boom")
+			}
+			keys <- ti.Tone.Key()
+		})
+		_ = c.Answer(ctx)
+		got <- c
+	})
+	h, _ := e.emu.AddUser("alice", emulator.Behavior{}).CallBot()
+	call := <-got
+	if err := call.WaitForState(ctx, calls.StateEstablished); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := call.SubscribeToTone(ctx); err != nil {
+		t.Fatal(err)
+	}
+	_ = h.Press("12")
+	if k := <-keys; k != '2' {
+		t.Errorf("key %c", k)
+	}
+	select {
+	case err := <-e.errs:
+		if !strings.Contains(err.Error(), "panicked: boom") {
+			t.Errorf("reported %v", err)
+		}
+	case <-ctx.Done():
+		t.Fatal("the panic was not reported")
+	}
+}
