@@ -53,6 +53,7 @@ type Call struct {
 	res       calls.Call
 	etag      int64
 	toneSeq   int64
+	tonesSeen map[int64]bool // recent tone sequence IDs, to drop duplicates
 	version   int64
 	changed   chan struct{} // closed and replaced on every state change
 	ended     bool
@@ -218,6 +219,10 @@ func (c *Call) drain() {
 	}
 }
 
+// toneWindow is how many recent tone sequence IDs are remembered to drop duplicates
+// (reordered tones inside the window are still delivered).
+const toneWindow = 64
+
 // parseEtag reads the number of an etag such as W/"5445", or 0.
 func parseEtag(s string) int64 {
 	s = strings.TrimPrefix(s, "W/")
@@ -247,11 +252,23 @@ func (c *Call) applyCall(n notifications.Notification) {
 	upd := n.Call
 	if upd.ToneInfo.Tone != "" {
 		c.mu.Lock()
-		if c.ended || upd.ToneInfo.SequenceID <= c.toneSeq {
+		seq := upd.ToneInfo.SequenceID
+		if c.ended || c.tonesSeen[seq] || seq <= c.toneSeq-toneWindow {
 			c.mu.Unlock()
-			return // a duplicate or stale tone
+			return // a duplicate (or far older than anything still remembered)
 		}
-		c.toneSeq = upd.ToneInfo.SequenceID
+		if c.tonesSeen == nil {
+			c.tonesSeen = map[int64]bool{}
+		}
+		c.tonesSeen[seq] = true
+		c.toneSeq = max(c.toneSeq, seq)
+		if len(c.tonesSeen) > 2*toneWindow {
+			for s := range c.tonesSeen {
+				if s <= c.toneSeq-toneWindow {
+					delete(c.tonesSeen, s)
+				}
+			}
+		}
 		handlers := c.onTone
 		c.mu.Unlock()
 		for _, f := range handlers {

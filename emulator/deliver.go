@@ -183,6 +183,8 @@ func (d *deliverer) push(o outgoing, holdBack bool) {
 	}
 	if holdBack && d.held == nil {
 		d.held = &o
+		// Released after the next notification, or shortly when none follows.
+		time.AfterFunc(50*time.Millisecond, d.releaseHeld)
 		return
 	}
 	d.queue = append(d.queue, o)
@@ -191,6 +193,17 @@ func (d *deliverer) push(o outgoing, holdBack bool) {
 		d.held = nil
 	}
 	d.cond.Signal()
+}
+
+// releaseHeld sends a held-back notification that no other one followed.
+func (d *deliverer) releaseHeld() {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.held != nil && !d.closed {
+		d.queue = append(d.queue, *d.held)
+		d.held = nil
+		d.cond.Signal()
+	}
 }
 
 func (d *deliverer) run() {
