@@ -405,10 +405,18 @@ func (c *Call) persist() {
 		return
 	}
 	c.version++
-	st := CallState{CallID: c.id, Version: c.version, Call: c.res, Participants: c.roster.list(),
+	st := CallState{CallID: c.id, Version: c.version, Call: c.res, Participants: c.roster.snapshot(),
 		RosterSequence: c.roster.seq, ToneSequence: c.toneSeq, Operations: c.ops.pending(), UpdatedAt: c.client.clock.Now()}
 	c.mu.Unlock()
-	if err := c.client.store.Put(context.Background(), st); err != nil {
+	var err error
+	if op, ok := c.client.store.(ownedPutter); ok {
+		// The client never changes c.res or the roster snapshot in place (it replaces
+		// them), so the in-memory store may keep them without a copy.
+		err = op.putOwned(st)
+	} else {
+		err = c.client.store.Put(context.Background(), st)
+	}
+	if err != nil {
 		c.client.reportError(fmt.Errorf("store: saving call %s: %w", c.id, err))
 	}
 }

@@ -38,7 +38,10 @@ type Clock interface {
 
 type realClock struct{}
 
+// Now returns the wall-clock time.
 func (realClock) Now() time.Time { return time.Now() }
+
+// AfterFunc wraps time.AfterFunc.
 func (realClock) AfterFunc(d time.Duration, f func()) func() {
 	t := time.AfterFunc(d, f)
 	return func() { t.Stop() }

@@ -2,6 +2,42 @@
 // the building blocks of calling bots for Microsoft Teams that answer and place calls,
 // play prompts, collect DTMF, record, join meetings and watch their rosters.
 //
+// This package holds the stateful Client, the Go counterpart of the .NET SDK's
+// ICommunicationsClient: it serves the bot's callback URL, tracks every call (Call) with
+// its roster and pending operations, and delivers each call's events in order on that
+// call's own queue:
+//
+//	client, _ := graphcomms.New(graphcomms.Config{AppID: appID, Credential: cred,
+//		CallbackURL: "https://bot.example.com/api/calls"})
+//	http.Handle("/api/calls", client)
+//	client.OnIncoming(func(call *graphcomms.Call) {
+//		call.OnTone(func(t media.ToneInfo) { ... })
+//		_ = call.Answer(ctx, menuURL)
+//	})
+//
+// What it adds to the raw API:
+//
+//   - Ordered dispatch: notifications for one call are applied and delivered one at a
+//     time, in order; a slow callback delays only its own call, never another call or
+//     the 202 Graph waits for. A panicking callback is recovered and reported through
+//     OnError. Out-of-order and duplicated notifications are dropped (by etag, by the
+//     call's state order, by tone sequence ID).
+//   - Awaited operations: PlayPrompt, RecordResponse, Mute, Invite, ... return an
+//     Operation whose Wait returns the final result (or an *OperationError with
+//     resultInfo). Completions are matched by operation ID or client context, even when
+//     they arrive before Graph's answer to the request; without a notification within
+//     Config.OperationTimeout the client polls the operation.
+//   - Roster: kept from full and delta roster notifications (a gap in delta sequence
+//     numbers triggers a re-read), plus a snapshot when the call is established;
+//     OnRosterChanged reports who was added, updated and removed.
+//   - Keep-alive: every established call gets a keepAlive every 15 minutes (with
+//     jitter); a 404 ends the call locally. A failed answer or create leaves no zombie.
+//   - Termination: one final OnTerminated event with a typed end reason decoded from
+//     resultInfo; then the call, its timers and its state are gone. Terminate hangs up
+//     everything and waits.
+//   - Store: call state (resource, roster, pending operations) is written to a Store;
+//     MemoryStore is the default, storetest checks other implementations.
+//
 // The module is organised by layer, leaves first:
 //
 //   - media: media configurations, prompts, media streams, DTMF tones;
@@ -10,7 +46,8 @@
 //     and end reasons, and the request body of every call action;
 //   - meetings: online meetings, attendance reports, presence;
 //   - notifications: the bodies Graph POSTs to a bot's callback URL;
-//   - auth: outbound credentials and inbound callback validation.
+//   - auth: outbound credentials and inbound callback validation;
+//   - emulator: a local Graph calls service for tests, examples and development.
 //
 // # The wire model
 //

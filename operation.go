@@ -99,13 +99,16 @@ type opTable struct {
 	orphans map[string]calls.Operation
 }
 
-func (t *opTable) init() {
-	t.byID, t.byCtx, t.orphans = map[string]*opState{}, map[string]*opState{}, map[string]calls.Operation{}
-}
+// init prepares the table; its maps are made on first use, as most calls never start
+// an operation.
+func (t *opTable) init() {}
 
 func (t *opTable) register(cc, typ string, now time.Time) *opState {
 	st := &opState{cc: cc, typ: typ, started: now, done: make(chan struct{})}
 	t.mu.Lock()
+	if t.byCtx == nil {
+		t.byID, t.byCtx, t.orphans = map[string]*opState{}, map[string]*opState{}, map[string]calls.Operation{}
+	}
 	t.byCtx[cc] = st
 	t.mu.Unlock()
 	return st
@@ -116,7 +119,7 @@ func (t *opTable) setID(st *opState, id string) calls.Operation {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	st.id = id
-	if id != "" {
+	if id != "" && t.byID != nil {
 		t.byID[id] = st
 	}
 	if op, ok := t.orphans["id:"+id]; ok && id != "" {
@@ -153,6 +156,9 @@ func (t *opTable) complete(c *Call, op calls.Operation) {
 		st = t.byCtx[b.ClientContext]
 	}
 	if st == nil {
+		if t.orphans == nil {
+			t.byID, t.byCtx, t.orphans = map[string]*opState{}, map[string]*opState{}, map[string]calls.Operation{}
+		}
 		if b.Status.IsFinal() && len(t.orphans) < 64 {
 			if b.ID != "" {
 				t.orphans["id:"+b.ID] = op
@@ -216,7 +222,7 @@ func (t *opTable) failAll(err error) {
 	for _, st := range t.byID {
 		all = append(all, st)
 	}
-	t.orphans = map[string]calls.Operation{}
+	t.orphans = nil
 	t.mu.Unlock()
 	for _, st := range all {
 		t.fail(st, err)

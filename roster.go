@@ -24,7 +24,16 @@ type roster struct {
 	byID    map[string]participants.Participant
 	order   []string
 	seq     int64
-	changes int // bumped by every applied roster, to detect snapshots overtaken by notifications
+	changes int                        // bumped by every applied roster, to detect snapshots overtaken by notifications
+	snap    []participants.Participant // list() as of the last change, shared read-only
+}
+
+// snapshot returns the roster as a slice that is never changed in place.
+func (r *roster) snapshot() []participants.Participant {
+	if r.snap == nil && len(r.order) > 0 {
+		r.snap = r.list()
+	}
+	return r.snap
 }
 
 func (r *roster) list() []participants.Participant {
@@ -66,6 +75,7 @@ func (r *roster) replace(ps []participants.Participant) RosterEvent {
 	}
 	r.byID, r.order = next, order
 	r.changes++
+	r.snap = nil
 	return ev
 }
 
@@ -94,6 +104,7 @@ func (r *roster) applyDelta(ps []participants.Participant) RosterEvent {
 		}
 	}
 	r.changes++
+	r.snap = nil
 	return ev
 }
 

@@ -103,6 +103,21 @@ func (m *MemoryStore) Put(_ context.Context, s CallState) error {
 	return nil
 }
 
+// putOwned stores state without copying it: the client hands over values it never
+// changes afterwards.
+func (m *MemoryStore) putOwned(s CallState) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if s.Version != m.calls[s.CallID].Version+1 {
+		return ErrVersionConflict
+	}
+	m.calls[s.CallID] = s
+	return nil
+}
+
+// ownedPutter is implemented by stores that can take ownership of a state.
+type ownedPutter interface{ putOwned(CallState) error }
+
 // Delete implements Store.
 func (m *MemoryStore) Delete(_ context.Context, callID string) error {
 	m.mu.Lock()

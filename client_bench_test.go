@@ -1,0 +1,137 @@
+package graphcomms
+
+import (
+	"context"
+	"fmt"
+	"runtime"
+	"testing"
+	"time"
+
+	"github.com/microsoft/kiota-abstractions-go/authentication"
+
+	"github.com/graphcomms/graphcomms/auth"
+	"github.com/graphcomms/graphcomms/emulator"
+	"github.com/graphcomms/graphcomms/media"
+	"github.com/graphcomms/graphcomms/notifications"
+	"github.com/graphcomms/graphcomms/participants"
+)
+
+// benchClient is a client whose Graph is unreachable (nothing is sent in these
+// benchmarks) and whose clock is virtual.
+func benchClient(b *testing.B) *Client {
+	c := newBenchClient(b)
+	b.Cleanup(c.Close)
+	return c
+}
+
+func newBenchClient(b *testing.B) *Client {
+	adapter, _ := auth.NewRequestAdapterWithAuth(&authentication.AnonymousAuthenticationProvider{}, auth.AdapterConfig{})
+	c, err := New(Config{AppID: "app", Adapter: adapter, BaseURL: "http://127.0.0.1:1/v1.0", CallbackURL: "http://127.0.0.1:1/cb",
+		InsecureSkipValidation: true, Clock: emulator.NewVirtualClock(emulator.DefaultStart)})
+	if err != nil {
+		b.Fatal(err)
+	}
+	return c
+}
+
+func parse(b *testing.B, body string) []notifications.Notification {
+	notes, err := notifications.Parse([]byte(body))
+	if err != nil {
+		b.Fatal(err)
+	}
+	return notes
+}
+
+func incoming(id string) string {
+	return `{"value":[{"changeType":"created","resourceUrl":"/communications/calls/` + id + `","resourceData":{"@odata.type":"#microsoft.graph.call","state":"incoming","direction":"incoming","callbackUri":"https://bot.example.com/api/calls","source":{"identity":{"user":{"id":"aaaa1111-2222-4333-8444-555566667777","displayName":"Alice Example","tenantId":"11111111-2222-4333-8444-000000000001"}}},"targets":[{"identity":{"application":{"id":"b0b0b0b0-1111-4222-8333-444455556666","displayName":"Bot"}}}],"requestedModalities":["audio"],"tenantId":"11111111-2222-4333-8444-000000000001"}}]}`
+}
+
+func established(id string) string {
+	return `{"value":[{"changeType":"updated","resourceUrl":"/communications/calls/` + id + `","resourceData":{"@odata.type":"#microsoft.graph.call","@odata.etag":"W/\"2\"","state":"established","mediaState":{"audio":"active"}}}]}`
+}
+
+func roster2(id string) string {
+	p := func(pid, name string) string {
+		return `{"@odata.type":"#microsoft.graph.participant","id":"` + pid + `","info":{"identity":{"user":{"id":"` + pid + `-u","displayName":"` + name + `"}},"languageId":"en-US","region":"westeurope"},"mediaStreams":[{"mediaType":"audio","label":"main-audio","sourceId":"1","direction":"sendReceive","serverMuted":false}],"isMuted":false,"isInLobby":false}`
+	}
+	return `{"value":[{"changeType":"updated","resourceUrl":"/communications/calls/` + id + `/participants","resourceData":[` + p(id+"-p1", "Alice Example") + `,` + p(id+"-p2", "Bot") + `]}]}`
+}
+
+// BenchmarkMemoryPerCall measures the heap held per tracked, established call with two
+// participants (client state, store snapshot, keep-alive timer).
+func BenchmarkMemoryPerCall(b *testing.B) {
+	const n = 2000
+	for b.Loop() {
+		c := newBenchClient(b)
+		var notes [][]notifications.Notification
+		for i := range n {
+			id := fmt.Sprintf("%08d-0000-4000-8000-000000000000", i)
+			notes = append(notes, parse(b, incoming(id)), parse(b, established(id)), parse(b, roster2(id)))
+		}
+		runtime.GC()
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
+		for _, ns := range notes {
+			for _, n := range ns {
+				c.route(n, "t")
+			}
+		}
+		// Wait until every call has applied its three notifications.
+		for _, call := range c.Calls() {
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			_, err := call.WaitForParticipants(ctx, func(ps []participants.Participant) bool { return len(ps) == 2 })
+			cancel()
+			if err != nil {
+				b.Fatal(err)
+			}
+		}
+		notes = nil
+		runtime.GC()
+		runtime.ReadMemStats(&after)
+		b.ReportMetric(float64(after.HeapAlloc-before.HeapAlloc)/n, "B/call")
+		runtime.KeepAlive(c)
+		c.Close()
+	}
+}
+
+// BenchmarkNotificationToCallback measures the time from a parsed notification entering
+// the client to the call's OnTone callback running.
+func BenchmarkNotificationToCallback(b *testing.B) {
+	c := benchClient(b)
+	id := "00000001-0000-4000-8000-000000000000"
+	for _, n := range parse(b, incoming(id)) {
+		c.route(n, "t")
+	}
+	for _, n := range parse(b, established(id)) {
+		c.route(n, "t")
+	}
+	var call *Call
+	for call == nil {
+		call, _ = c.Call(id)
+		runtime.Gosched()
+	}
+	got := make(chan struct{}, 1)
+	call.OnTone(func(media.ToneInfo) { got <- struct{}{} })
+	tones := make([]notifications.Notification, 0, 1024)
+	seq := int64(0)
+	next := func() notifications.Notification {
+		if len(tones) == 0 {
+			for range 1024 {
+				seq++
+				tones = append(tones, parse(b, fmt.Sprintf(`{"value":[{"changeType":"updated","resourceUrl":"/communications/calls/%s","resourceData":{"@odata.type":"#microsoft.graph.call","state":"established","toneInfo":{"sequenceId":%d,"tone":"tone1"}}}]}`, id, seq))...)
+			}
+		}
+		n := tones[0]
+		tones = tones[1:]
+		return n
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for range b.N {
+		b.StopTimer()
+		n := next()
+		b.StartTimer()
+		c.route(n, "t")
+		<-got
+	}
+}

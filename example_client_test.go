@@ -1,0 +1,83 @@
+package graphcomms_test
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"time"
+
+	"github.com/microsoft/kiota-abstractions-go/authentication"
+
+	"github.com/graphcomms/graphcomms"
+	"github.com/graphcomms/graphcomms/auth"
+	"github.com/graphcomms/graphcomms/calls"
+	"github.com/graphcomms/graphcomms/emulator"
+	"github.com/graphcomms/graphcomms/media"
+)
+
+// A bot that answers, plays a menu, and hangs up on "9". It runs here against the
+// emulator; with a real credential, Graph's default base URL and validator, and a
+// public https callback URL, the same code serves Teams calls.
+func ExampleClient_OnIncoming() {
+	emu, _ := emulator.Start(emulator.Config{})
+	defer emu.Close()
+	adapter, _ := auth.NewRequestAdapterWithAuth(&authentication.AnonymousAuthenticationProvider{}, auth.AdapterConfig{})
+
+	var client *graphcomms.Client
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { client.ServeHTTP(w, r) }))
+	defer srv.Close()
+	client, err := graphcomms.New(graphcomms.Config{
+		AppID: emu.AppID(), Adapter: adapter, BaseURL: emu.GraphURL(), CallbackURL: srv.URL,
+		ValidatorConfig: auth.ValidatorConfig{OpenIDConfigURL: emu.OpenIDConfigURL()},
+		Clock:           emu.Clock(),
+	})
+	if err != nil {
+		panic(err)
+	}
+	defer client.Close()
+	emu.SetCallbackURL(srv.URL)
+
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	ended := make(chan graphcomms.EndInfo, 1)
+	played := make(chan struct{})
+	client.OnIncoming(func(call *graphcomms.Call) {
+		fmt.Println("incoming call from", call.Resource().Source.Identity.DisplayName())
+		call.OnTone(func(t media.ToneInfo) {
+			fmt.Printf("key %c\n", t.Tone.Key())
+			if t.Tone == media.Tone9 {
+				_ = call.HangUp(ctx)
+			}
+		})
+		call.OnTerminated(func(end graphcomms.EndInfo) { ended <- end })
+		if err := call.Answer(ctx); err != nil {
+			fmt.Println("answer:", err)
+			return
+		}
+		go func() { // long work goes off the call's queue
+			if err := call.WaitForState(ctx, calls.StateEstablished); err != nil {
+				return
+			}
+			_, _ = call.SubscribeToTone(ctx)
+			op, _ := call.PlayPrompt(ctx, []media.Prompt{media.NewMediaPrompt("https://cdn.example.com/menu.wav")})
+			if _, err := op.Wait(ctx); err == nil {
+				fmt.Println("menu played")
+			}
+			close(played)
+		}()
+	})
+
+	alice, _ := emu.AddUser("alice", emulator.Behavior{}).CallBot()
+	_, _ = alice.Wait(ctx, emulator.EventPromptStarted)
+	emu.Advance(emulator.DefaultPromptDuration)
+	<-played
+	_ = alice.Press("9")
+	end := <-ended
+	fmt.Println("ended:", end.Reason)
+	// Output:
+	// incoming call from Alice
+	// menu played
+	// key 9
+	// ended: botHangUp
+}
