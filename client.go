@@ -106,6 +106,7 @@ type Client struct {
 	mu         sync.Mutex
 	calls      map[string]*Call
 	parked     map[string][]notifications.Notification
+	parkedAt   map[string]time.Time
 	onIncoming func(*Call)
 	onError    func(error)
 	closed     bool
@@ -174,7 +175,8 @@ func New(cfg Config) (*Client, error) {
 		return nil, err
 	}
 	c := &Client{cfg: cfg, api: calls.NewAPI(adapter, apiOpts...), handler: h, log: cfg.Logger, store: cfg.Store,
-		clock: cfg.Clock, calls: map[string]*Call{}, parked: map[string][]notifications.Notification{}, stop: make(chan struct{})}
+		clock: cfg.Clock, calls: map[string]*Call{}, parked: map[string][]notifications.Notification{}, parkedAt: map[string]time.Time{},
+		stop: make(chan struct{})}
 	c.wg.Add(1)
 	go c.consume()
 	return c, nil
@@ -295,15 +297,38 @@ func (c *Client) route(n notifications.Notification, tenant string) {
 			})
 			return
 		}
-		if len(c.parked[n.CallID]) < maxParked && len(c.parked) < 4096 {
-			c.parked[n.CallID] = append(c.parked[n.CallID], n)
-		}
+		c.park(n)
 		c.mu.Unlock()
 		return
 	}
 	c.mu.Unlock()
 	call.enqueue(func() { call.apply(n) })
 }
+
+// park keeps a notification for a call not tracked (yet): Create may be about to
+// register it. Parked notifications are dropped after parkedTTL. Callers hold c.mu.
+func (c *Client) park(n notifications.Notification) {
+	now := c.clock.Now()
+	if len(c.parked) >= 256 {
+		for id, at := range c.parkedAt {
+			if now.Sub(at) > parkedTTL {
+				delete(c.parked, id)
+				delete(c.parkedAt, id)
+			}
+		}
+	}
+	if len(c.parked[n.CallID]) >= maxParked || len(c.parked) >= 4096 {
+		c.log.Warn("graphcomms: dropping a notification for an unknown call", "call", n.CallID)
+		return
+	}
+	if _, ok := c.parkedAt[n.CallID]; !ok {
+		c.parkedAt[n.CallID] = now
+	}
+	c.parked[n.CallID] = append(c.parked[n.CallID], n)
+}
+
+// parkedTTL is how long notifications for an unknown call are kept.
+const parkedTTL = time.Minute
 
 // track registers a call the bot created and replays what arrived for it before.
 func (c *Client) track(res calls.Call, tenant string) *Call {
@@ -315,6 +340,7 @@ func (c *Client) track(res calls.Call, tenant string) *Call {
 	}
 	early := c.parked[res.ID]
 	delete(c.parked, res.ID)
+	delete(c.parkedAt, res.ID)
 	c.mu.Unlock()
 	call.persist()
 	for _, n := range early {
@@ -327,6 +353,7 @@ func (c *Client) untrack(id string) {
 	c.mu.Lock()
 	delete(c.calls, id)
 	delete(c.parked, id)
+	delete(c.parkedAt, id)
 	c.mu.Unlock()
 	if err := c.store.Delete(context.Background(), id); err != nil {
 		c.reportError(fmt.Errorf("store: deleting call %s: %w", id, err))

@@ -442,3 +442,83 @@ func TestPanickingCallback(t *testing.T) {
 		t.Fatal("the panic was not reported")
 	}
 }
+
+// TestTerminate hangs up every call and waits for their ends.
+func TestTerminate(t *testing.T) {
+	e := newEnv(t, nil)
+	ctx := ctxFor(t)
+	for _, who := range []string{"a", "b", "c"} {
+		answered(t, e, who)
+	}
+	m := e.emu.NewMeeting("Sync", e.emu.AddUser("org", emulator.Behavior{}))
+	joined, err := e.client.JoinMeeting(ctx, graphcomms.JoinOptions{ChatInfo: m.ChatInfo(), MeetingInfo: m.MeetingInfo()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.emu.Advance(time.Second)
+	if err := joined.WaitForState(ctx, calls.StateEstablished); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(e.client.Calls()); n != 4 {
+		t.Fatalf("%d calls", n)
+	}
+	if err := e.client.Terminate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(e.client.Calls()); n != 0 {
+		t.Errorf("%d calls after Terminate", n)
+	}
+	if end, _ := joined.End(); end.Reason != calls.EndReasonBotHangUp {
+		t.Errorf("end %+v", end)
+	}
+}
+
+// TestCreateOutgoing: a peer-to-peer call to a person who answers after 3 s, and one
+// to a person who declines.
+func TestCreateOutgoing(t *testing.T) {
+	e := newEnv(t, nil)
+	ctx := ctxFor(t)
+	bob := e.emu.AddUser("bob", emulator.Behavior{AnswerAfter: 3 * time.Second})
+	carl := e.emu.AddUser("carl", emulator.Behavior{Decline: true})
+	dial := func(who *emulator.Person) *graphcomms.Call {
+		c := calls.NewCall("", nil)
+		c.Targets = []participants.Invitation{participants.Invite(who.Identity())}
+		call, err := e.client.Create(ctx, c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return call
+	}
+	toBob, toCarl := dial(bob), dial(carl)
+	e.emu.Advance(5 * time.Second)
+	if err := toBob.WaitForState(ctx, calls.StateEstablished); err != nil {
+		t.Fatal(err)
+	}
+	if err := toCarl.WaitForState(ctx, calls.StateEstablished); !errors.Is(err, graphcomms.ErrCallEnded) {
+		t.Errorf("declined call: %v", err)
+	}
+	if end, _ := toCarl.End(); end.ResultInfo.Code != 603 {
+		t.Errorf("decline end %+v", end)
+	}
+	if _, err := e.client.Create(ctx, &calls.Call{}); err == nil {
+		t.Error("a call without targets was created")
+	}
+	if n := len(e.client.Calls()); n != 1 {
+		t.Errorf("%d calls tracked, want 1", n)
+	}
+}
+
+func TestConfigValidation(t *testing.T) {
+	cases := []graphcomms.Config{
+		{},
+		{AppID: "a"},
+		{AppID: "a", CallbackURL: "http://bot.example.com/cb"},
+		{AppID: "a", CallbackURL: "not a url"},
+		{AppID: "a", CallbackURL: "https://bot.example.com/cb"}, // no credential or adapter
+	}
+	for i, c := range cases {
+		if _, err := graphcomms.New(c); err == nil {
+			t.Errorf("config %d accepted", i)
+		}
+	}
+}
