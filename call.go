@@ -384,8 +384,8 @@ func (c *Call) finish(end EndInfo) {
 	for _, f := range handlers {
 		c.client.run("OnTerminated of call "+c.id, func() { f(end) })
 	}
-	close(c.endCh)
 	c.client.untrack(c.id)
+	close(c.endCh) // after untrack: Done means the call is forgotten
 }
 
 // endLocally ends the call without a notification (a failed answer, a 404), through the

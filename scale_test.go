@@ -29,7 +29,12 @@ func TestManyConcurrentCalls(t *testing.T) {
 	defer cancel()
 	var keys, ended atomic.Int64
 	var wg sync.WaitGroup
+	var mu sync.Mutex
+	var tracked []*graphcomms.Call
 	e.client.OnIncoming(func(call *graphcomms.Call) {
+		mu.Lock()
+		tracked = append(tracked, call)
+		mu.Unlock()
 		call.OnTone(func(media.ToneInfo) { keys.Add(1) })
 		call.OnTerminated(func(graphcomms.EndInfo) { ended.Add(1); wg.Done() })
 		if err := call.Answer(ctx); err != nil {
@@ -87,6 +92,9 @@ func TestManyConcurrentCalls(t *testing.T) {
 	case <-done:
 	case <-ctx.Done():
 		t.Fatalf("only %d of %d calls ended", ended.Load(), n)
+	}
+	for _, call := range tracked {
+		<-call.Done()
 	}
 	if keys.Load() != int64(n) {
 		t.Errorf("%d tones delivered, want %d", keys.Load(), n)
