@@ -203,6 +203,9 @@ func checkCallbackURL(raw string) error {
 // answers 202 at once (see notifications.Handler).
 func (c *Client) ServeHTTP(w http.ResponseWriter, r *http.Request) { c.handler.ServeHTTP(w, r) }
 
+// CallbackURL returns the URL Graph sends the bot's notifications to.
+func (c *Client) CallbackURL() string { return c.cfg.CallbackURL }
+
 // API returns the request builders the client uses, for requests it does not wrap.
 func (c *Client) API() *calls.API { return c.api }
 

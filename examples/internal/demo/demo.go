@@ -1,0 +1,182 @@
+// Package demo is the plumbing the example bots share: demo mode (an in-process
+// emulator playing Graph and scripted people) and real mode (Microsoft Graph, with
+// credentials from the environment). A bot copied from an example keeps its bot.go and
+// replaces this package with its own configuration.
+package demo
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/signal"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
+	"github.com/microsoft/kiota-abstractions-go/authentication"
+
+	"github.com/graphcomms/graphcomms"
+	"github.com/graphcomms/graphcomms/auth"
+	"github.com/graphcomms/graphcomms/emulator"
+)
+
+// CallbackPath is where the bot serves Graph's notifications.
+const CallbackPath = "/api/calls"
+
+// Env is a bot wired to an in-process emulator.
+type Env struct {
+	Emu    *emulator.Server
+	Client *graphcomms.Client
+	// Mux serves the bot's HTTP endpoints: the callback at CallbackPath, and whatever
+	// else the bot adds (recordbot serves its recordings).
+	Mux *http.ServeMux
+	// BaseURL is where the bot is served.
+	BaseURL string
+	srv     *httptest.Server
+}
+
+// StartEmulated starts an emulator and a client wired to it on loopback, sharing the
+// emulator's virtual clock. logs receives the bot's log (nil: none).
+func StartEmulated(logs io.Writer) (*Env, error) {
+	var logger *slog.Logger
+	if logs != nil {
+		logger = slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	}
+	emu, err := emulator.Start(emulator.Config{BotName: "Contoso bot"})
+	if err != nil {
+		return nil, err
+	}
+	adapter, err := auth.NewRequestAdapterWithAuth(&authentication.AnonymousAuthenticationProvider{}, auth.AdapterConfig{})
+	if err != nil {
+		emu.Close()
+		return nil, err
+	}
+	env := &Env{Emu: emu, Mux: http.NewServeMux()}
+	var client atomic.Pointer[graphcomms.Client]
+	env.Mux.HandleFunc(CallbackPath, func(w http.ResponseWriter, r *http.Request) {
+		if c := client.Load(); c != nil {
+			c.ServeHTTP(w, r)
+			return
+		}
+		http.Error(w, "starting", http.StatusServiceUnavailable)
+	})
+	env.srv = httptest.NewServer(env.Mux)
+	env.BaseURL = env.srv.URL
+	c, err := graphcomms.New(graphcomms.Config{
+		AppID: emu.AppID(), BotName: "Contoso bot", Adapter: adapter, BaseURL: emu.GraphURL(),
+		CallbackURL:     env.srv.URL + CallbackPath,
+		ValidatorConfig: auth.ValidatorConfig{OpenIDConfigURL: emu.OpenIDConfigURL()},
+		Clock:           emu.Clock(), Logger: logger,
+	})
+	if err != nil {
+		env.srv.Close()
+		emu.Close()
+		return nil, err
+	}
+	client.Store(c)
+	env.Client = c
+	emu.SetCallbackURL(c.CallbackURL())
+	return env, nil
+}
+
+// Close stops everything.
+func (e *Env) Close() {
+	e.Client.Close()
+	e.srv.Close()
+	e.Emu.Close()
+}
+
+// PrintTranscript writes what happened, one line per event.
+func (e *Env) PrintTranscript(w io.Writer) {
+	fmt.Fprintln(w, "Transcript (emulated time):")
+	for _, line := range e.Emu.Transcript() {
+		if strings.Contains(line, "meeting.created") {
+			continue
+		}
+		fmt.Fprintln(w, "  "+line)
+	}
+}
+
+// Step waits for an emulator event of kind on a call, failing after a real-time limit.
+func Step(ctx context.Context, h *emulator.CallHandle, kind emulator.EventKind) (emulator.Event, error) {
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	ev, err := h.Wait(ctx, kind)
+	if err != nil {
+		return ev, fmt.Errorf("waiting for %s on the call from %s: %w", kind, h.Person().DisplayName(), err)
+	}
+	return ev, nil
+}
+
+// Real is the configuration of real mode, from the environment.
+type Real struct {
+	AppID, TenantID, ClientSecret, CallbackURL, Listen string
+}
+
+// FromEnv reads real-mode settings. ok is false when GRAPHCOMMS_APP_ID is unset (demo
+// mode); an error says which required variable is missing.
+func FromEnv() (cfg Real, ok bool, err error) {
+	cfg = Real{
+		AppID: os.Getenv("GRAPHCOMMS_APP_ID"), TenantID: os.Getenv("GRAPHCOMMS_TENANT_ID"),
+		ClientSecret: os.Getenv("GRAPHCOMMS_CLIENT_SECRET"), CallbackURL: os.Getenv("GRAPHCOMMS_CALLBACK_URL"),
+		Listen: os.Getenv("GRAPHCOMMS_LISTEN"),
+	}
+	if cfg.AppID == "" {
+		return cfg, false, nil
+	}
+	var missing []string
+	for name, v := range map[string]string{"GRAPHCOMMS_TENANT_ID": cfg.TenantID, "GRAPHCOMMS_CLIENT_SECRET": cfg.ClientSecret,
+		"GRAPHCOMMS_CALLBACK_URL": cfg.CallbackURL} {
+		if v == "" {
+			missing = append(missing, name)
+		}
+	}
+	if len(missing) > 0 {
+		return cfg, true, fmt.Errorf("real mode needs %s", strings.Join(missing, ", "))
+	}
+	if cfg.Listen == "" {
+		cfg.Listen = ":8080"
+	}
+	return cfg, true, nil
+}
+
+// Client builds a client for Microsoft Graph from the real-mode settings.
+func (r Real) Client(logger *slog.Logger) (*graphcomms.Client, error) {
+	cred, err := azidentity.NewClientSecretCredential(r.TenantID, r.AppID, r.ClientSecret,
+		&azidentity.ClientSecretCredentialOptions{AdditionallyAllowedTenants: []string{"*"}})
+	if err != nil {
+		return nil, err
+	}
+	return graphcomms.New(graphcomms.Config{AppID: r.AppID, Credential: cred, CallbackURL: r.CallbackURL, Logger: logger})
+}
+
+// Serve serves mux on the real-mode listen address until interrupted, then hangs up
+// every call.
+func (r Real) Serve(client *graphcomms.Client, mux *http.ServeMux, logger *slog.Logger) error {
+	mux.Handle(CallbackPath, client)
+	srv := &http.Server{Addr: r.Listen, Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	errc := make(chan error, 1)
+	go func() { errc <- srv.ListenAndServe() }()
+	logger.Info("serving Teams calls", "listen", r.Listen, "callback", r.CallbackURL)
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	shutdown, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	_ = client.Terminate(shutdown)
+	client.Close()
+	if err := srv.Shutdown(shutdown); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
