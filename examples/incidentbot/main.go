@@ -1,0 +1,180 @@
+// Command incidentbot pages responders into an incident meeting: it joins the meeting,
+// calls each responder, plays the incident message, and moves those who press 1 into
+// the meeting.
+//
+// With no configuration it runs a demo against an in-process emulator and prints what
+// happened. With GRAPHCOMMS_APP_ID (see README.md) it pages real Teams users.
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/graphcomms/graphcomms/emulator"
+	"github.com/graphcomms/graphcomms/examples/internal/demo"
+	"github.com/graphcomms/graphcomms/participants"
+)
+
+func main() {
+	logger := slog.New(slog.NewTextHandler(os.Stderr, nil))
+	real, isReal, err := demo.FromEnv()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "incidentbot:", err)
+		os.Exit(2)
+	}
+	if !isReal {
+		if err := runDemo(os.Stdout); err != nil {
+			fmt.Fprintln(os.Stderr, "incidentbot:", err)
+			os.Exit(1)
+		}
+		return
+	}
+	client, err := real.Client(logger)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "incidentbot:", err)
+		os.Exit(1)
+	}
+	inc := &Incident{JoinURL: os.Getenv("INCIDENT_JOIN_URL"), MessageURL: os.Getenv("INCIDENT_MESSAGE_URL"), Logger: logger}
+	for _, id := range strings.Split(os.Getenv("INCIDENT_RESPONDERS"), ",") {
+		if id = strings.TrimSpace(id); id != "" {
+			inc.Responders = append(inc.Responders, Responder{Name: id, Identity: participants.User(id, real.TenantID)})
+		}
+	}
+	mux := http.NewServeMux()
+	go func() {
+		time.Sleep(time.Second) // let the server start before paging
+		rep, err := inc.Run(context.Background(), client)
+		if err != nil {
+			logger.Error("incident paging failed", "error", err)
+			return
+		}
+		printReport(os.Stdout, rep.Outcomes)
+	}()
+	if err := real.Serve(client, mux, logger); err != nil {
+		fmt.Fprintln(os.Stderr, "incidentbot:", err)
+		os.Exit(1)
+	}
+}
+
+func printReport(out io.Writer, outcomes map[string]Outcome) {
+	names := make([]string, 0, len(outcomes))
+	for n := range outcomes {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	fmt.Fprintln(out, "Report:")
+	for _, n := range names {
+		fmt.Fprintf(out, "  %-6s %s\n", n, outcomes[n])
+	}
+}
+
+// runDemo pages four simulated responders into an emulated incident meeting.
+func runDemo(out io.Writer) error {
+	env, err := demo.StartEmulated(nil)
+	if err != nil {
+		return err
+	}
+	defer env.Close()
+	emu := env.Emu
+	oncall := emu.AddUser("olivia", emulator.Behavior{})
+	meeting := emu.NewMeeting("Incident 4711: checkout is down", oncall)
+	oncall.Join(meeting)
+	people := map[string]emulator.Behavior{
+		"alice": {AnswerAfter: 2 * time.Second},
+		"bob":   {AnswerAfter: time.Second},
+		"carol": {NoAnswer: true},
+		"dave":  {Decline: true},
+	}
+	inc := &Incident{JoinURL: meeting.JoinWebURL(), MessageURL: "https://media.contoso.example/incident-4711.wav",
+		Logger: slog.New(slog.DiscardHandler)}
+	for _, name := range []string{"alice", "bob", "carol", "dave"} {
+		p := emu.AddUser(name, people[name])
+		inc.Responders = append(inc.Responders, Responder{Name: p.DisplayName(), Identity: p.Identity()})
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	fmt.Fprintf(out, "incidentbot demo: paging %d responders into %q\n", len(inc.Responders), "Incident 4711: checkout is down")
+
+	type result struct {
+		rep *Report
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		rep, err := inc.Run(ctx, env.Client)
+		done <- result{rep, err}
+	}()
+	// The bot joins the meeting (1 s), then calls everyone.
+	if _, err := emu.WaitEvent(ctx, 0, func(ev emulator.Event) bool { return ev.Kind == emulator.EventCallCreated }); err != nil {
+		return err
+	}
+	emu.Advance(time.Second)
+	ringing := func(who string) (emulator.Event, error) {
+		return emu.WaitEvent(ctx, 0, func(ev emulator.Event) bool { return ev.Kind == emulator.EventRinging && ev.Who == who })
+	}
+	for _, who := range []string{"alice", "bob", "carol", "dave"} {
+		if _, err := ringing(who); err != nil {
+			return err
+		}
+	}
+	emu.Advance(time.Second) // Bob answers; Dave declines
+	started := func(who string) (emulator.Event, error) {
+		ev, err := emu.WaitEvent(ctx, 0, func(ev emulator.Event) bool { return ev.Kind == emulator.EventPromptStarted && ev.Who == who })
+		if err != nil {
+			return ev, err
+		}
+		_, err = emu.WaitEvent(ctx, 0, func(e emulator.Event) bool {
+			return e.Kind == emulator.EventTonesSubscribed && e.CallID == ev.CallID
+		})
+		return ev, err
+	}
+	bobPrompt, err := started("bob")
+	if err != nil {
+		return err
+	}
+	emu.Advance(time.Second) // Alice answers
+	alicePrompt, err := started("alice")
+	if err != nil {
+		return err
+	}
+	emu.Advance(emulator.DefaultPromptDuration) // both have heard the message
+	for who, ev := range map[string]emulator.Event{"alice": alicePrompt, "bob": bobPrompt} {
+		h, err := emu.Handle(ev.CallID)
+		if err != nil {
+			return err
+		}
+		if err := h.Press(map[string]string{"alice": "1", "bob": "2"}[who]); err != nil {
+			return err
+		}
+	}
+	// The bot moves Alice into the meeting and hangs up on Bob.
+	if _, err := emu.WaitEvent(ctx, 0, func(ev emulator.Event) bool { return ev.Kind == emulator.EventInvited && ev.Who == "alice" }); err != nil {
+		return err
+	}
+	if _, err := emu.WaitEvent(ctx, 0, func(ev emulator.Event) bool { return ev.Kind == emulator.EventTerminated && ev.CallID == bobPrompt.CallID }); err != nil {
+		return err
+	}
+	emu.Advance(time.Minute) // Carol's phone rings out
+	r := <-done
+	if r.err != nil {
+		return r.err
+	}
+	if err := emu.WaitIdle(ctx); err != nil {
+		return err
+	}
+	env.PrintTranscript(out)
+	var inMeeting []string
+	for _, p := range r.rep.Meeting.Participants() {
+		inMeeting = append(inMeeting, p.DisplayName())
+	}
+	fmt.Fprintf(out, "In the meeting now: %s\n", strings.Join(inMeeting, ", "))
+	printReport(out, r.rep.Outcomes)
+	return nil
+}
