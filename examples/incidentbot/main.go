@@ -158,7 +158,9 @@ func runDemo(out io.Writer) error {
 	if _, err := emu.WaitEvent(ctx, 0, func(ev emulator.Event) bool { return ev.Kind == emulator.EventInvited && ev.Who == "alice" }); err != nil {
 		return err
 	}
-	if _, err := emu.WaitEvent(ctx, 0, func(ev emulator.Event) bool { return ev.Kind == emulator.EventTerminated && ev.CallID == bobPrompt.CallID }); err != nil {
+	if _, err := emu.WaitEvent(ctx, 0, func(ev emulator.Event) bool {
+		return ev.Kind == emulator.EventTerminated && ev.CallID == bobPrompt.CallID
+	}); err != nil {
 		return err
 	}
 	emu.Advance(time.Minute) // Carol's phone rings out

@@ -1,0 +1,128 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/graphcomms/graphcomms"
+	"github.com/graphcomms/graphcomms/calls"
+	"github.com/graphcomms/graphcomms/media"
+)
+
+// Recorder answers, records the caller's message (after a greeting and a beep, up to
+// MaxSeconds, ending on "#"), downloads the recording with its access token, plays it
+// back to the caller, and hangs up. It serves the recordings it keeps at
+// /recordings/{id}.wav on the bot's own HTTP server, which is where playback fetches
+// them from.
+type Recorder struct {
+	GreetingURL string
+	// PublicBaseURL is where the bot's HTTP server is reachable by Graph.
+	PublicBaseURL string
+	MaxSeconds    int32
+	Logger        *slog.Logger
+	// Saved is called with each message kept.
+	Saved func(callID string, wav []byte)
+
+	mu   sync.Mutex
+	wavs map[string][]byte
+}
+
+// Attach makes the recorder answer the client's incoming calls and serve recordings.
+func (r *Recorder) Attach(client *graphcomms.Client, mux *http.ServeMux) {
+	r.wavs = map[string][]byte{}
+	client.OnIncoming(r.handle)
+	mux.HandleFunc("GET /recordings/{file}", r.serve)
+}
+
+func (r *Recorder) serve(w http.ResponseWriter, req *http.Request) {
+	id := strings.TrimSuffix(req.PathValue("file"), ".wav")
+	r.mu.Lock()
+	wav, ok := r.wavs[id]
+	r.mu.Unlock()
+	if !ok {
+		http.NotFound(w, req)
+		return
+	}
+	w.Header().Set("Content-Type", "audio/wav")
+	_, _ = w.Write(wav)
+}
+
+func (r *Recorder) handle(call *graphcomms.Call) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	log := r.Logger.With("call", call.ID())
+	call.OnTerminated(func(graphcomms.EndInfo) { cancel() })
+	if err := call.Answer(ctx, r.GreetingURL); err != nil {
+		log.Error("answer failed", "error", err)
+		return
+	}
+	go func() {
+		if err := r.converse(ctx, call); err != nil {
+			log.Warn("recording a message", "error", err)
+		}
+		_ = call.HangUp(ctx)
+	}()
+}
+
+func (r *Recorder) converse(ctx context.Context, call *graphcomms.Call) error {
+	if err := call.WaitForState(ctx, calls.StateEstablished); err != nil {
+		return err
+	}
+	beep := true
+	op, err := call.RecordResponse(ctx, calls.RecordResponseRequest{
+		Prompts:                    []media.Prompt{media.NewMediaPrompt(r.GreetingURL)},
+		PlayBeep:                   &beep,
+		MaxRecordDurationInSeconds: r.MaxSeconds,
+		StopTones:                  []string{"#"},
+	})
+	if err != nil {
+		return err
+	}
+	rec, err := op.Wait(ctx)
+	if err != nil {
+		return err
+	}
+	if rec.CompletionReason == calls.RecordCompletionInitialSilenceTimeout || rec.RecordingLocation == "" {
+		return fmt.Errorf("no message (%s)", rec.CompletionReason)
+	}
+	wav, err := download(ctx, rec.RecordingLocation, rec.RecordingAccessToken)
+	if err != nil {
+		return err
+	}
+	r.mu.Lock()
+	r.wavs[call.ID()] = wav
+	r.mu.Unlock()
+	if r.Saved != nil {
+		r.Saved(call.ID(), wav)
+	}
+	play, err := call.PlayPrompt(ctx, []media.Prompt{media.NewMediaPrompt(r.PublicBaseURL + "/recordings/" + call.ID() + ".wav")})
+	if err != nil {
+		return err
+	}
+	_, err = play.Wait(ctx)
+	return err
+}
+
+// download fetches a recording: at once (Graph keeps it briefly), with its access
+// token as a bearer token.
+func download(ctx context.Context, location, token string) ([]byte, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, location, nil)
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := (&http.Client{Timeout: time.Minute}).Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("downloading the recording: %s", resp.Status)
+	}
+	return io.ReadAll(io.LimitReader(resp.Body, 64<<20))
+}

@@ -1,0 +1,137 @@
+// Command recordbot answers, records the caller's message, downloads it, plays it back
+// and hangs up.
+//
+// With no configuration it runs a demo against an in-process emulator and prints what
+// happened. With GRAPHCOMMS_APP_ID (see README.md) it serves real Teams calls.
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/graphcomms/graphcomms/emulator"
+	"github.com/graphcomms/graphcomms/examples/internal/demo"
+)
+
+func main() {
+	logger := slog.New(slog.NewTextHandler(os.Stderr, nil))
+	real, isReal, err := demo.FromEnv()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "recordbot:", err)
+		os.Exit(2)
+	}
+	if !isReal {
+		if err := runDemo(os.Stdout); err != nil {
+			fmt.Fprintln(os.Stderr, "recordbot:", err)
+			os.Exit(1)
+		}
+		return
+	}
+	client, err := real.Client(logger)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "recordbot:", err)
+		os.Exit(1)
+	}
+	u, _ := url.Parse(real.CallbackURL)
+	mux := http.NewServeMux()
+	rec := &Recorder{GreetingURL: os.Getenv("RECORD_GREETING_URL"), PublicBaseURL: u.Scheme + "://" + u.Host,
+		MaxSeconds: 60, Logger: logger}
+	rec.Attach(client, mux)
+	if err := real.Serve(client, mux, logger); err != nil {
+		fmt.Fprintln(os.Stderr, "recordbot:", err)
+		os.Exit(1)
+	}
+}
+
+// runDemo: three callers leave a message, stop with #, or stay silent.
+func runDemo(out io.Writer) error {
+	env, err := demo.StartEmulated(nil)
+	if err != nil {
+		return err
+	}
+	defer env.Close()
+	emu := env.Emu
+	var mu sync.Mutex
+	saved := map[string]time.Duration{}
+	rec := &Recorder{GreetingURL: "https://media.contoso.example/leave-a-message.wav", PublicBaseURL: env.BaseURL,
+		MaxSeconds: 30, Logger: slog.New(slog.DiscardHandler),
+		Saved: func(id string, wav []byte) {
+			d, _ := emulator.WAVDuration(bytes.NewReader(wav))
+			mu.Lock()
+			saved[id] = d
+			mu.Unlock()
+		}}
+	rec.Attach(env.Client, env.Mux)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	fmt.Fprintln(out, "recordbot demo: three people call the Contoso answering machine")
+
+	// Alice leaves a 4-second message; the recording ends on silence.
+	alice, err := emu.AddUser("alice", emulator.Behavior{Speech: 4 * time.Second}).CallBot()
+	if err != nil {
+		return err
+	}
+	if _, err := demo.Step(ctx, alice, emulator.EventRecordStarted); err != nil {
+		return err
+	}
+	emu.Advance(20 * time.Second)                                                 // greeting, beep, message, silence
+	if _, err := demo.Step(ctx, alice, emulator.EventPromptStarted); err != nil { // playback
+		return err
+	}
+	emu.Advance(5 * time.Second)
+	if _, err := demo.Step(ctx, alice, emulator.EventTerminated); err != nil {
+		return err
+	}
+	// Bob talks, then presses # to finish.
+	bob, err := emu.AddUser("bob", emulator.Behavior{Speech: 20 * time.Second}).CallBot()
+	if err != nil {
+		return err
+	}
+	if _, err := demo.Step(ctx, bob, emulator.EventRecordStarted); err != nil {
+		return err
+	}
+	emu.Advance(6 * time.Second)
+	if err := bob.Press("#"); err != nil {
+		return err
+	}
+	if _, err := demo.Step(ctx, bob, emulator.EventPromptStarted); err != nil {
+		return err
+	}
+	emu.Advance(3500 * time.Millisecond)
+	if _, err := demo.Step(ctx, bob, emulator.EventTerminated); err != nil {
+		return err
+	}
+	// Carol says nothing.
+	carol, err := emu.AddUser("carol", emulator.Behavior{Speech: -1}).CallBot()
+	if err != nil {
+		return err
+	}
+	if _, err := demo.Step(ctx, carol, emulator.EventRecordStarted); err != nil {
+		return err
+	}
+	emu.Advance(8 * time.Second) // greeting, beep, then 5 s of silence
+	if _, err := demo.Step(ctx, carol, emulator.EventTerminated); err != nil {
+		return err
+	}
+	if err := emu.WaitIdle(ctx); err != nil {
+		return err
+	}
+	env.PrintTranscript(out)
+	mu.Lock()
+	defer mu.Unlock()
+	fmt.Fprintf(out, "Messages kept: %d\n", len(saved))
+	for _, h := range []*emulator.CallHandle{alice, bob, carol} {
+		if d, ok := saved[h.ID()]; ok {
+			fmt.Fprintf(out, "  from %s: %s of audio\n", h.Person().DisplayName(), d)
+		}
+	}
+	return nil
+}
