@@ -82,11 +82,11 @@ func runDemo(out io.Writer) error {
 	if _, err := demo.Step(ctx, alice, emulator.EventRecordStarted); err != nil {
 		return err
 	}
-	emu.Advance(20 * time.Second)                                                 // greeting, beep, message, silence
+	emu.Advance(12 * time.Second)                                                 // greeting, beep, message, silence
 	if _, err := demo.Step(ctx, alice, emulator.EventPromptStarted); err != nil { // playback
 		return err
 	}
-	emu.Advance(5 * time.Second)
+	emu.Advance(4 * time.Second)
 	if _, err := demo.Step(ctx, alice, emulator.EventTerminated); err != nil {
 		return err
 	}
