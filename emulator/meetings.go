@@ -82,7 +82,9 @@ func (m *Meeting) resource() meetings.OnlineMeeting {
 }
 
 // Join makes the person join the meeting: every bot call in it gets a roster update.
-func (p *Person) Join(m *Meeting) {
+func (p *Person) Join(m *Meeting) { p.join(m, false) }
+
+func (p *Person) join(m *Meeting, lobby bool) {
 	e := p.e
 	e.mu.Lock()
 	defer e.mu.Unlock()
@@ -92,9 +94,35 @@ func (p *Person) Join(m *Meeting) {
 		}
 	}
 	m.members = append(m.members, p)
-	e.record(EventJoined, "", p.name, p.DisplayName()+" joins "+m.subject, nil)
+	if lobby {
+		e.record(EventJoined, "", p.name, p.DisplayName()+" waits in the lobby of "+m.subject, nil)
+	} else {
+		e.record(EventJoined, "", p.name, p.DisplayName()+" joins "+m.subject, nil)
+	}
 	for _, c := range m.calls {
-		c.addParty(p)
+		c.addParty(p).inLobby = lobby
+		if c.state == calls.StateEstablished {
+			e.notifyRoster(c)
+		}
+	}
+}
+
+// WaitInLobby makes the person join the meeting's lobby: bots in the meeting see them
+// with isInLobby until Admit.
+func (p *Person) WaitInLobby(m *Meeting) { p.join(m, true) }
+
+// Admit lets a person in from the lobby.
+func (m *Meeting) Admit(p *Person) {
+	e := m.e
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.record(EventJoined, "", p.name, p.DisplayName()+" is admitted from the lobby", nil)
+	for _, c := range m.calls {
+		for _, pt := range c.parties {
+			if pt.person == p {
+				pt.inLobby = false
+			}
+		}
 		if c.state == calls.StateEstablished {
 			e.notifyRoster(c)
 		}

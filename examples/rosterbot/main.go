@@ -1,0 +1,147 @@
+// Command rosterbot joins a Teams meeting, marks it as recorded, and streams its roster:
+// who joins, leaves, is muted, waits in the lobby.
+//
+// With no configuration it runs a demo against an in-process emulator and prints what
+// happened. With GRAPHCOMMS_APP_ID (see README.md) it joins a real meeting.
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/graphcomms/graphcomms/emulator"
+	"github.com/graphcomms/graphcomms/examples/internal/demo"
+)
+
+func main() {
+	logger := slog.New(slog.NewTextHandler(os.Stderr, nil))
+	real, isReal, err := demo.FromEnv()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "rosterbot:", err)
+		os.Exit(2)
+	}
+	if !isReal {
+		if err := runDemo(os.Stdout); err != nil {
+			fmt.Fprintln(os.Stderr, "rosterbot:", err)
+			os.Exit(1)
+		}
+		return
+	}
+	client, err := real.Client(logger)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "rosterbot:", err)
+		os.Exit(1)
+	}
+	bot := &RosterBot{JoinURL: os.Getenv("ROSTER_JOIN_URL"), Logger: logger,
+		Out: func(line string) { fmt.Println(time.Now().Format("15:04:05"), line) }}
+	if names := os.Getenv("ROSTER_MUTE_ON_ENTRY"); names != "" {
+		bot.MuteOnEntry = strings.Split(names, ",")
+	}
+	go func() {
+		time.Sleep(time.Second) // let the server start before joining
+		if _, err := bot.Run(context.Background(), client); err != nil {
+			logger.Error("joining failed", "error", err)
+		}
+	}()
+	if err := real.Serve(client, http.NewServeMux(), logger); err != nil {
+		fmt.Fprintln(os.Stderr, "rosterbot:", err)
+		os.Exit(1)
+	}
+}
+
+// runDemo: people come and go in an emulated meeting while the bot watches.
+func runDemo(out io.Writer) error {
+	env, err := demo.StartEmulated(nil)
+	if err != nil {
+		return err
+	}
+	defer env.Close()
+	emu := env.Emu
+	olivia := emu.AddUser("olivia", emulator.Behavior{})
+	m := emu.NewMeeting("Weekly sync", olivia)
+	olivia.Join(m)
+	var mu sync.Mutex
+	var stream []string
+	lines := make(chan string, 100)
+	bot := &RosterBot{JoinURL: m.JoinWebURL(), MuteOnEntry: []string{"Dave"}, Logger: slog.New(slog.DiscardHandler),
+		Out: func(line string) {
+			mu.Lock()
+			stream = append(stream, fmt.Sprintf("%s %s", emu.Now().Format("15:04:05"), line))
+			mu.Unlock()
+			lines <- line
+		}}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	fmt.Fprintln(out, "rosterbot demo: the bot joins \"Weekly sync\" and watches its roster")
+
+	joined := make(chan error, 1)
+	var call interface{ ID() string }
+	go func() {
+		c, err := bot.Run(ctx, env.Client)
+		if err == nil {
+			call = c
+		}
+		joined <- err
+	}()
+	if _, err := emu.WaitEvent(ctx, 0, func(ev emulator.Event) bool { return ev.Kind == emulator.EventCallCreated }); err != nil {
+		return err
+	}
+	emu.Advance(time.Second)
+	if err := <-joined; err != nil {
+		return err
+	}
+	// waitFor reads what the bot reports until it says line.
+	waitFor := func(line string) error {
+		for {
+			select {
+			case got := <-lines:
+				if got == line {
+					return nil
+				}
+			case <-ctx.Done():
+				return fmt.Errorf("the bot never reported %q", line)
+			}
+		}
+	}
+	steps := []struct {
+		do   func()
+		line string
+	}{
+		{func() { emu.Advance(time.Minute); emu.AddUser("carol", emulator.Behavior{}).Join(m) }, "joined: Carol"},
+		{func() { emu.Advance(time.Minute); emu.AddUser("dave", emulator.Behavior{}).Join(m) }, "muted: Dave"},
+		{func() { emu.Advance(time.Minute); emu.AddUser("erin", emulator.Behavior{}).WaitInLobby(m) }, "joined: Erin (waiting in the lobby)"},
+		{func() { emu.Advance(30 * time.Second); m.Admit(emu.Person("erin")) }, "admitted from the lobby: Erin"},
+		{func() { emu.Advance(2 * time.Minute); emu.Person("carol").Leave(m) }, "left: Carol"},
+	}
+	if err := waitFor("joined: Olivia"); err != nil {
+		return err
+	}
+	for _, s := range steps {
+		s.do()
+		if err := waitFor(s.line); err != nil {
+			return err
+		}
+	}
+	if c, ok := env.Client.Call(call.ID()); ok {
+		_ = c.HangUp(ctx)
+		<-c.Done()
+	}
+	if err := emu.WaitIdle(ctx); err != nil {
+		return err
+	}
+	fmt.Fprintln(out, "Roster stream (as the bot saw it):")
+	mu.Lock()
+	for _, l := range stream {
+		fmt.Fprintln(out, "  "+l)
+	}
+	mu.Unlock()
+	env.PrintTranscript(out)
+	return nil
+}
