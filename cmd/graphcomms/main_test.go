@@ -87,3 +87,21 @@ func TestInspectErrors(t *testing.T) {
 		}
 	}
 }
+
+func TestJoinURL(t *testing.T) {
+	code, out, _ := runCLI("", "joinurl", "https://teams.microsoft.com/meet/2345678901234?p=AbC")
+	if code != 0 || !strings.Contains(out, `"joinMeetingId": "2345678901234"`) || !strings.Contains(out, `"passcode": "AbC"`) {
+		t.Errorf("%d %s", code, out)
+	}
+	code, out, _ = runCLI("", "joinurl", `https://teams.microsoft.com/l/meetup-join/19%3ameeting_x%40thread.v2/0?context=%7b%22Tid%22%3a%22t1%22%2c%22Oid%22%3a%22o1%22%7d`)
+	if code != 0 || !strings.Contains(out, `"threadId": "19:meeting_x@thread.v2"`) || !strings.Contains(out, `"tenantId": "t1"`) ||
+		!strings.Contains(out, "#microsoft.graph.organizerMeetingInfo") {
+		t.Errorf("%d %s", code, out)
+	}
+	if code, _, errs := runCLI("", "joinurl", "https://example.com/x"); code != 1 || !strings.Contains(errs, "not a Teams host") {
+		t.Errorf("%d %s", code, errs)
+	}
+	if code, _, _ := runCLI("", "joinurl"); code != 2 {
+		t.Errorf("usage: %d", code)
+	}
+}
