@@ -5,7 +5,7 @@ package calls
 import "github.com/graphcomms/graphcomms/internal/wire"
 
 // MarshalJSON encodes the AddLargeGalleryViewOperation as Graph expects it, AdditionalData included.
-func (v AddLargeGalleryViewOperation) MarshalJSON() ([]byte, error) { return wire.Marshal(v) }
+func (v AddLargeGalleryViewOperation) MarshalJSON() ([]byte, error) { return wire.Marshal(&v) }
 
 // UnmarshalJSON decodes a AddLargeGalleryViewOperation leniently, keeping what it does not know in AdditionalData.
 func (v *AddLargeGalleryViewOperation) UnmarshalJSON(data []byte) error {
@@ -13,73 +13,73 @@ func (v *AddLargeGalleryViewOperation) UnmarshalJSON(data []byte) error {
 }
 
 // MarshalJSON encodes the AdmitAllFromLobbyOperation as Graph expects it, AdditionalData included.
-func (v AdmitAllFromLobbyOperation) MarshalJSON() ([]byte, error) { return wire.Marshal(v) }
+func (v AdmitAllFromLobbyOperation) MarshalJSON() ([]byte, error) { return wire.Marshal(&v) }
 
 // UnmarshalJSON decodes a AdmitAllFromLobbyOperation leniently, keeping what it does not know in AdditionalData.
 func (v *AdmitAllFromLobbyOperation) UnmarshalJSON(data []byte) error { return wire.Unmarshal(data, v) }
 
 // MarshalJSON encodes the AdmitFromLobbyOperation as Graph expects it, AdditionalData included.
-func (v AdmitFromLobbyOperation) MarshalJSON() ([]byte, error) { return wire.Marshal(v) }
+func (v AdmitFromLobbyOperation) MarshalJSON() ([]byte, error) { return wire.Marshal(&v) }
 
 // UnmarshalJSON decodes a AdmitFromLobbyOperation leniently, keeping what it does not know in AdditionalData.
 func (v *AdmitFromLobbyOperation) UnmarshalJSON(data []byte) error { return wire.Unmarshal(data, v) }
 
 // MarshalJSON encodes the AnswerRequest as Graph expects it, AdditionalData included.
-func (v AnswerRequest) MarshalJSON() ([]byte, error) { return wire.Marshal(v) }
+func (v AnswerRequest) MarshalJSON() ([]byte, error) { return wire.Marshal(&v) }
 
 // UnmarshalJSON decodes a AnswerRequest leniently, keeping what it does not know in AdditionalData.
 func (v *AnswerRequest) UnmarshalJSON(data []byte) error { return wire.Unmarshal(data, v) }
 
 // MarshalJSON encodes the AudioDuckingConfiguration as Graph expects it, AdditionalData included.
-func (v AudioDuckingConfiguration) MarshalJSON() ([]byte, error) { return wire.Marshal(v) }
+func (v AudioDuckingConfiguration) MarshalJSON() ([]byte, error) { return wire.Marshal(&v) }
 
 // UnmarshalJSON decodes a AudioDuckingConfiguration leniently, keeping what it does not know in AdditionalData.
 func (v *AudioDuckingConfiguration) UnmarshalJSON(data []byte) error { return wire.Unmarshal(data, v) }
 
 // MarshalJSON encodes the AudioMetadata as Graph expects it, AdditionalData included.
-func (v AudioMetadata) MarshalJSON() ([]byte, error) { return wire.Marshal(v) }
+func (v AudioMetadata) MarshalJSON() ([]byte, error) { return wire.Marshal(&v) }
 
 // UnmarshalJSON decodes a AudioMetadata leniently, keeping what it does not know in AdditionalData.
 func (v *AudioMetadata) UnmarshalJSON(data []byte) error { return wire.Unmarshal(data, v) }
 
 // MarshalJSON encodes the AudioRoutingGroup as Graph expects it, AdditionalData included.
-func (v AudioRoutingGroup) MarshalJSON() ([]byte, error) { return wire.Marshal(v) }
+func (v AudioRoutingGroup) MarshalJSON() ([]byte, error) { return wire.Marshal(&v) }
 
 // UnmarshalJSON decodes a AudioRoutingGroup leniently, keeping what it does not know in AdditionalData.
 func (v *AudioRoutingGroup) UnmarshalJSON(data []byte) error { return wire.Unmarshal(data, v) }
 
 // MarshalJSON encodes the AudioSourceLevel as Graph expects it, AdditionalData included.
-func (v AudioSourceLevel) MarshalJSON() ([]byte, error) { return wire.Marshal(v) }
+func (v AudioSourceLevel) MarshalJSON() ([]byte, error) { return wire.Marshal(&v) }
 
 // UnmarshalJSON decodes a AudioSourceLevel leniently, keeping what it does not know in AdditionalData.
 func (v *AudioSourceLevel) UnmarshalJSON(data []byte) error { return wire.Unmarshal(data, v) }
 
 // MarshalJSON encodes the Call as Graph expects it, AdditionalData included.
-func (v Call) MarshalJSON() ([]byte, error) { return wire.Marshal(v) }
+func (v Call) MarshalJSON() ([]byte, error) { return wire.Marshal(&v) }
 
 // UnmarshalJSON decodes a Call leniently, keeping what it does not know in AdditionalData.
 func (v *Call) UnmarshalJSON(data []byte) error { return wire.Unmarshal(data, v) }
 
 // MarshalJSON encodes the CallOptions as Graph expects it, AdditionalData included.
-func (v CallOptions) MarshalJSON() ([]byte, error) { return wire.Marshal(v) }
+func (v CallOptions) MarshalJSON() ([]byte, error) { return wire.Marshal(&v) }
 
 // UnmarshalJSON decodes a CallOptions leniently, keeping what it does not know in AdditionalData.
 func (v *CallOptions) UnmarshalJSON(data []byte) error { return wire.Unmarshal(data, v) }
 
 // MarshalJSON encodes the CallRoute as Graph expects it, AdditionalData included.
-func (v CallRoute) MarshalJSON() ([]byte, error) { return wire.Marshal(v) }
+func (v CallRoute) MarshalJSON() ([]byte, error) { return wire.Marshal(&v) }
 
 // UnmarshalJSON decodes a CallRoute leniently, keeping what it does not know in AdditionalData.
 func (v *CallRoute) UnmarshalJSON(data []byte) error { return wire.Unmarshal(data, v) }
 
 // MarshalJSON encodes the CallTranscriptionInfo as Graph expects it, AdditionalData included.
-func (v CallTranscriptionInfo) MarshalJSON() ([]byte, error) { return wire.Marshal(v) }
+func (v CallTranscriptionInfo) MarshalJSON() ([]byte, error) { return wire.Marshal(&v) }
 
 // UnmarshalJSON decodes a CallTranscriptionInfo leniently, keeping what it does not know in AdditionalData.
 func (v *CallTranscriptionInfo) UnmarshalJSON(data []byte) error { return wire.Unmarshal(data, v) }
 
 // MarshalJSON encodes the CancelMediaProcessingOperation as Graph expects it, AdditionalData included.
-func (v CancelMediaProcessingOperation) MarshalJSON() ([]byte, error) { return wire.Marshal(v) }
+func (v CancelMediaProcessingOperation) MarshalJSON() ([]byte, error) { return wire.Marshal(&v) }
 
 // UnmarshalJSON decodes a CancelMediaProcessingOperation leniently, keeping what it does not know in AdditionalData.
 func (v *CancelMediaProcessingOperation) UnmarshalJSON(data []byte) error {
@@ -87,7 +87,7 @@ func (v *CancelMediaProcessingOperation) UnmarshalJSON(data []byte) error {
 }
 
 // MarshalJSON encodes the ChangeScreenSharingRoleRequest as Graph expects it, AdditionalData included.
-func (v ChangeScreenSharingRoleRequest) MarshalJSON() ([]byte, error) { return wire.Marshal(v) }
+func (v ChangeScreenSharingRoleRequest) MarshalJSON() ([]byte, error) { return wire.Marshal(&v) }
 
 // UnmarshalJSON decodes a ChangeScreenSharingRoleRequest leniently, keeping what it does not know in AdditionalData.
 func (v *ChangeScreenSharingRoleRequest) UnmarshalJSON(data []byte) error {
@@ -95,43 +95,43 @@ func (v *ChangeScreenSharingRoleRequest) UnmarshalJSON(data []byte) error {
 }
 
 // MarshalJSON encodes the ChatInfo as Graph expects it, AdditionalData included.
-func (v ChatInfo) MarshalJSON() ([]byte, error) { return wire.Marshal(v) }
+func (v ChatInfo) MarshalJSON() ([]byte, error) { return wire.Marshal(&v) }
 
 // UnmarshalJSON decodes a ChatInfo leniently, keeping what it does not know in AdditionalData.
 func (v *ChatInfo) UnmarshalJSON(data []byte) error { return wire.Unmarshal(data, v) }
 
 // MarshalJSON encodes the ClientContextRequest as Graph expects it, AdditionalData included.
-func (v ClientContextRequest) MarshalJSON() ([]byte, error) { return wire.Marshal(v) }
+func (v ClientContextRequest) MarshalJSON() ([]byte, error) { return wire.Marshal(&v) }
 
 // UnmarshalJSON decodes a ClientContextRequest leniently, keeping what it does not know in AdditionalData.
 func (v *ClientContextRequest) UnmarshalJSON(data []byte) error { return wire.Unmarshal(data, v) }
 
 // MarshalJSON encodes the CommsOperation as Graph expects it, AdditionalData included.
-func (v CommsOperation) MarshalJSON() ([]byte, error) { return wire.Marshal(v) }
+func (v CommsOperation) MarshalJSON() ([]byte, error) { return wire.Marshal(&v) }
 
 // UnmarshalJSON decodes a CommsOperation leniently, keeping what it does not know in AdditionalData.
 func (v *CommsOperation) UnmarshalJSON(data []byte) error { return wire.Unmarshal(data, v) }
 
 // MarshalJSON encodes the ConfigureMixerRequest as Graph expects it, AdditionalData included.
-func (v ConfigureMixerRequest) MarshalJSON() ([]byte, error) { return wire.Marshal(v) }
+func (v ConfigureMixerRequest) MarshalJSON() ([]byte, error) { return wire.Marshal(&v) }
 
 // UnmarshalJSON decodes a ConfigureMixerRequest leniently, keeping what it does not know in AdditionalData.
 func (v *ConfigureMixerRequest) UnmarshalJSON(data []byte) error { return wire.Unmarshal(data, v) }
 
 // MarshalJSON encodes the ContentSharingSession as Graph expects it, AdditionalData included.
-func (v ContentSharingSession) MarshalJSON() ([]byte, error) { return wire.Marshal(v) }
+func (v ContentSharingSession) MarshalJSON() ([]byte, error) { return wire.Marshal(&v) }
 
 // UnmarshalJSON decodes a ContentSharingSession leniently, keeping what it does not know in AdditionalData.
 func (v *ContentSharingSession) UnmarshalJSON(data []byte) error { return wire.Unmarshal(data, v) }
 
 // MarshalJSON encodes the IncomingContext as Graph expects it, AdditionalData included.
-func (v IncomingContext) MarshalJSON() ([]byte, error) { return wire.Marshal(v) }
+func (v IncomingContext) MarshalJSON() ([]byte, error) { return wire.Marshal(&v) }
 
 // UnmarshalJSON decodes a IncomingContext leniently, keeping what it does not know in AdditionalData.
 func (v *IncomingContext) UnmarshalJSON(data []byte) error { return wire.Unmarshal(data, v) }
 
 // MarshalJSON encodes the InviteParticipantsOperation as Graph expects it, AdditionalData included.
-func (v InviteParticipantsOperation) MarshalJSON() ([]byte, error) { return wire.Marshal(v) }
+func (v InviteParticipantsOperation) MarshalJSON() ([]byte, error) { return wire.Marshal(&v) }
 
 // UnmarshalJSON decodes a InviteParticipantsOperation leniently, keeping what it does not know in AdditionalData.
 func (v *InviteParticipantsOperation) UnmarshalJSON(data []byte) error {
@@ -139,19 +139,19 @@ func (v *InviteParticipantsOperation) UnmarshalJSON(data []byte) error {
 }
 
 // MarshalJSON encodes the InviteParticipantsRequest as Graph expects it, AdditionalData included.
-func (v InviteParticipantsRequest) MarshalJSON() ([]byte, error) { return wire.Marshal(v) }
+func (v InviteParticipantsRequest) MarshalJSON() ([]byte, error) { return wire.Marshal(&v) }
 
 // UnmarshalJSON decodes a InviteParticipantsRequest leniently, keeping what it does not know in AdditionalData.
 func (v *InviteParticipantsRequest) UnmarshalJSON(data []byte) error { return wire.Unmarshal(data, v) }
 
 // MarshalJSON encodes the JoinMeetingIDMeetingInfo as Graph expects it, AdditionalData included.
-func (v JoinMeetingIDMeetingInfo) MarshalJSON() ([]byte, error) { return wire.Marshal(v) }
+func (v JoinMeetingIDMeetingInfo) MarshalJSON() ([]byte, error) { return wire.Marshal(&v) }
 
 // UnmarshalJSON decodes a JoinMeetingIDMeetingInfo leniently, keeping what it does not know in AdditionalData.
 func (v *JoinMeetingIDMeetingInfo) UnmarshalJSON(data []byte) error { return wire.Unmarshal(data, v) }
 
 // MarshalJSON encodes the LogTeleconferenceDeviceQualityRequest as Graph expects it, AdditionalData included.
-func (v LogTeleconferenceDeviceQualityRequest) MarshalJSON() ([]byte, error) { return wire.Marshal(v) }
+func (v LogTeleconferenceDeviceQualityRequest) MarshalJSON() ([]byte, error) { return wire.Marshal(&v) }
 
 // UnmarshalJSON decodes a LogTeleconferenceDeviceQualityRequest leniently, keeping what it does not know in AdditionalData.
 func (v *LogTeleconferenceDeviceQualityRequest) UnmarshalJSON(data []byte) error {
@@ -159,49 +159,49 @@ func (v *LogTeleconferenceDeviceQualityRequest) UnmarshalJSON(data []byte) error
 }
 
 // MarshalJSON encodes the MediaMetadata as Graph expects it, AdditionalData included.
-func (v MediaMetadata) MarshalJSON() ([]byte, error) { return wire.Marshal(v) }
+func (v MediaMetadata) MarshalJSON() ([]byte, error) { return wire.Marshal(&v) }
 
 // UnmarshalJSON decodes a MediaMetadata leniently, keeping what it does not know in AdditionalData.
 func (v *MediaMetadata) UnmarshalJSON(data []byte) error { return wire.Unmarshal(data, v) }
 
 // MarshalJSON encodes the MediaSegment as Graph expects it, AdditionalData included.
-func (v MediaSegment) MarshalJSON() ([]byte, error) { return wire.Marshal(v) }
+func (v MediaSegment) MarshalJSON() ([]byte, error) { return wire.Marshal(&v) }
 
 // UnmarshalJSON decodes a MediaSegment leniently, keeping what it does not know in AdditionalData.
 func (v *MediaSegment) UnmarshalJSON(data []byte) error { return wire.Unmarshal(data, v) }
 
 // MarshalJSON encodes the MeetingCapability as Graph expects it, AdditionalData included.
-func (v MeetingCapability) MarshalJSON() ([]byte, error) { return wire.Marshal(v) }
+func (v MeetingCapability) MarshalJSON() ([]byte, error) { return wire.Marshal(&v) }
 
 // UnmarshalJSON decodes a MeetingCapability leniently, keeping what it does not know in AdditionalData.
 func (v *MeetingCapability) UnmarshalJSON(data []byte) error { return wire.Unmarshal(data, v) }
 
 // MarshalJSON encodes the MuteAllRequest as Graph expects it, AdditionalData included.
-func (v MuteAllRequest) MarshalJSON() ([]byte, error) { return wire.Marshal(v) }
+func (v MuteAllRequest) MarshalJSON() ([]byte, error) { return wire.Marshal(&v) }
 
 // UnmarshalJSON decodes a MuteAllRequest leniently, keeping what it does not know in AdditionalData.
 func (v *MuteAllRequest) UnmarshalJSON(data []byte) error { return wire.Unmarshal(data, v) }
 
 // MarshalJSON encodes the MuteParticipantOperation as Graph expects it, AdditionalData included.
-func (v MuteParticipantOperation) MarshalJSON() ([]byte, error) { return wire.Marshal(v) }
+func (v MuteParticipantOperation) MarshalJSON() ([]byte, error) { return wire.Marshal(&v) }
 
 // UnmarshalJSON decodes a MuteParticipantOperation leniently, keeping what it does not know in AdditionalData.
 func (v *MuteParticipantOperation) UnmarshalJSON(data []byte) error { return wire.Unmarshal(data, v) }
 
 // MarshalJSON encodes the MuteParticipantsOperation as Graph expects it, AdditionalData included.
-func (v MuteParticipantsOperation) MarshalJSON() ([]byte, error) { return wire.Marshal(v) }
+func (v MuteParticipantsOperation) MarshalJSON() ([]byte, error) { return wire.Marshal(&v) }
 
 // UnmarshalJSON decodes a MuteParticipantsOperation leniently, keeping what it does not know in AdditionalData.
 func (v *MuteParticipantsOperation) UnmarshalJSON(data []byte) error { return wire.Unmarshal(data, v) }
 
 // MarshalJSON encodes the OrganizerMeetingInfo as Graph expects it, AdditionalData included.
-func (v OrganizerMeetingInfo) MarshalJSON() ([]byte, error) { return wire.Marshal(v) }
+func (v OrganizerMeetingInfo) MarshalJSON() ([]byte, error) { return wire.Marshal(&v) }
 
 // UnmarshalJSON decodes a OrganizerMeetingInfo leniently, keeping what it does not know in AdditionalData.
 func (v *OrganizerMeetingInfo) UnmarshalJSON(data []byte) error { return wire.Unmarshal(data, v) }
 
 // MarshalJSON encodes the ParticipantJoiningNotification as Graph expects it, AdditionalData included.
-func (v ParticipantJoiningNotification) MarshalJSON() ([]byte, error) { return wire.Marshal(v) }
+func (v ParticipantJoiningNotification) MarshalJSON() ([]byte, error) { return wire.Marshal(&v) }
 
 // UnmarshalJSON decodes a ParticipantJoiningNotification leniently, keeping what it does not know in AdditionalData.
 func (v *ParticipantJoiningNotification) UnmarshalJSON(data []byte) error {
@@ -209,13 +209,13 @@ func (v *ParticipantJoiningNotification) UnmarshalJSON(data []byte) error {
 }
 
 // MarshalJSON encodes the ParticipantJoiningResponse as Graph expects it, AdditionalData included.
-func (v ParticipantJoiningResponse) MarshalJSON() ([]byte, error) { return wire.Marshal(v) }
+func (v ParticipantJoiningResponse) MarshalJSON() ([]byte, error) { return wire.Marshal(&v) }
 
 // UnmarshalJSON decodes a ParticipantJoiningResponse leniently, keeping what it does not know in AdditionalData.
 func (v *ParticipantJoiningResponse) UnmarshalJSON(data []byte) error { return wire.Unmarshal(data, v) }
 
 // MarshalJSON encodes the ParticipantLeftNotification as Graph expects it, AdditionalData included.
-func (v ParticipantLeftNotification) MarshalJSON() ([]byte, error) { return wire.Marshal(v) }
+func (v ParticipantLeftNotification) MarshalJSON() ([]byte, error) { return wire.Marshal(&v) }
 
 // UnmarshalJSON decodes a ParticipantLeftNotification leniently, keeping what it does not know in AdditionalData.
 func (v *ParticipantLeftNotification) UnmarshalJSON(data []byte) error {
@@ -223,55 +223,55 @@ func (v *ParticipantLeftNotification) UnmarshalJSON(data []byte) error {
 }
 
 // MarshalJSON encodes the ParticipantMixerLevel as Graph expects it, AdditionalData included.
-func (v ParticipantMixerLevel) MarshalJSON() ([]byte, error) { return wire.Marshal(v) }
+func (v ParticipantMixerLevel) MarshalJSON() ([]byte, error) { return wire.Marshal(&v) }
 
 // UnmarshalJSON decodes a ParticipantMixerLevel leniently, keeping what it does not know in AdditionalData.
 func (v *ParticipantMixerLevel) UnmarshalJSON(data []byte) error { return wire.Unmarshal(data, v) }
 
 // MarshalJSON encodes the PlayPromptOperation as Graph expects it, AdditionalData included.
-func (v PlayPromptOperation) MarshalJSON() ([]byte, error) { return wire.Marshal(v) }
+func (v PlayPromptOperation) MarshalJSON() ([]byte, error) { return wire.Marshal(&v) }
 
 // UnmarshalJSON decodes a PlayPromptOperation leniently, keeping what it does not know in AdditionalData.
 func (v *PlayPromptOperation) UnmarshalJSON(data []byte) error { return wire.Unmarshal(data, v) }
 
 // MarshalJSON encodes the PlayPromptRequest as Graph expects it, AdditionalData included.
-func (v PlayPromptRequest) MarshalJSON() ([]byte, error) { return wire.Marshal(v) }
+func (v PlayPromptRequest) MarshalJSON() ([]byte, error) { return wire.Marshal(&v) }
 
 // UnmarshalJSON decodes a PlayPromptRequest leniently, keeping what it does not know in AdditionalData.
 func (v *PlayPromptRequest) UnmarshalJSON(data []byte) error { return wire.Unmarshal(data, v) }
 
 // MarshalJSON encodes the RecordOperation as Graph expects it, AdditionalData included.
-func (v RecordOperation) MarshalJSON() ([]byte, error) { return wire.Marshal(v) }
+func (v RecordOperation) MarshalJSON() ([]byte, error) { return wire.Marshal(&v) }
 
 // UnmarshalJSON decodes a RecordOperation leniently, keeping what it does not know in AdditionalData.
 func (v *RecordOperation) UnmarshalJSON(data []byte) error { return wire.Unmarshal(data, v) }
 
 // MarshalJSON encodes the RecordResponseRequest as Graph expects it, AdditionalData included.
-func (v RecordResponseRequest) MarshalJSON() ([]byte, error) { return wire.Marshal(v) }
+func (v RecordResponseRequest) MarshalJSON() ([]byte, error) { return wire.Marshal(&v) }
 
 // UnmarshalJSON decodes a RecordResponseRequest leniently, keeping what it does not know in AdditionalData.
 func (v *RecordResponseRequest) UnmarshalJSON(data []byte) error { return wire.Unmarshal(data, v) }
 
 // MarshalJSON encodes the RedirectRequest as Graph expects it, AdditionalData included.
-func (v RedirectRequest) MarshalJSON() ([]byte, error) { return wire.Marshal(v) }
+func (v RedirectRequest) MarshalJSON() ([]byte, error) { return wire.Marshal(&v) }
 
 // UnmarshalJSON decodes a RedirectRequest leniently, keeping what it does not know in AdditionalData.
 func (v *RedirectRequest) UnmarshalJSON(data []byte) error { return wire.Unmarshal(data, v) }
 
 // MarshalJSON encodes the RejectRequest as Graph expects it, AdditionalData included.
-func (v RejectRequest) MarshalJSON() ([]byte, error) { return wire.Marshal(v) }
+func (v RejectRequest) MarshalJSON() ([]byte, error) { return wire.Marshal(&v) }
 
 // UnmarshalJSON decodes a RejectRequest leniently, keeping what it does not know in AdditionalData.
 func (v *RejectRequest) UnmarshalJSON(data []byte) error { return wire.Unmarshal(data, v) }
 
 // MarshalJSON encodes the RemoveFromLobbyOperation as Graph expects it, AdditionalData included.
-func (v RemoveFromLobbyOperation) MarshalJSON() ([]byte, error) { return wire.Marshal(v) }
+func (v RemoveFromLobbyOperation) MarshalJSON() ([]byte, error) { return wire.Marshal(&v) }
 
 // UnmarshalJSON decodes a RemoveFromLobbyOperation leniently, keeping what it does not know in AdditionalData.
 func (v *RemoveFromLobbyOperation) UnmarshalJSON(data []byte) error { return wire.Unmarshal(data, v) }
 
 // MarshalJSON encodes the ReportSyntheticMediaRequest as Graph expects it, AdditionalData included.
-func (v ReportSyntheticMediaRequest) MarshalJSON() ([]byte, error) { return wire.Marshal(v) }
+func (v ReportSyntheticMediaRequest) MarshalJSON() ([]byte, error) { return wire.Marshal(&v) }
 
 // UnmarshalJSON decodes a ReportSyntheticMediaRequest leniently, keeping what it does not know in AdditionalData.
 func (v *ReportSyntheticMediaRequest) UnmarshalJSON(data []byte) error {
@@ -279,43 +279,43 @@ func (v *ReportSyntheticMediaRequest) UnmarshalJSON(data []byte) error {
 }
 
 // MarshalJSON encodes the ResultInfo as Graph expects it, AdditionalData included.
-func (v ResultInfo) MarshalJSON() ([]byte, error) { return wire.Marshal(v) }
+func (v ResultInfo) MarshalJSON() ([]byte, error) { return wire.Marshal(&v) }
 
 // UnmarshalJSON decodes a ResultInfo leniently, keeping what it does not know in AdditionalData.
 func (v *ResultInfo) UnmarshalJSON(data []byte) error { return wire.Unmarshal(data, v) }
 
 // MarshalJSON encodes the SendDtmfTonesOperation as Graph expects it, AdditionalData included.
-func (v SendDtmfTonesOperation) MarshalJSON() ([]byte, error) { return wire.Marshal(v) }
+func (v SendDtmfTonesOperation) MarshalJSON() ([]byte, error) { return wire.Marshal(&v) }
 
 // UnmarshalJSON decodes a SendDtmfTonesOperation leniently, keeping what it does not know in AdditionalData.
 func (v *SendDtmfTonesOperation) UnmarshalJSON(data []byte) error { return wire.Unmarshal(data, v) }
 
 // MarshalJSON encodes the SendDtmfTonesRequest as Graph expects it, AdditionalData included.
-func (v SendDtmfTonesRequest) MarshalJSON() ([]byte, error) { return wire.Marshal(v) }
+func (v SendDtmfTonesRequest) MarshalJSON() ([]byte, error) { return wire.Marshal(&v) }
 
 // UnmarshalJSON decodes a SendDtmfTonesRequest leniently, keeping what it does not know in AdditionalData.
 func (v *SendDtmfTonesRequest) UnmarshalJSON(data []byte) error { return wire.Unmarshal(data, v) }
 
 // MarshalJSON encodes the StartHoldMusicOperation as Graph expects it, AdditionalData included.
-func (v StartHoldMusicOperation) MarshalJSON() ([]byte, error) { return wire.Marshal(v) }
+func (v StartHoldMusicOperation) MarshalJSON() ([]byte, error) { return wire.Marshal(&v) }
 
 // UnmarshalJSON decodes a StartHoldMusicOperation leniently, keeping what it does not know in AdditionalData.
 func (v *StartHoldMusicOperation) UnmarshalJSON(data []byte) error { return wire.Unmarshal(data, v) }
 
 // MarshalJSON encodes the StartHoldMusicRequest as Graph expects it, AdditionalData included.
-func (v StartHoldMusicRequest) MarshalJSON() ([]byte, error) { return wire.Marshal(v) }
+func (v StartHoldMusicRequest) MarshalJSON() ([]byte, error) { return wire.Marshal(&v) }
 
 // UnmarshalJSON decodes a StartHoldMusicRequest leniently, keeping what it does not know in AdditionalData.
 func (v *StartHoldMusicRequest) UnmarshalJSON(data []byte) error { return wire.Unmarshal(data, v) }
 
 // MarshalJSON encodes the StartRecordingOperation as Graph expects it, AdditionalData included.
-func (v StartRecordingOperation) MarshalJSON() ([]byte, error) { return wire.Marshal(v) }
+func (v StartRecordingOperation) MarshalJSON() ([]byte, error) { return wire.Marshal(&v) }
 
 // UnmarshalJSON decodes a StartRecordingOperation leniently, keeping what it does not know in AdditionalData.
 func (v *StartRecordingOperation) UnmarshalJSON(data []byte) error { return wire.Unmarshal(data, v) }
 
 // MarshalJSON encodes the StartTranscriptionOperation as Graph expects it, AdditionalData included.
-func (v StartTranscriptionOperation) MarshalJSON() ([]byte, error) { return wire.Marshal(v) }
+func (v StartTranscriptionOperation) MarshalJSON() ([]byte, error) { return wire.Marshal(&v) }
 
 // UnmarshalJSON decodes a StartTranscriptionOperation leniently, keeping what it does not know in AdditionalData.
 func (v *StartTranscriptionOperation) UnmarshalJSON(data []byte) error {
@@ -323,43 +323,43 @@ func (v *StartTranscriptionOperation) UnmarshalJSON(data []byte) error {
 }
 
 // MarshalJSON encodes the StartTranscriptionRequest as Graph expects it, AdditionalData included.
-func (v StartTranscriptionRequest) MarshalJSON() ([]byte, error) { return wire.Marshal(v) }
+func (v StartTranscriptionRequest) MarshalJSON() ([]byte, error) { return wire.Marshal(&v) }
 
 // UnmarshalJSON decodes a StartTranscriptionRequest leniently, keeping what it does not know in AdditionalData.
 func (v *StartTranscriptionRequest) UnmarshalJSON(data []byte) error { return wire.Unmarshal(data, v) }
 
 // MarshalJSON encodes the StopHoldMusicOperation as Graph expects it, AdditionalData included.
-func (v StopHoldMusicOperation) MarshalJSON() ([]byte, error) { return wire.Marshal(v) }
+func (v StopHoldMusicOperation) MarshalJSON() ([]byte, error) { return wire.Marshal(&v) }
 
 // UnmarshalJSON decodes a StopHoldMusicOperation leniently, keeping what it does not know in AdditionalData.
 func (v *StopHoldMusicOperation) UnmarshalJSON(data []byte) error { return wire.Unmarshal(data, v) }
 
 // MarshalJSON encodes the StopRecordingOperation as Graph expects it, AdditionalData included.
-func (v StopRecordingOperation) MarshalJSON() ([]byte, error) { return wire.Marshal(v) }
+func (v StopRecordingOperation) MarshalJSON() ([]byte, error) { return wire.Marshal(&v) }
 
 // UnmarshalJSON decodes a StopRecordingOperation leniently, keeping what it does not know in AdditionalData.
 func (v *StopRecordingOperation) UnmarshalJSON(data []byte) error { return wire.Unmarshal(data, v) }
 
 // MarshalJSON encodes the StopTranscriptionOperation as Graph expects it, AdditionalData included.
-func (v StopTranscriptionOperation) MarshalJSON() ([]byte, error) { return wire.Marshal(v) }
+func (v StopTranscriptionOperation) MarshalJSON() ([]byte, error) { return wire.Marshal(&v) }
 
 // UnmarshalJSON decodes a StopTranscriptionOperation leniently, keeping what it does not know in AdditionalData.
 func (v *StopTranscriptionOperation) UnmarshalJSON(data []byte) error { return wire.Unmarshal(data, v) }
 
 // MarshalJSON encodes the StreamingMetadata as Graph expects it, AdditionalData included.
-func (v StreamingMetadata) MarshalJSON() ([]byte, error) { return wire.Marshal(v) }
+func (v StreamingMetadata) MarshalJSON() ([]byte, error) { return wire.Marshal(&v) }
 
 // UnmarshalJSON decodes a StreamingMetadata leniently, keeping what it does not know in AdditionalData.
 func (v *StreamingMetadata) UnmarshalJSON(data []byte) error { return wire.Unmarshal(data, v) }
 
 // MarshalJSON encodes the SubscribeToToneOperation as Graph expects it, AdditionalData included.
-func (v SubscribeToToneOperation) MarshalJSON() ([]byte, error) { return wire.Marshal(v) }
+func (v SubscribeToToneOperation) MarshalJSON() ([]byte, error) { return wire.Marshal(&v) }
 
 // UnmarshalJSON decodes a SubscribeToToneOperation leniently, keeping what it does not know in AdditionalData.
 func (v *SubscribeToToneOperation) UnmarshalJSON(data []byte) error { return wire.Unmarshal(data, v) }
 
 // MarshalJSON encodes the SyntheticMediaDetectionDetail as Graph expects it, AdditionalData included.
-func (v SyntheticMediaDetectionDetail) MarshalJSON() ([]byte, error) { return wire.Marshal(v) }
+func (v SyntheticMediaDetectionDetail) MarshalJSON() ([]byte, error) { return wire.Marshal(&v) }
 
 // UnmarshalJSON decodes a SyntheticMediaDetectionDetail leniently, keeping what it does not know in AdditionalData.
 func (v *SyntheticMediaDetectionDetail) UnmarshalJSON(data []byte) error {
@@ -367,7 +367,7 @@ func (v *SyntheticMediaDetectionDetail) UnmarshalJSON(data []byte) error {
 }
 
 // MarshalJSON encodes the TeleconferenceDeviceMediaQuality as Graph expects it, AdditionalData included.
-func (v TeleconferenceDeviceMediaQuality) MarshalJSON() ([]byte, error) { return wire.Marshal(v) }
+func (v TeleconferenceDeviceMediaQuality) MarshalJSON() ([]byte, error) { return wire.Marshal(&v) }
 
 // UnmarshalJSON decodes a TeleconferenceDeviceMediaQuality leniently, keeping what it does not know in AdditionalData.
 func (v *TeleconferenceDeviceMediaQuality) UnmarshalJSON(data []byte) error {
@@ -375,7 +375,7 @@ func (v *TeleconferenceDeviceMediaQuality) UnmarshalJSON(data []byte) error {
 }
 
 // MarshalJSON encodes the TeleconferenceDeviceQuality as Graph expects it, AdditionalData included.
-func (v TeleconferenceDeviceQuality) MarshalJSON() ([]byte, error) { return wire.Marshal(v) }
+func (v TeleconferenceDeviceQuality) MarshalJSON() ([]byte, error) { return wire.Marshal(&v) }
 
 // UnmarshalJSON decodes a TeleconferenceDeviceQuality leniently, keeping what it does not know in AdditionalData.
 func (v *TeleconferenceDeviceQuality) UnmarshalJSON(data []byte) error {
@@ -383,31 +383,31 @@ func (v *TeleconferenceDeviceQuality) UnmarshalJSON(data []byte) error {
 }
 
 // MarshalJSON encodes the TokenMeetingInfo as Graph expects it, AdditionalData included.
-func (v TokenMeetingInfo) MarshalJSON() ([]byte, error) { return wire.Marshal(v) }
+func (v TokenMeetingInfo) MarshalJSON() ([]byte, error) { return wire.Marshal(&v) }
 
 // UnmarshalJSON decodes a TokenMeetingInfo leniently, keeping what it does not know in AdditionalData.
 func (v *TokenMeetingInfo) UnmarshalJSON(data []byte) error { return wire.Unmarshal(data, v) }
 
 // MarshalJSON encodes the TransferRequest as Graph expects it, AdditionalData included.
-func (v TransferRequest) MarshalJSON() ([]byte, error) { return wire.Marshal(v) }
+func (v TransferRequest) MarshalJSON() ([]byte, error) { return wire.Marshal(&v) }
 
 // UnmarshalJSON decodes a TransferRequest leniently, keeping what it does not know in AdditionalData.
 func (v *TransferRequest) UnmarshalJSON(data []byte) error { return wire.Unmarshal(data, v) }
 
 // MarshalJSON encodes the UnknownMeetingInfo as Graph expects it, AdditionalData included.
-func (v UnknownMeetingInfo) MarshalJSON() ([]byte, error) { return wire.Marshal(v) }
+func (v UnknownMeetingInfo) MarshalJSON() ([]byte, error) { return wire.Marshal(&v) }
 
 // UnmarshalJSON decodes a UnknownMeetingInfo leniently, keeping what it does not know in AdditionalData.
 func (v *UnknownMeetingInfo) UnmarshalJSON(data []byte) error { return wire.Unmarshal(data, v) }
 
 // MarshalJSON encodes the UnmuteParticipantOperation as Graph expects it, AdditionalData included.
-func (v UnmuteParticipantOperation) MarshalJSON() ([]byte, error) { return wire.Marshal(v) }
+func (v UnmuteParticipantOperation) MarshalJSON() ([]byte, error) { return wire.Marshal(&v) }
 
 // UnmarshalJSON decodes a UnmuteParticipantOperation leniently, keeping what it does not know in AdditionalData.
 func (v *UnmuteParticipantOperation) UnmarshalJSON(data []byte) error { return wire.Unmarshal(data, v) }
 
 // MarshalJSON encodes the UpdateRecordingStatusOperation as Graph expects it, AdditionalData included.
-func (v UpdateRecordingStatusOperation) MarshalJSON() ([]byte, error) { return wire.Marshal(v) }
+func (v UpdateRecordingStatusOperation) MarshalJSON() ([]byte, error) { return wire.Marshal(&v) }
 
 // UnmarshalJSON decodes a UpdateRecordingStatusOperation leniently, keeping what it does not know in AdditionalData.
 func (v *UpdateRecordingStatusOperation) UnmarshalJSON(data []byte) error {
@@ -415,7 +415,7 @@ func (v *UpdateRecordingStatusOperation) UnmarshalJSON(data []byte) error {
 }
 
 // MarshalJSON encodes the UpdateRecordingStatusRequest as Graph expects it, AdditionalData included.
-func (v UpdateRecordingStatusRequest) MarshalJSON() ([]byte, error) { return wire.Marshal(v) }
+func (v UpdateRecordingStatusRequest) MarshalJSON() ([]byte, error) { return wire.Marshal(&v) }
 
 // UnmarshalJSON decodes a UpdateRecordingStatusRequest leniently, keeping what it does not know in AdditionalData.
 func (v *UpdateRecordingStatusRequest) UnmarshalJSON(data []byte) error {
@@ -423,7 +423,7 @@ func (v *UpdateRecordingStatusRequest) UnmarshalJSON(data []byte) error {
 }
 
 // MarshalJSON encodes the VideoMetadata as Graph expects it, AdditionalData included.
-func (v VideoMetadata) MarshalJSON() ([]byte, error) { return wire.Marshal(v) }
+func (v VideoMetadata) MarshalJSON() ([]byte, error) { return wire.Marshal(&v) }
 
 // UnmarshalJSON decodes a VideoMetadata leniently, keeping what it does not know in AdditionalData.
 func (v *VideoMetadata) UnmarshalJSON(data []byte) error { return wire.Unmarshal(data, v) }

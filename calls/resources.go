@@ -155,7 +155,7 @@ type Collection[T any] struct {
 }
 
 // MarshalJSON encodes the page, AdditionalData included.
-func (c Collection[T]) MarshalJSON() ([]byte, error) { return wire.Marshal(c) }
+func (c Collection[T]) MarshalJSON() ([]byte, error) { return wire.Marshal(&c) }
 
 // UnmarshalJSON decodes a page leniently.
 func (c *Collection[T]) UnmarshalJSON(data []byte) error { return wire.Unmarshal(data, c) }

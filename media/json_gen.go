@@ -5,61 +5,61 @@ package media
 import "github.com/graphcomms/graphcomms/internal/wire"
 
 // MarshalJSON encodes the AppHostedMediaConfig as Graph expects it, AdditionalData included.
-func (v AppHostedMediaConfig) MarshalJSON() ([]byte, error) { return wire.Marshal(v) }
+func (v AppHostedMediaConfig) MarshalJSON() ([]byte, error) { return wire.Marshal(&v) }
 
 // UnmarshalJSON decodes a AppHostedMediaConfig leniently, keeping what it does not know in AdditionalData.
 func (v *AppHostedMediaConfig) UnmarshalJSON(data []byte) error { return wire.Unmarshal(data, v) }
 
 // MarshalJSON encodes the CallMediaState as Graph expects it, AdditionalData included.
-func (v CallMediaState) MarshalJSON() ([]byte, error) { return wire.Marshal(v) }
+func (v CallMediaState) MarshalJSON() ([]byte, error) { return wire.Marshal(&v) }
 
 // UnmarshalJSON decodes a CallMediaState leniently, keeping what it does not know in AdditionalData.
 func (v *CallMediaState) UnmarshalJSON(data []byte) error { return wire.Unmarshal(data, v) }
 
 // MarshalJSON encodes the LiveCaptionOptions as Graph expects it, AdditionalData included.
-func (v LiveCaptionOptions) MarshalJSON() ([]byte, error) { return wire.Marshal(v) }
+func (v LiveCaptionOptions) MarshalJSON() ([]byte, error) { return wire.Marshal(&v) }
 
 // UnmarshalJSON decodes a LiveCaptionOptions leniently, keeping what it does not know in AdditionalData.
 func (v *LiveCaptionOptions) UnmarshalJSON(data []byte) error { return wire.Unmarshal(data, v) }
 
 // MarshalJSON encodes the MediaInfo as Graph expects it, AdditionalData included.
-func (v MediaInfo) MarshalJSON() ([]byte, error) { return wire.Marshal(v) }
+func (v MediaInfo) MarshalJSON() ([]byte, error) { return wire.Marshal(&v) }
 
 // UnmarshalJSON decodes a MediaInfo leniently, keeping what it does not know in AdditionalData.
 func (v *MediaInfo) UnmarshalJSON(data []byte) error { return wire.Unmarshal(data, v) }
 
 // MarshalJSON encodes the MediaPrompt as Graph expects it, AdditionalData included.
-func (v MediaPrompt) MarshalJSON() ([]byte, error) { return wire.Marshal(v) }
+func (v MediaPrompt) MarshalJSON() ([]byte, error) { return wire.Marshal(&v) }
 
 // UnmarshalJSON decodes a MediaPrompt leniently, keeping what it does not know in AdditionalData.
 func (v *MediaPrompt) UnmarshalJSON(data []byte) error { return wire.Unmarshal(data, v) }
 
 // MarshalJSON encodes the ServiceHostedMediaConfig as Graph expects it, AdditionalData included.
-func (v ServiceHostedMediaConfig) MarshalJSON() ([]byte, error) { return wire.Marshal(v) }
+func (v ServiceHostedMediaConfig) MarshalJSON() ([]byte, error) { return wire.Marshal(&v) }
 
 // UnmarshalJSON decodes a ServiceHostedMediaConfig leniently, keeping what it does not know in AdditionalData.
 func (v *ServiceHostedMediaConfig) UnmarshalJSON(data []byte) error { return wire.Unmarshal(data, v) }
 
 // MarshalJSON encodes the Stream as Graph expects it, AdditionalData included.
-func (v Stream) MarshalJSON() ([]byte, error) { return wire.Marshal(v) }
+func (v Stream) MarshalJSON() ([]byte, error) { return wire.Marshal(&v) }
 
 // UnmarshalJSON decodes a Stream leniently, keeping what it does not know in AdditionalData.
 func (v *Stream) UnmarshalJSON(data []byte) error { return wire.Unmarshal(data, v) }
 
 // MarshalJSON encodes the ToneInfo as Graph expects it, AdditionalData included.
-func (v ToneInfo) MarshalJSON() ([]byte, error) { return wire.Marshal(v) }
+func (v ToneInfo) MarshalJSON() ([]byte, error) { return wire.Marshal(&v) }
 
 // UnmarshalJSON decodes a ToneInfo leniently, keeping what it does not know in AdditionalData.
 func (v *ToneInfo) UnmarshalJSON(data []byte) error { return wire.Unmarshal(data, v) }
 
 // MarshalJSON encodes the UnknownConfig as Graph expects it, AdditionalData included.
-func (v UnknownConfig) MarshalJSON() ([]byte, error) { return wire.Marshal(v) }
+func (v UnknownConfig) MarshalJSON() ([]byte, error) { return wire.Marshal(&v) }
 
 // UnmarshalJSON decodes a UnknownConfig leniently, keeping what it does not know in AdditionalData.
 func (v *UnknownConfig) UnmarshalJSON(data []byte) error { return wire.Unmarshal(data, v) }
 
 // MarshalJSON encodes the UnknownPrompt as Graph expects it, AdditionalData included.
-func (v UnknownPrompt) MarshalJSON() ([]byte, error) { return wire.Marshal(v) }
+func (v UnknownPrompt) MarshalJSON() ([]byte, error) { return wire.Marshal(&v) }
 
 // UnmarshalJSON decodes a UnknownPrompt leniently, keeping what it does not know in AdditionalData.
 func (v *UnknownPrompt) UnmarshalJSON(data []byte) error { return wire.Unmarshal(data, v) }

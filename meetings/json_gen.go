@@ -5,73 +5,73 @@ package meetings
 import "github.com/graphcomms/graphcomms/internal/wire"
 
 // MarshalJSON encodes the AttendanceInterval as Graph expects it, AdditionalData included.
-func (v AttendanceInterval) MarshalJSON() ([]byte, error) { return wire.Marshal(v) }
+func (v AttendanceInterval) MarshalJSON() ([]byte, error) { return wire.Marshal(&v) }
 
 // UnmarshalJSON decodes a AttendanceInterval leniently, keeping what it does not know in AdditionalData.
 func (v *AttendanceInterval) UnmarshalJSON(data []byte) error { return wire.Unmarshal(data, v) }
 
 // MarshalJSON encodes the AttendanceRecord as Graph expects it, AdditionalData included.
-func (v AttendanceRecord) MarshalJSON() ([]byte, error) { return wire.Marshal(v) }
+func (v AttendanceRecord) MarshalJSON() ([]byte, error) { return wire.Marshal(&v) }
 
 // UnmarshalJSON decodes a AttendanceRecord leniently, keeping what it does not know in AdditionalData.
 func (v *AttendanceRecord) UnmarshalJSON(data []byte) error { return wire.Unmarshal(data, v) }
 
 // MarshalJSON encodes the AttendanceReport as Graph expects it, AdditionalData included.
-func (v AttendanceReport) MarshalJSON() ([]byte, error) { return wire.Marshal(v) }
+func (v AttendanceReport) MarshalJSON() ([]byte, error) { return wire.Marshal(&v) }
 
 // UnmarshalJSON decodes a AttendanceReport leniently, keeping what it does not know in AdditionalData.
 func (v *AttendanceReport) UnmarshalJSON(data []byte) error { return wire.Unmarshal(data, v) }
 
 // MarshalJSON encodes the AudioConferencing as Graph expects it, AdditionalData included.
-func (v AudioConferencing) MarshalJSON() ([]byte, error) { return wire.Marshal(v) }
+func (v AudioConferencing) MarshalJSON() ([]byte, error) { return wire.Marshal(&v) }
 
 // UnmarshalJSON decodes a AudioConferencing leniently, keeping what it does not know in AdditionalData.
 func (v *AudioConferencing) UnmarshalJSON(data []byte) error { return wire.Unmarshal(data, v) }
 
 // MarshalJSON encodes the BroadcastCaptionSettings as Graph expects it, AdditionalData included.
-func (v BroadcastCaptionSettings) MarshalJSON() ([]byte, error) { return wire.Marshal(v) }
+func (v BroadcastCaptionSettings) MarshalJSON() ([]byte, error) { return wire.Marshal(&v) }
 
 // UnmarshalJSON decodes a BroadcastCaptionSettings leniently, keeping what it does not know in AdditionalData.
 func (v *BroadcastCaptionSettings) UnmarshalJSON(data []byte) error { return wire.Unmarshal(data, v) }
 
 // MarshalJSON encodes the BroadcastSettings as Graph expects it, AdditionalData included.
-func (v BroadcastSettings) MarshalJSON() ([]byte, error) { return wire.Marshal(v) }
+func (v BroadcastSettings) MarshalJSON() ([]byte, error) { return wire.Marshal(&v) }
 
 // UnmarshalJSON decodes a BroadcastSettings leniently, keeping what it does not know in AdditionalData.
 func (v *BroadcastSettings) UnmarshalJSON(data []byte) error { return wire.Unmarshal(data, v) }
 
 // MarshalJSON encodes the CallEvent as Graph expects it, AdditionalData included.
-func (v CallEvent) MarshalJSON() ([]byte, error) { return wire.Marshal(v) }
+func (v CallEvent) MarshalJSON() ([]byte, error) { return wire.Marshal(&v) }
 
 // UnmarshalJSON decodes a CallEvent leniently, keeping what it does not know in AdditionalData.
 func (v *CallEvent) UnmarshalJSON(data []byte) error { return wire.Unmarshal(data, v) }
 
 // MarshalJSON encodes the ChatRestrictions as Graph expects it, AdditionalData included.
-func (v ChatRestrictions) MarshalJSON() ([]byte, error) { return wire.Marshal(v) }
+func (v ChatRestrictions) MarshalJSON() ([]byte, error) { return wire.Marshal(&v) }
 
 // UnmarshalJSON decodes a ChatRestrictions leniently, keeping what it does not know in AdditionalData.
 func (v *ChatRestrictions) UnmarshalJSON(data []byte) error { return wire.Unmarshal(data, v) }
 
 // MarshalJSON encodes the CloudVideoInteropInfo as Graph expects it, AdditionalData included.
-func (v CloudVideoInteropInfo) MarshalJSON() ([]byte, error) { return wire.Marshal(v) }
+func (v CloudVideoInteropInfo) MarshalJSON() ([]byte, error) { return wire.Marshal(&v) }
 
 // UnmarshalJSON decodes a CloudVideoInteropInfo leniently, keeping what it does not know in AdditionalData.
 func (v *CloudVideoInteropInfo) UnmarshalJSON(data []byte) error { return wire.Unmarshal(data, v) }
 
 // MarshalJSON encodes the CreateOrGetRequest as Graph expects it, AdditionalData included.
-func (v CreateOrGetRequest) MarshalJSON() ([]byte, error) { return wire.Marshal(v) }
+func (v CreateOrGetRequest) MarshalJSON() ([]byte, error) { return wire.Marshal(&v) }
 
 // UnmarshalJSON decodes a CreateOrGetRequest leniently, keeping what it does not know in AdditionalData.
 func (v *CreateOrGetRequest) UnmarshalJSON(data []byte) error { return wire.Unmarshal(data, v) }
 
 // MarshalJSON encodes the DateTimeTimeZone as Graph expects it, AdditionalData included.
-func (v DateTimeTimeZone) MarshalJSON() ([]byte, error) { return wire.Marshal(v) }
+func (v DateTimeTimeZone) MarshalJSON() ([]byte, error) { return wire.Marshal(&v) }
 
 // UnmarshalJSON decodes a DateTimeTimeZone leniently, keeping what it does not know in AdditionalData.
 func (v *DateTimeTimeZone) UnmarshalJSON(data []byte) error { return wire.Unmarshal(data, v) }
 
 // MarshalJSON encodes the GetPresencesByUserIDRequest as Graph expects it, AdditionalData included.
-func (v GetPresencesByUserIDRequest) MarshalJSON() ([]byte, error) { return wire.Marshal(v) }
+func (v GetPresencesByUserIDRequest) MarshalJSON() ([]byte, error) { return wire.Marshal(&v) }
 
 // UnmarshalJSON decodes a GetPresencesByUserIDRequest leniently, keeping what it does not know in AdditionalData.
 func (v *GetPresencesByUserIDRequest) UnmarshalJSON(data []byte) error {
@@ -79,79 +79,79 @@ func (v *GetPresencesByUserIDRequest) UnmarshalJSON(data []byte) error {
 }
 
 // MarshalJSON encodes the ItemBody as Graph expects it, AdditionalData included.
-func (v ItemBody) MarshalJSON() ([]byte, error) { return wire.Marshal(v) }
+func (v ItemBody) MarshalJSON() ([]byte, error) { return wire.Marshal(&v) }
 
 // UnmarshalJSON decodes a ItemBody leniently, keeping what it does not know in AdditionalData.
 func (v *ItemBody) UnmarshalJSON(data []byte) error { return wire.Unmarshal(data, v) }
 
 // MarshalJSON encodes the JoinMeetingIDSettings as Graph expects it, AdditionalData included.
-func (v JoinMeetingIDSettings) MarshalJSON() ([]byte, error) { return wire.Marshal(v) }
+func (v JoinMeetingIDSettings) MarshalJSON() ([]byte, error) { return wire.Marshal(&v) }
 
 // UnmarshalJSON decodes a JoinMeetingIDSettings leniently, keeping what it does not know in AdditionalData.
 func (v *JoinMeetingIDSettings) UnmarshalJSON(data []byte) error { return wire.Unmarshal(data, v) }
 
 // MarshalJSON encodes the LobbyBypassSettings as Graph expects it, AdditionalData included.
-func (v LobbyBypassSettings) MarshalJSON() ([]byte, error) { return wire.Marshal(v) }
+func (v LobbyBypassSettings) MarshalJSON() ([]byte, error) { return wire.Marshal(&v) }
 
 // UnmarshalJSON decodes a LobbyBypassSettings leniently, keeping what it does not know in AdditionalData.
 func (v *LobbyBypassSettings) UnmarshalJSON(data []byte) error { return wire.Unmarshal(data, v) }
 
 // MarshalJSON encodes the MeetingParticipantInfo as Graph expects it, AdditionalData included.
-func (v MeetingParticipantInfo) MarshalJSON() ([]byte, error) { return wire.Marshal(v) }
+func (v MeetingParticipantInfo) MarshalJSON() ([]byte, error) { return wire.Marshal(&v) }
 
 // UnmarshalJSON decodes a MeetingParticipantInfo leniently, keeping what it does not know in AdditionalData.
 func (v *MeetingParticipantInfo) UnmarshalJSON(data []byte) error { return wire.Unmarshal(data, v) }
 
 // MarshalJSON encodes the MeetingParticipants as Graph expects it, AdditionalData included.
-func (v MeetingParticipants) MarshalJSON() ([]byte, error) { return wire.Marshal(v) }
+func (v MeetingParticipants) MarshalJSON() ([]byte, error) { return wire.Marshal(&v) }
 
 // UnmarshalJSON decodes a MeetingParticipants leniently, keeping what it does not know in AdditionalData.
 func (v *MeetingParticipants) UnmarshalJSON(data []byte) error { return wire.Unmarshal(data, v) }
 
 // MarshalJSON encodes the OnlineMeeting as Graph expects it, AdditionalData included.
-func (v OnlineMeeting) MarshalJSON() ([]byte, error) { return wire.Marshal(v) }
+func (v OnlineMeeting) MarshalJSON() ([]byte, error) { return wire.Marshal(&v) }
 
 // UnmarshalJSON decodes a OnlineMeeting leniently, keeping what it does not know in AdditionalData.
 func (v *OnlineMeeting) UnmarshalJSON(data []byte) error { return wire.Unmarshal(data, v) }
 
 // MarshalJSON encodes the OutOfOfficeSettings as Graph expects it, AdditionalData included.
-func (v OutOfOfficeSettings) MarshalJSON() ([]byte, error) { return wire.Marshal(v) }
+func (v OutOfOfficeSettings) MarshalJSON() ([]byte, error) { return wire.Marshal(&v) }
 
 // UnmarshalJSON decodes a OutOfOfficeSettings leniently, keeping what it does not know in AdditionalData.
 func (v *OutOfOfficeSettings) UnmarshalJSON(data []byte) error { return wire.Unmarshal(data, v) }
 
 // MarshalJSON encodes the Presence as Graph expects it, AdditionalData included.
-func (v Presence) MarshalJSON() ([]byte, error) { return wire.Marshal(v) }
+func (v Presence) MarshalJSON() ([]byte, error) { return wire.Marshal(&v) }
 
 // UnmarshalJSON decodes a Presence leniently, keeping what it does not know in AdditionalData.
 func (v *Presence) UnmarshalJSON(data []byte) error { return wire.Unmarshal(data, v) }
 
 // MarshalJSON encodes the PresenceStatusMessage as Graph expects it, AdditionalData included.
-func (v PresenceStatusMessage) MarshalJSON() ([]byte, error) { return wire.Marshal(v) }
+func (v PresenceStatusMessage) MarshalJSON() ([]byte, error) { return wire.Marshal(&v) }
 
 // UnmarshalJSON decodes a PresenceStatusMessage leniently, keeping what it does not know in AdditionalData.
 func (v *PresenceStatusMessage) UnmarshalJSON(data []byte) error { return wire.Unmarshal(data, v) }
 
 // MarshalJSON encodes the SensitivityLabel as Graph expects it, AdditionalData included.
-func (v SensitivityLabel) MarshalJSON() ([]byte, error) { return wire.Marshal(v) }
+func (v SensitivityLabel) MarshalJSON() ([]byte, error) { return wire.Marshal(&v) }
 
 // UnmarshalJSON decodes a SensitivityLabel leniently, keeping what it does not know in AdditionalData.
 func (v *SensitivityLabel) UnmarshalJSON(data []byte) error { return wire.Unmarshal(data, v) }
 
 // MarshalJSON encodes the SetPresenceRequest as Graph expects it, AdditionalData included.
-func (v SetPresenceRequest) MarshalJSON() ([]byte, error) { return wire.Marshal(v) }
+func (v SetPresenceRequest) MarshalJSON() ([]byte, error) { return wire.Marshal(&v) }
 
 // UnmarshalJSON decodes a SetPresenceRequest leniently, keeping what it does not know in AdditionalData.
 func (v *SetPresenceRequest) UnmarshalJSON(data []byte) error { return wire.Unmarshal(data, v) }
 
 // MarshalJSON encodes the SetStatusMessageRequest as Graph expects it, AdditionalData included.
-func (v SetStatusMessageRequest) MarshalJSON() ([]byte, error) { return wire.Marshal(v) }
+func (v SetStatusMessageRequest) MarshalJSON() ([]byte, error) { return wire.Marshal(&v) }
 
 // UnmarshalJSON decodes a SetStatusMessageRequest leniently, keeping what it does not know in AdditionalData.
 func (v *SetStatusMessageRequest) UnmarshalJSON(data []byte) error { return wire.Unmarshal(data, v) }
 
 // MarshalJSON encodes the VirtualEventExternalInformation as Graph expects it, AdditionalData included.
-func (v VirtualEventExternalInformation) MarshalJSON() ([]byte, error) { return wire.Marshal(v) }
+func (v VirtualEventExternalInformation) MarshalJSON() ([]byte, error) { return wire.Marshal(&v) }
 
 // UnmarshalJSON decodes a VirtualEventExternalInformation leniently, keeping what it does not know in AdditionalData.
 func (v *VirtualEventExternalInformation) UnmarshalJSON(data []byte) error {
@@ -159,7 +159,7 @@ func (v *VirtualEventExternalInformation) UnmarshalJSON(data []byte) error {
 }
 
 // MarshalJSON encodes the VirtualEventExternalRegistrationInfo as Graph expects it, AdditionalData included.
-func (v VirtualEventExternalRegistrationInfo) MarshalJSON() ([]byte, error) { return wire.Marshal(v) }
+func (v VirtualEventExternalRegistrationInfo) MarshalJSON() ([]byte, error) { return wire.Marshal(&v) }
 
 // UnmarshalJSON decodes a VirtualEventExternalRegistrationInfo leniently, keeping what it does not know in AdditionalData.
 func (v *VirtualEventExternalRegistrationInfo) UnmarshalJSON(data []byte) error {
@@ -167,7 +167,7 @@ func (v *VirtualEventExternalRegistrationInfo) UnmarshalJSON(data []byte) error 
 }
 
 // MarshalJSON encodes the WatermarkProtection as Graph expects it, AdditionalData included.
-func (v WatermarkProtection) MarshalJSON() ([]byte, error) { return wire.Marshal(v) }
+func (v WatermarkProtection) MarshalJSON() ([]byte, error) { return wire.Marshal(&v) }
 
 // UnmarshalJSON decodes a WatermarkProtection leniently, keeping what it does not know in AdditionalData.
 func (v *WatermarkProtection) UnmarshalJSON(data []byte) error { return wire.Unmarshal(data, v) }

@@ -5,13 +5,13 @@ package notifications
 import "github.com/graphcomms/graphcomms/internal/wire"
 
 // MarshalJSON encodes the ChangeNotification as Graph expects it, AdditionalData included.
-func (v ChangeNotification) MarshalJSON() ([]byte, error) { return wire.Marshal(v) }
+func (v ChangeNotification) MarshalJSON() ([]byte, error) { return wire.Marshal(&v) }
 
 // UnmarshalJSON decodes a ChangeNotification leniently, keeping what it does not know in AdditionalData.
 func (v *ChangeNotification) UnmarshalJSON(data []byte) error { return wire.Unmarshal(data, v) }
 
 // MarshalJSON encodes the ChangeNotificationCollection as Graph expects it, AdditionalData included.
-func (v ChangeNotificationCollection) MarshalJSON() ([]byte, error) { return wire.Marshal(v) }
+func (v ChangeNotificationCollection) MarshalJSON() ([]byte, error) { return wire.Marshal(&v) }
 
 // UnmarshalJSON decodes a ChangeNotificationCollection leniently, keeping what it does not know in AdditionalData.
 func (v *ChangeNotificationCollection) UnmarshalJSON(data []byte) error {
@@ -19,25 +19,25 @@ func (v *ChangeNotificationCollection) UnmarshalJSON(data []byte) error {
 }
 
 // MarshalJSON encodes the CommsNotification as Graph expects it, AdditionalData included.
-func (v CommsNotification) MarshalJSON() ([]byte, error) { return wire.Marshal(v) }
+func (v CommsNotification) MarshalJSON() ([]byte, error) { return wire.Marshal(&v) }
 
 // UnmarshalJSON decodes a CommsNotification leniently, keeping what it does not know in AdditionalData.
 func (v *CommsNotification) UnmarshalJSON(data []byte) error { return wire.Unmarshal(data, v) }
 
 // MarshalJSON encodes the CommsNotifications as Graph expects it, AdditionalData included.
-func (v CommsNotifications) MarshalJSON() ([]byte, error) { return wire.Marshal(v) }
+func (v CommsNotifications) MarshalJSON() ([]byte, error) { return wire.Marshal(&v) }
 
 // UnmarshalJSON decodes a CommsNotifications leniently, keeping what it does not know in AdditionalData.
 func (v *CommsNotifications) UnmarshalJSON(data []byte) error { return wire.Unmarshal(data, v) }
 
 // MarshalJSON encodes the EncryptedContent as Graph expects it, AdditionalData included.
-func (v EncryptedContent) MarshalJSON() ([]byte, error) { return wire.Marshal(v) }
+func (v EncryptedContent) MarshalJSON() ([]byte, error) { return wire.Marshal(&v) }
 
 // UnmarshalJSON decodes a EncryptedContent leniently, keeping what it does not know in AdditionalData.
 func (v *EncryptedContent) UnmarshalJSON(data []byte) error { return wire.Unmarshal(data, v) }
 
 // MarshalJSON encodes the Subscription as Graph expects it, AdditionalData included.
-func (v Subscription) MarshalJSON() ([]byte, error) { return wire.Marshal(v) }
+func (v Subscription) MarshalJSON() ([]byte, error) { return wire.Marshal(&v) }
 
 // UnmarshalJSON decodes a Subscription leniently, keeping what it does not know in AdditionalData.
 func (v *Subscription) UnmarshalJSON(data []byte) error { return wire.Unmarshal(data, v) }

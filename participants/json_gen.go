@@ -5,61 +5,61 @@ package participants
 import "github.com/graphcomms/graphcomms/internal/wire"
 
 // MarshalJSON encodes the DeltaParticipants as Graph expects it, AdditionalData included.
-func (v DeltaParticipants) MarshalJSON() ([]byte, error) { return wire.Marshal(v) }
+func (v DeltaParticipants) MarshalJSON() ([]byte, error) { return wire.Marshal(&v) }
 
 // UnmarshalJSON decodes a DeltaParticipants leniently, keeping what it does not know in AdditionalData.
 func (v *DeltaParticipants) UnmarshalJSON(data []byte) error { return wire.Unmarshal(data, v) }
 
 // MarshalJSON encodes the Identity as Graph expects it, AdditionalData included.
-func (v Identity) MarshalJSON() ([]byte, error) { return wire.Marshal(v) }
+func (v Identity) MarshalJSON() ([]byte, error) { return wire.Marshal(&v) }
 
 // UnmarshalJSON decodes a Identity leniently, keeping what it does not know in AdditionalData.
 func (v *Identity) UnmarshalJSON(data []byte) error { return wire.Unmarshal(data, v) }
 
 // MarshalJSON encodes the IdentitySet as Graph expects it, AdditionalData included.
-func (v IdentitySet) MarshalJSON() ([]byte, error) { return wire.Marshal(v) }
+func (v IdentitySet) MarshalJSON() ([]byte, error) { return wire.Marshal(&v) }
 
 // UnmarshalJSON decodes a IdentitySet leniently, keeping what it does not know in AdditionalData.
 func (v *IdentitySet) UnmarshalJSON(data []byte) error { return wire.Unmarshal(data, v) }
 
 // MarshalJSON encodes the Info as Graph expects it, AdditionalData included.
-func (v Info) MarshalJSON() ([]byte, error) { return wire.Marshal(v) }
+func (v Info) MarshalJSON() ([]byte, error) { return wire.Marshal(&v) }
 
 // UnmarshalJSON decodes a Info leniently, keeping what it does not know in AdditionalData.
 func (v *Info) UnmarshalJSON(data []byte) error { return wire.Unmarshal(data, v) }
 
 // MarshalJSON encodes the Invitation as Graph expects it, AdditionalData included.
-func (v Invitation) MarshalJSON() ([]byte, error) { return wire.Marshal(v) }
+func (v Invitation) MarshalJSON() ([]byte, error) { return wire.Marshal(&v) }
 
 // UnmarshalJSON decodes a Invitation leniently, keeping what it does not know in AdditionalData.
 func (v *Invitation) UnmarshalJSON(data []byte) error { return wire.Unmarshal(data, v) }
 
 // MarshalJSON encodes the MeetingRestricted as Graph expects it, AdditionalData included.
-func (v MeetingRestricted) MarshalJSON() ([]byte, error) { return wire.Marshal(v) }
+func (v MeetingRestricted) MarshalJSON() ([]byte, error) { return wire.Marshal(&v) }
 
 // UnmarshalJSON decodes a MeetingRestricted leniently, keeping what it does not know in AdditionalData.
 func (v *MeetingRestricted) UnmarshalJSON(data []byte) error { return wire.Unmarshal(data, v) }
 
 // MarshalJSON encodes the Participant as Graph expects it, AdditionalData included.
-func (v Participant) MarshalJSON() ([]byte, error) { return wire.Marshal(v) }
+func (v Participant) MarshalJSON() ([]byte, error) { return wire.Marshal(&v) }
 
 // UnmarshalJSON decodes a Participant leniently, keeping what it does not know in AdditionalData.
 func (v *Participant) UnmarshalJSON(data []byte) error { return wire.Unmarshal(data, v) }
 
 // MarshalJSON encodes the RecordingInfo as Graph expects it, AdditionalData included.
-func (v RecordingInfo) MarshalJSON() ([]byte, error) { return wire.Marshal(v) }
+func (v RecordingInfo) MarshalJSON() ([]byte, error) { return wire.Marshal(&v) }
 
 // UnmarshalJSON decodes a RecordingInfo leniently, keeping what it does not know in AdditionalData.
 func (v *RecordingInfo) UnmarshalJSON(data []byte) error { return wire.Unmarshal(data, v) }
 
 // MarshalJSON encodes the RemovedState as Graph expects it, AdditionalData included.
-func (v RemovedState) MarshalJSON() ([]byte, error) { return wire.Marshal(v) }
+func (v RemovedState) MarshalJSON() ([]byte, error) { return wire.Marshal(&v) }
 
 // UnmarshalJSON decodes a RemovedState leniently, keeping what it does not know in AdditionalData.
 func (v *RemovedState) UnmarshalJSON(data []byte) error { return wire.Unmarshal(data, v) }
 
 // MarshalJSON encodes the SyntheticMediaDetectionInfo as Graph expects it, AdditionalData included.
-func (v SyntheticMediaDetectionInfo) MarshalJSON() ([]byte, error) { return wire.Marshal(v) }
+func (v SyntheticMediaDetectionInfo) MarshalJSON() ([]byte, error) { return wire.Marshal(&v) }
 
 // UnmarshalJSON decodes a SyntheticMediaDetectionInfo leniently, keeping what it does not know in AdditionalData.
 func (v *SyntheticMediaDetectionInfo) UnmarshalJSON(data []byte) error {

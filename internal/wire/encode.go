@@ -11,14 +11,30 @@ import (
 	"sync"
 	"time"
 	"unicode/utf8"
+	"unsafe"
 )
 
 // Marshal encodes v as compact JSON. Zero-valued fields are omitted; AdditionalData
 // members are written after the fields, sorted by name, except those whose name (ignoring
 // case) a written field already used.
 func Marshal(v any) ([]byte, error) {
-	return Append(make([]byte, 0, 256), v)
+	bp := buffers.Get().(*[]byte)
+	b, err := Append((*bp)[:0], v)
+	if err != nil {
+		buffers.Put(bp)
+		return nil, err
+	}
+	out := append([]byte(nil), b...)
+	if cap(b) <= 64<<10 {
+		*bp = b
+		buffers.Put(bp)
+	}
+	return out, nil
 }
+
+// buffers recycles encoding buffers: Marshal copies its result out, so each call costs
+// one allocation of the exact size.
+var buffers = sync.Pool{New: func() any { b := make([]byte, 0, 1024); return &b }}
 
 // Append appends the JSON encoding of v to b.
 func Append(b []byte, v any) ([]byte, error) {
@@ -212,19 +228,86 @@ func structEncoder(p *plan) encodeFunc {
 			used = append(used, "@odata.type")
 			n++
 		}
+		if !v.CanAddr() {
+			// Fields are read through the struct's address: take an addressable copy.
+			c := reflect.New(v.Type()).Elem()
+			c.Set(v)
+			v = c
+		}
+		base := v.Addr().UnsafePointer()
 		for _, f := range p.fields {
-			fv := v.FieldByIndex(f.index)
-			if f.zero(fv) {
+			if f.fast != fastNone {
+				// Primitive fields: read in place, no reflect.Value.
+				fp := unsafe.Add(base, f.offset)
+				start := len(b)
+				if n > 0 {
+					b = append(b, ',')
+				}
+				b = append(b, f.key...)
+				switch f.fast {
+				case fastString:
+					str := *(*string)(fp)
+					if str == "" {
+						b = b[:start]
+						continue
+					}
+					b = appendString(b, str)
+				case fastBool:
+					if !*(*bool)(fp) {
+						b = b[:start]
+						continue
+					}
+					b = append(b, "true"...)
+				case fastInt32:
+					x := *(*int32)(fp)
+					if x == 0 {
+						b = b[:start]
+						continue
+					}
+					b = strconv.AppendInt(b, int64(x), 10)
+				case fastInt64:
+					x := *(*int64)(fp)
+					if x == 0 {
+						b = b[:start]
+						continue
+					}
+					b = strconv.AppendInt(b, x, 10)
+				case fastInt:
+					x := *(*int)(fp)
+					if x == 0 {
+						b = b[:start]
+						continue
+					}
+					b = strconv.AppendInt(b, int64(x), 10)
+				}
+				used = append(used, f.name)
+				n++
 				continue
 			}
+			var fv reflect.Value
+			if len(f.index) == 1 {
+				fv = v.Field(f.index[0])
+			} else {
+				fv = v.FieldByIndex(f.index)
+			}
+			if !f.isStruct && f.zero(fv) {
+				continue
+			}
+			mark := len(b)
 			if n > 0 {
 				b = append(b, ',')
 			}
-			b = appendString(b, f.name)
-			b = append(b, ':')
+			b = append(b, f.key...)
+			start := len(b)
 			var err error
 			if b, err = f.enc(b, fv); err != nil {
 				return b, err
+			}
+			if f.isStruct && len(b)-start == 2 && b[start] == '{' {
+				// A struct with nothing to write is left out, as omitzero asks; encoding
+				// it and taking it back is cheaper than a deep zero test first.
+				b = b[:mark]
+				continue
 			}
 			used = append(used, f.name)
 			n++
@@ -297,17 +380,33 @@ func appendCompact(b, raw []byte) []byte {
 
 const hexDigits = "0123456789abcdef"
 
+// safeByte marks ASCII bytes that a JSON string holds as they are.
+var safeByte = func() (t [256]bool) {
+	for c := 0x20; c < 0x80; c++ {
+		t[c] = c != '"' && c != '\\'
+	}
+	return t
+}()
+
 // appendString appends s as a JSON string. Invalid UTF-8 becomes U+FFFD.
 func appendString(b []byte, s string) []byte {
 	b = append(b, '"')
+	i := 0
+	for i < len(s) && safeByte[s[i]] {
+		i++
+	}
+	if i == len(s) {
+		b = append(b, s...)
+		return append(b, '"')
+	}
 	start := 0
-	for i := 0; i < len(s); {
+	for i < len(s) {
 		c := s[i]
+		if safeByte[c] {
+			i++
+			continue
+		}
 		if c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' {
-				i++
-				continue
-			}
 			b = append(b, s[start:i]...)
 			switch c {
 			case '"', '\\':

@@ -17,6 +17,44 @@ type field struct {
 	dec   decodeFunc
 	enc   encodeFunc
 	zero  func(reflect.Value) bool // reports whether the field holds its zero value
+	key   []byte                   // the member name as JSON, followed by ':'
+	// isStruct fields are left out when they encode to {} (see structEncoder).
+	isStruct bool
+	// offset is the field's offset in the outermost struct (embedded structs are value
+	// fields, so offsets add up); fast names the encoder's shortcut for its kind.
+	offset uintptr
+	fast   fastKind
+}
+
+// fastKind selects an encoding shortcut that reads a field through its address.
+type fastKind uint8
+
+const (
+	fastNone fastKind = iota
+	fastString
+	fastBool
+	fastInt32
+	fastInt64
+	fastInt
+)
+
+func fastKindOf(t reflect.Type) fastKind {
+	if t.Implements(marshalerT) && lookupEnum(t) == nil {
+		return fastNone
+	}
+	switch t.Kind() {
+	case reflect.String:
+		return fastString
+	case reflect.Bool:
+		return fastBool
+	case reflect.Int32:
+		return fastInt32
+	case reflect.Int64:
+		return fastInt64
+	case reflect.Int:
+		return fastInt
+	}
+	return fastNone
 }
 
 // zeroFunc returns a fast zero test for values of type t.
@@ -70,12 +108,16 @@ func planFor(t reflect.Type) *plan {
 }
 
 func collectFields(p *plan, t reflect.Type, prefix []int) {
+	collectFieldsAt(p, t, prefix, 0)
+}
+
+func collectFieldsAt(p *plan, t reflect.Type, prefix []int, base uintptr) {
 	for i := range t.NumField() {
 		sf := t.Field(i)
 		index := append(append([]int(nil), prefix...), i)
 		tag, hasTag := sf.Tag.Lookup("json")
 		if sf.Anonymous && !hasTag && sf.Type.Kind() == reflect.Struct {
-			collectFields(p, sf.Type, index)
+			collectFieldsAt(p, sf.Type, index, base+sf.Offset)
 			continue
 		}
 		if !sf.IsExported() {
@@ -100,6 +142,10 @@ func collectFields(p *plan, t reflect.Type, prefix []int) {
 		f := &field{name: name, index: index, typ: sf.Type}
 		f.dec = lazyDecoder(sf.Type)
 		f.zero = zeroFunc(sf.Type)
+		f.key = append(appendString(nil, name), ':')
+		f.isStruct = sf.Type.Kind() == reflect.Struct && sf.Type != timeType
+		f.offset = base + sf.Offset
+		f.fast = fastKindOf(sf.Type)
 		f.enc = lazyEncoder(sf.Type)
 		p.fields = append(p.fields, f)
 		p.exact[name] = f

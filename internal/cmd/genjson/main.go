@@ -89,7 +89,7 @@ func main() {
 	b.WriteString("import \"github.com/graphcomms/graphcomms/internal/wire\"\n\n")
 	for _, t := range types {
 		fmt.Fprintf(&b, "// MarshalJSON encodes the %s as Graph expects it, AdditionalData included.\n", t)
-		fmt.Fprintf(&b, "func (v %s) MarshalJSON() ([]byte, error) { return wire.Marshal(v) }\n\n", t)
+		fmt.Fprintf(&b, "func (v %s) MarshalJSON() ([]byte, error) { return wire.Marshal(&v) }\n\n", t)
 		fmt.Fprintf(&b, "// UnmarshalJSON decodes a %s leniently, keeping what it does not know in AdditionalData.\n", t)
 		fmt.Fprintf(&b, "func (v *%s) UnmarshalJSON(data []byte) error { return wire.Unmarshal(data, v) }\n\n", t)
 	}
