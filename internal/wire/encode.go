@@ -220,12 +220,16 @@ func structEncoder(p *plan) encodeFunc {
 	return func(b []byte, v reflect.Value) ([]byte, error) {
 		b = append(b, '{')
 		n := 0
-		var written [24]string // names written, for the AdditionalData collision check
-		used := written[:0]
+		// Names written are tracked only when AdditionalData has members to check them
+		// against.
+		track := p.extra != nil && v.FieldByIndex(p.extra).Len() > 0
+		var used []string
 		if p.defaultType != "" && p.odataIndex != nil && v.FieldByIndex(p.odataIndex).String() == "" {
 			b = append(b, `"@odata.type":`...)
 			b = appendString(b, p.defaultType)
-			used = append(used, "@odata.type")
+			if track {
+				used = append(used, "@odata.type")
+			}
 			n++
 		}
 		if !v.CanAddr() {
@@ -280,7 +284,9 @@ func structEncoder(p *plan) encodeFunc {
 					}
 					b = strconv.AppendInt(b, int64(x), 10)
 				}
-				used = append(used, f.name)
+				if track {
+					used = append(used, f.name)
+				}
 				n++
 				continue
 			}
@@ -309,16 +315,15 @@ func structEncoder(p *plan) encodeFunc {
 				b = b[:mark]
 				continue
 			}
-			used = append(used, f.name)
+			if track {
+				used = append(used, f.name)
+			}
 			n++
 		}
-		if p.extra == nil {
+		if !track {
 			return append(b, '}'), nil
 		}
 		extra := v.FieldByIndex(p.extra)
-		if extra.Len() == 0 {
-			return append(b, '}'), nil
-		}
 		m := extra.Interface().(map[string]json.RawMessage)
 		keys := make([]string, 0, len(m))
 		for k := range m {
