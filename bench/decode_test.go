@@ -1,6 +1,7 @@
 package bench
 
 import (
+	"bytes"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -126,8 +127,25 @@ func TestBothDecodeTheSame(t *testing.T) {
 }
 
 func BenchmarkDecodeNotification(b *testing.B) {
+	benchmarkDecodeNotification(b, false)
+}
+
+// BenchmarkDecodeNotificationCompact decodes the same payloads without the docs'
+// indentation, as Graph sends them.
+func BenchmarkDecodeNotificationCompact(b *testing.B) {
+	benchmarkDecodeNotification(b, true)
+}
+
+func benchmarkDecodeNotification(b *testing.B, compact bool) {
 	for _, k := range notificationKinds {
 		body := load(b, k.file)
+		if compact {
+			var buf bytes.Buffer
+			if err := json.Compact(&buf, body); err != nil {
+				b.Fatal(err)
+			}
+			body = buf.Bytes()
+		}
 		b.Run("kind="+k.name+"/sdk=graphcomms", func(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
