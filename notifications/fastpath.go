@@ -73,12 +73,41 @@ func decodeResourceField(d *wire.Decoder, f *resourceField) error {
 	return err
 }
 
+// knownTypes maps the lower-cased resource type names that decodeKnown switches on to
+// themselves; names not in it fall through to the operation lookup.
+var knownTypes = map[string]string{
+	"call": "call", "participant": "participant", "deltaparticipants": "deltaparticipants",
+	"contentsharingsession": "contentsharingsession", "onlinemeeting": "onlinemeeting",
+	"": "",
+}
+
 // decodeKnown decodes the object at d in place when its @odata.type names a type
 // Parse knows; otherwise it only skips it (ok is false).
 func decodeKnown(d *wire.Decoder) (v any, ok bool, err error) {
 	t, _ := d.PeekString("@odata.type")
 	var target any
-	switch name := odata.Name(t); strings.ToLower(name) {
+	name := odata.Name(t)
+	// Lower-case into a stack buffer: strings.ToLower would allocate for every
+	// camel-cased type name, on every notification.
+	var buf [48]byte
+	lower := name
+	if len(name) <= len(buf) {
+		b := buf[:len(name)]
+		for i := range len(name) {
+			c := name[i]
+			if 'A' <= c && c <= 'Z' {
+				c += 'a' - 'A'
+			}
+			b[i] = c
+		}
+		var known bool
+		if lower, known = knownTypes[string(b)]; !known { // no allocation for a map index
+			lower = "operation or unknown"
+		}
+	} else {
+		lower = strings.ToLower(name)
+	}
+	switch lower {
 	case "":
 		_, err := d.Skip()
 		return nil, false, err
