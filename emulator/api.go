@@ -287,9 +287,8 @@ func (e *Emulator) listCalls(w http.ResponseWriter, r *http.Request) {
 func (e *Emulator) getCall(w http.ResponseWriter, r *http.Request) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	c, err := e.liveCall(r.PathValue("id"))
-	if err != nil {
-		notFound(w, "Call")
+	c := e.requestedCall(w, r)
+	if c == nil {
 		return
 	}
 	writeJSON(w, http.StatusOK, e.snapshot(c))
@@ -298,9 +297,8 @@ func (e *Emulator) getCall(w http.ResponseWriter, r *http.Request) {
 func (e *Emulator) deleteCall(w http.ResponseWriter, r *http.Request) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	c, err := e.liveCall(r.PathValue("id"))
-	if err != nil {
-		notFound(w, "Call")
+	c := e.requestedCall(w, r)
+	if c == nil {
 		return
 	}
 	w.WriteHeader(http.StatusNoContent)
@@ -363,9 +361,8 @@ func (e *Emulator) callAction(w http.ResponseWriter, r *http.Request) {
 
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	c, err := e.liveCall(r.PathValue("id"))
-	if err != nil {
-		notFound(w, "Call")
+	c := e.requestedCall(w, r)
+	if c == nil {
 		return
 	}
 	who := ""
@@ -693,9 +690,8 @@ func describe(e *Emulator, inv participants.Invitation) string {
 func (e *Emulator) listParticipants(w http.ResponseWriter, r *http.Request) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	c, err := e.liveCall(r.PathValue("id"))
-	if err != nil {
-		notFound(w, "Call")
+	c := e.requestedCall(w, r)
+	if c == nil {
 		return
 	}
 	page := calls.Collection[participants.Participant]{Value: []participants.Participant{}}
@@ -708,14 +704,12 @@ func (e *Emulator) listParticipants(w http.ResponseWriter, r *http.Request) {
 func (e *Emulator) getParticipant(w http.ResponseWriter, r *http.Request) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	c, err := e.liveCall(r.PathValue("id"))
-	if err != nil {
-		notFound(w, "Call")
+	c := e.requestedCall(w, r)
+	if c == nil {
 		return
 	}
-	pt := c.partyByID(r.PathValue("pid"))
+	pt := requestedParticipant(w, r, c)
 	if pt == nil {
-		notFound(w, "Participant")
 		return
 	}
 	writeJSON(w, http.StatusOK, e.participant(c, pt))
@@ -724,9 +718,8 @@ func (e *Emulator) getParticipant(w http.ResponseWriter, r *http.Request) {
 func (e *Emulator) deleteParticipant(w http.ResponseWriter, r *http.Request) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	c, err := e.liveCall(r.PathValue("id"))
-	if err != nil {
-		notFound(w, "Call")
+	c := e.requestedCall(w, r)
+	if c == nil {
 		return
 	}
 	pt := c.partyByID(r.PathValue("pid"))
@@ -755,9 +748,8 @@ func (e *Emulator) invite(w http.ResponseWriter, r *http.Request) {
 	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	c, err := e.liveCall(r.PathValue("id"))
-	if err != nil {
-		notFound(w, "Call")
+	c := e.requestedCall(w, r)
+	if c == nil {
 		return
 	}
 	if len(req.Participants) == 0 {
@@ -815,14 +807,12 @@ func (e *Emulator) participantAction(w http.ResponseWriter, r *http.Request) {
 	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	c, err := e.liveCall(r.PathValue("id"))
-	if err != nil {
-		notFound(w, "Call")
+	c := e.requestedCall(w, r)
+	if c == nil {
 		return
 	}
-	pt := c.partyByID(r.PathValue("pid"))
+	pt := requestedParticipant(w, r, c)
 	if pt == nil {
-		notFound(w, "Participant")
 		return
 	}
 	name := "the bot"
@@ -934,4 +924,25 @@ func (e *Emulator) findMeetings(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	writeJSON(w, http.StatusOK, page)
+}
+
+// requestedCall returns the live call named by the request path's {id}, or answers 404
+// and returns nil.
+func (e *Emulator) requestedCall(w http.ResponseWriter, r *http.Request) *call {
+	c, err := e.liveCall(r.PathValue("id"))
+	if err != nil {
+		notFound(w, "Call")
+		return nil
+	}
+	return c
+}
+
+// requestedParticipant returns the participant of c named by the request path's {pid},
+// or answers 404 and returns nil.
+func requestedParticipant(w http.ResponseWriter, r *http.Request, c *call) *party {
+	pt := c.partyByID(r.PathValue("pid"))
+	if pt == nil {
+		notFound(w, "Participant")
+	}
+	return pt
 }
