@@ -193,3 +193,28 @@ func BenchmarkParseRoster10(b *testing.B) {
 		}
 	}
 }
+
+// TestParseTypeNameCase checks that @odata.type names are matched ignoring case, for
+// resource types and operations alike, including names too long for the fast path.
+func TestParseTypeNameCase(t *testing.T) {
+	for _, tc := range []struct {
+		odataType, url string
+		want           notifications.Kind
+	}{
+		{"#Microsoft.Graph.ContentSharingSession", "/communications/calls/c1/contentSharingSessions/s1", notifications.KindContentSharingSession},
+		{"#microsoft.graph.PLAYPROMPTOPERATION", "/communications/calls/c1/operations/o1", notifications.KindOperation},
+		{"#microsoft.graph.Call", "/communications/calls/c1", notifications.KindCall},
+		{"#microsoft.graph.DeltaParticipants", "/communications/calls/c1/participants", notifications.KindParticipants},
+		{"#microsoft.graph." + strings.Repeat("x", 60), "/communications/calls/c1/operations/o1", notifications.KindUnknown},
+	} {
+		body := `{"value":[{"changeType":"updated","resourceUrl":"` + tc.url + `",
+		  "resourceData":{"@odata.type":"` + tc.odataType + `","id":"o1","status":"completed"}}]}`
+		notes, err := notifications.Parse([]byte(body))
+		if err != nil {
+			t.Fatalf("%s: %v", tc.odataType, err)
+		}
+		if got := notes[0].Kind; got != tc.want {
+			t.Errorf("%s: kind %v, want %v", tc.odataType, got, tc.want)
+		}
+	}
+}
