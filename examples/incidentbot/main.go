@@ -17,50 +17,32 @@ import (
 	"strings"
 	"time"
 
+	"github.com/graphcomms/graphcomms"
 	"github.com/graphcomms/graphcomms/emulator"
 	"github.com/graphcomms/graphcomms/examples/internal/demo"
 	"github.com/graphcomms/graphcomms/participants"
 )
 
 func main() {
-	logger := slog.New(slog.NewTextHandler(os.Stderr, nil))
-	real, isReal, err := demo.FromEnv()
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "incidentbot:", err)
-		os.Exit(2)
-	}
-	if !isReal {
-		if err := runDemo(os.Stdout); err != nil {
-			fmt.Fprintln(os.Stderr, "incidentbot:", err)
-			os.Exit(1)
+	demo.Main("incidentbot", runDemo, func(real demo.Real, client *graphcomms.Client, logger *slog.Logger) error {
+		inc := &Incident{JoinURL: os.Getenv("INCIDENT_JOIN_URL"), MessageURL: os.Getenv("INCIDENT_MESSAGE_URL"), Logger: logger}
+		for _, id := range strings.Split(os.Getenv("INCIDENT_RESPONDERS"), ",") {
+			if id = strings.TrimSpace(id); id != "" {
+				inc.Responders = append(inc.Responders, Responder{Name: id, Identity: participants.User(id, real.TenantID)})
+			}
 		}
-		return
-	}
-	client, err := real.Client(logger)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "incidentbot:", err)
-		os.Exit(1)
-	}
-	inc := &Incident{JoinURL: os.Getenv("INCIDENT_JOIN_URL"), MessageURL: os.Getenv("INCIDENT_MESSAGE_URL"), Logger: logger}
-	for _, id := range strings.Split(os.Getenv("INCIDENT_RESPONDERS"), ",") {
-		if id = strings.TrimSpace(id); id != "" {
-			inc.Responders = append(inc.Responders, Responder{Name: id, Identity: participants.User(id, real.TenantID)})
-		}
-	}
-	mux := http.NewServeMux()
-	go func() {
-		time.Sleep(time.Second) // let the server start before paging
-		rep, err := inc.Run(context.Background(), client)
-		if err != nil {
-			logger.Error("incident paging failed", "error", err)
-			return
-		}
-		printReport(os.Stdout, rep.Outcomes)
-	}()
-	if err := real.Serve(client, mux, logger); err != nil {
-		fmt.Fprintln(os.Stderr, "incidentbot:", err)
-		os.Exit(1)
-	}
+		mux := http.NewServeMux()
+		go func() {
+			time.Sleep(time.Second) // let the server start before paging
+			rep, err := inc.Run(context.Background(), client)
+			if err != nil {
+				logger.Error("incident paging failed", "error", err)
+				return
+			}
+			printReport(os.Stdout, rep.Outcomes)
+		}()
+		return real.Serve(client, mux, logger)
+	})
 }
 
 func printReport(out io.Writer, outcomes map[string]Outcome) {

@@ -15,40 +15,22 @@ import (
 	"os"
 	"time"
 
+	"github.com/graphcomms/graphcomms"
 	"github.com/graphcomms/graphcomms/emulator"
 	"github.com/graphcomms/graphcomms/examples/internal/demo"
 	"github.com/graphcomms/graphcomms/participants"
 )
 
 func main() {
-	logger := slog.New(slog.NewTextHandler(os.Stderr, nil))
-	real, isReal, err := demo.FromEnv()
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "ivrbot:", err)
-		os.Exit(2)
-	}
-	if !isReal {
-		if err := runDemo(os.Stdout); err != nil {
-			fmt.Fprintln(os.Stderr, "ivrbot:", err)
-			os.Exit(1)
-		}
-		return
-	}
-	client, err := real.Client(logger)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "ivrbot:", err)
-		os.Exit(1)
-	}
-	base := os.Getenv("IVR_PROMPT_BASE_URL") // where menu.wav, hours.wav, ... are served
-	sales, voicemail := os.Getenv("IVR_SALES_USER_ID"), os.Getenv("IVR_VOICEMAIL_USER_ID")
-	ivr := &IVR{MenuURL: base + "/menu.wav", HoursURL: base + "/hours.wav", GoodbyeURL: base + "/goodbye.wav",
-		InvalidURL: base + "/invalid.wav", Sales: participants.User(sales, real.TenantID),
-		Voicemail: participants.User(voicemail, real.TenantID), Logger: logger}
-	ivr.Attach(client)
-	if err := real.Serve(client, http.NewServeMux(), logger); err != nil {
-		fmt.Fprintln(os.Stderr, "ivrbot:", err)
-		os.Exit(1)
-	}
+	demo.Main("ivrbot", runDemo, func(real demo.Real, client *graphcomms.Client, logger *slog.Logger) error {
+		base := os.Getenv("IVR_PROMPT_BASE_URL") // where menu.wav, hours.wav, ... are served
+		sales, voicemail := os.Getenv("IVR_SALES_USER_ID"), os.Getenv("IVR_VOICEMAIL_USER_ID")
+		ivr := &IVR{MenuURL: base + "/menu.wav", HoursURL: base + "/hours.wav", GoodbyeURL: base + "/goodbye.wav",
+			InvalidURL: base + "/invalid.wav", Sales: participants.User(sales, real.TenantID),
+			Voicemail: participants.User(voicemail, real.TenantID), Logger: logger}
+		ivr.Attach(client)
+		return real.Serve(client, http.NewServeMux(), logger)
+	})
 }
 
 // runDemo runs the scripted scenario against the emulator and prints the transcript.

@@ -17,38 +17,20 @@ import (
 	"sync"
 	"time"
 
+	"github.com/graphcomms/graphcomms"
 	"github.com/graphcomms/graphcomms/emulator"
 	"github.com/graphcomms/graphcomms/examples/internal/demo"
 )
 
 func main() {
-	logger := slog.New(slog.NewTextHandler(os.Stderr, nil))
-	real, isReal, err := demo.FromEnv()
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "recordbot:", err)
-		os.Exit(2)
-	}
-	if !isReal {
-		if err := runDemo(os.Stdout); err != nil {
-			fmt.Fprintln(os.Stderr, "recordbot:", err)
-			os.Exit(1)
-		}
-		return
-	}
-	client, err := real.Client(logger)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "recordbot:", err)
-		os.Exit(1)
-	}
-	u, _ := url.Parse(real.CallbackURL)
-	mux := http.NewServeMux()
-	rec := &Recorder{GreetingURL: os.Getenv("RECORD_GREETING_URL"), PublicBaseURL: u.Scheme + "://" + u.Host,
-		MaxSeconds: 60, Logger: logger}
-	rec.Attach(client, mux)
-	if err := real.Serve(client, mux, logger); err != nil {
-		fmt.Fprintln(os.Stderr, "recordbot:", err)
-		os.Exit(1)
-	}
+	demo.Main("recordbot", runDemo, func(real demo.Real, client *graphcomms.Client, logger *slog.Logger) error {
+		u, _ := url.Parse(real.CallbackURL)
+		mux := http.NewServeMux()
+		rec := &Recorder{GreetingURL: os.Getenv("RECORD_GREETING_URL"), PublicBaseURL: u.Scheme + "://" + u.Host,
+			MaxSeconds: 60, Logger: logger}
+		rec.Attach(client, mux)
+		return real.Serve(client, mux, logger)
+	})
 }
 
 // runDemo: three callers leave a message, stop with #, or stay silent.

@@ -16,44 +16,26 @@ import (
 	"sync"
 	"time"
 
+	"github.com/graphcomms/graphcomms"
 	"github.com/graphcomms/graphcomms/emulator"
 	"github.com/graphcomms/graphcomms/examples/internal/demo"
 )
 
 func main() {
-	logger := slog.New(slog.NewTextHandler(os.Stderr, nil))
-	real, isReal, err := demo.FromEnv()
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "rosterbot:", err)
-		os.Exit(2)
-	}
-	if !isReal {
-		if err := runDemo(os.Stdout); err != nil {
-			fmt.Fprintln(os.Stderr, "rosterbot:", err)
-			os.Exit(1)
+	demo.Main("rosterbot", runDemo, func(real demo.Real, client *graphcomms.Client, logger *slog.Logger) error {
+		bot := &RosterBot{JoinURL: os.Getenv("ROSTER_JOIN_URL"), Logger: logger,
+			Out: func(line string) { fmt.Println(time.Now().Format("15:04:05"), line) }}
+		if names := os.Getenv("ROSTER_MUTE_ON_ENTRY"); names != "" {
+			bot.MuteOnEntry = strings.Split(names, ",")
 		}
-		return
-	}
-	client, err := real.Client(logger)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "rosterbot:", err)
-		os.Exit(1)
-	}
-	bot := &RosterBot{JoinURL: os.Getenv("ROSTER_JOIN_URL"), Logger: logger,
-		Out: func(line string) { fmt.Println(time.Now().Format("15:04:05"), line) }}
-	if names := os.Getenv("ROSTER_MUTE_ON_ENTRY"); names != "" {
-		bot.MuteOnEntry = strings.Split(names, ",")
-	}
-	go func() {
-		time.Sleep(time.Second) // let the server start before joining
-		if _, err := bot.Run(context.Background(), client); err != nil {
-			logger.Error("joining failed", "error", err)
-		}
-	}()
-	if err := real.Serve(client, http.NewServeMux(), logger); err != nil {
-		fmt.Fprintln(os.Stderr, "rosterbot:", err)
-		os.Exit(1)
-	}
+		go func() {
+			time.Sleep(time.Second) // let the server start before joining
+			if _, err := bot.Run(context.Background(), client); err != nil {
+				logger.Error("joining failed", "error", err)
+			}
+		}()
+		return real.Serve(client, http.NewServeMux(), logger)
+	})
 }
 
 // runDemo: people come and go in an emulated meeting while the bot watches.

@@ -180,3 +180,32 @@ func (r Real) Serve(client *graphcomms.Client, mux *http.ServeMux, logger *slog.
 	}
 	return nil
 }
+
+// Main runs an example bot's command: demo mode (runDemo, printing to standard output)
+// when GRAPHCOMMS_APP_ID is unset, otherwise real mode (runReal with a client for
+// Microsoft Graph). It prints errors prefixed with name and exits 2 for a bad
+// configuration and 1 for any other failure.
+func Main(name string, runDemo func(io.Writer) error, runReal func(cfg Real, client *graphcomms.Client, logger *slog.Logger) error) {
+	fail := func(code int, err error) {
+		fmt.Fprintf(os.Stderr, "%s: %v\n", name, err)
+		os.Exit(code)
+	}
+	cfg, isReal, err := FromEnv()
+	if err != nil {
+		fail(2, err)
+	}
+	if !isReal {
+		if err := runDemo(os.Stdout); err != nil {
+			fail(1, err)
+		}
+		return
+	}
+	logger := slog.New(slog.NewTextHandler(os.Stderr, nil))
+	client, err := cfg.Client(logger)
+	if err != nil {
+		fail(1, err)
+	}
+	if err := runReal(cfg, client, logger); err != nil {
+		fail(1, err)
+	}
+}
