@@ -49,19 +49,20 @@ type Call struct {
 
 	pmu sync.Mutex // serialises persist
 
-	mu        sync.Mutex
-	res       calls.Call
-	etag      int64
-	toneSeq   int64
-	tonesSeen map[int64]bool // recent tone sequence IDs, to drop duplicates
-	version   int64
-	changed   chan struct{} // closed and replaced on every state change
-	ended     bool
-	end       EndInfo
-	endCh     chan struct{}
-	keepAlive func()
-	roster    roster
-	ops       opTable
+	mu          sync.Mutex
+	res         calls.Call
+	etag        int64
+	toneSeq     int64
+	tonesSeen   map[int64]bool // recent tone sequence IDs, to drop duplicates
+	version     int64
+	changed     chan struct{} // closed and replaced on every state and roster change
+	ended       bool
+	end         EndInfo
+	endCh       chan struct{}
+	keepAlive   func()
+	keepAliveAt time.Time // when the armed keepAlive is due
+	roster      roster
+	ops         opTable
 
 	onUpdated    []func(old, new calls.Call)
 	onTone       []func(media.ToneInfo)
@@ -74,7 +75,6 @@ func (c *Client) newCall(id, tenant string, res calls.Call) *Call {
 	call.res.ToneInfo = media.ToneInfo{}
 	call.res.ID = id
 	call.etag = parseEtag(res.ODataEtag)
-	call.ops.init()
 	return call
 }
 
@@ -406,7 +406,8 @@ func (c *Call) persist() {
 	}
 	c.version++
 	st := CallState{CallID: c.id, Version: c.version, Call: c.res, Participants: c.roster.snapshot(),
-		RosterSequence: c.roster.seq, ToneSequence: c.toneSeq, Operations: c.ops.pending(), UpdatedAt: c.client.clock.Now()}
+		RosterSequence: c.roster.seq, ToneSequence: c.toneSeq, Operations: c.ops.pending(), KeepAliveAt: c.keepAliveAt,
+		UpdatedAt: c.client.clock.Now()}
 	c.mu.Unlock()
 	var err error
 	if op, ok := c.client.store.(ownedPutter); ok {
@@ -426,6 +427,7 @@ func (c *Call) persist() {
 // tests sees every tick armed as soon as the previous one fired).
 func (c *Call) scheduleKeepAliveLocked(interval time.Duration) {
 	jitter := time.Duration(rand.Int64N(int64(interval/10) + 1))
+	c.keepAliveAt = c.client.clock.Now().Add(interval - jitter)
 	c.keepAlive = c.client.clock.AfterFunc(interval-jitter, func() {
 		c.mu.Lock()
 		if c.ended || c.keepAlive == nil {

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/graphcomms/graphcomms/calls"
+	"github.com/graphcomms/graphcomms/internal/odata"
 	"github.com/graphcomms/graphcomms/internal/transport"
 )
 
@@ -28,16 +29,12 @@ func shortType(op calls.Operation) string {
 	if t == "" {
 		t = op.ODataTypeName()
 	}
-	if len(t) > len("#microsoft.graph.") {
-		return t[len("#microsoft.graph."):]
-	}
-	return t
+	return odata.Name(t)
 }
 
 // Operation is a running Graph operation (a prompt, a recording, an invitation, ...)
 // that can be awaited. T is the operation's type, e.g. *calls.PlayPromptOperation.
 type Operation[T calls.Operation] struct {
-	call    *Call
 	st      *opState
 	initial T
 }
@@ -99,16 +96,21 @@ type opTable struct {
 	orphans map[string]calls.Operation
 }
 
-// init prepares the table; its maps are made on first use, as most calls never start
-// an operation.
-func (t *opTable) init() {}
+// lazy makes the table's maps on first use (most calls never start an operation).
+// t.mu is held.
+func (t *opTable) lazy() {
+	if t.byCtx == nil {
+		t.byID, t.byCtx = map[string]*opState{}, map[string]*opState{}
+	}
+	if t.orphans == nil { // also dropped by failAll
+		t.orphans = map[string]calls.Operation{}
+	}
+}
 
 func (t *opTable) register(cc, typ string, now time.Time) *opState {
 	st := &opState{cc: cc, typ: typ, started: now, done: make(chan struct{})}
 	t.mu.Lock()
-	if t.byCtx == nil {
-		t.byID, t.byCtx, t.orphans = map[string]*opState{}, map[string]*opState{}, map[string]calls.Operation{}
-	}
+	t.lazy()
 	t.byCtx[cc] = st
 	t.mu.Unlock()
 	return st
@@ -156,9 +158,7 @@ func (t *opTable) complete(c *Call, op calls.Operation) {
 		st = t.byCtx[b.ClientContext]
 	}
 	if st == nil {
-		if t.orphans == nil {
-			t.byID, t.byCtx, t.orphans = map[string]*opState{}, map[string]*opState{}, map[string]calls.Operation{}
-		}
+		t.lazy()
 		if b.Status.IsFinal() && len(t.orphans) < 64 {
 			if b.ID != "" {
 				t.orphans["id:"+b.ID] = op
@@ -220,7 +220,9 @@ func (t *opTable) failAll(err error) {
 		all = append(all, st)
 	}
 	for _, st := range t.byID {
-		all = append(all, st)
+		if t.byCtx[st.cc] != st { // not already listed under its clientContext
+			all = append(all, st)
+		}
 	}
 	t.orphans = nil
 	t.mu.Unlock()
@@ -271,7 +273,7 @@ func startOp[Req any, T calls.Operation](ctx context.Context, c *Call, action *c
 		c.schedulePoll(st)
 	}
 	c.persist()
-	return &Operation[T]{call: c, st: st, initial: op}, nil
+	return &Operation[T]{st: st, initial: op}, nil
 }
 
 // schedulePoll polls the operation after OperationTimeout without a notification.

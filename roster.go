@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"slices"
-	"sync"
 	"time"
 
 	"github.com/graphcomms/graphcomms/calls"
@@ -161,6 +160,8 @@ func (c *Call) emitRoster(ev RosterEvent) {
 	}
 	c.mu.Lock()
 	handlers := c.onRoster
+	close(c.changed) // wakes WaitForParticipants
+	c.changed = make(chan struct{})
 	c.mu.Unlock()
 	if len(handlers) > 0 {
 		ev = RosterEvent{cloneParticipants(ev.Added), cloneParticipants(ev.Updated), cloneParticipants(ev.Removed)}
@@ -239,12 +240,8 @@ func (c *Call) WaitForParticipants(ctx context.Context, ok func([]participants.P
 		if ended {
 			return nil, ErrCallEnded
 		}
-		wake := make(chan struct{})
-		var once sync.Once
-		c.OnRosterChanged(func(RosterEvent) { once.Do(func() { close(wake) }) })
 		select {
-		case <-wake:
-		case <-ch:
+		case <-ch: // closed on every state or roster change
 		case <-ctx.Done():
 			return nil, ctx.Err()
 		}

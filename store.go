@@ -93,14 +93,7 @@ func (m *MemoryStore) Put(_ context.Context, s CallState) error {
 	if s.CallID == "" {
 		return errors.New("graphcomms: CallState without CallID")
 	}
-	s = cloneState(s)
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if s.Version != m.calls[s.CallID].Version+1 {
-		return ErrVersionConflict
-	}
-	m.calls[s.CallID] = s
-	return nil
+	return m.putOwned(cloneState(s))
 }
 
 // putOwned stores state without copying it: the client hands over values it never

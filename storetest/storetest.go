@@ -47,8 +47,6 @@ func Sample(callID string) graphcomms.CallState {
 		KeepAliveAt: time.Date(2026, 1, 5, 9, 15, 0, 0, time.UTC), UpdatedAt: time.Date(2026, 1, 5, 9, 0, 1, 0, time.UTC)}
 }
 
-var cmpOpts = cmp.Options{cmp.Comparer(func(a, b time.Time) bool { return a.Equal(b) })}
-
 func testPutGet(t *testing.T, s graphcomms.Store) {
 	ctx := context.Background()
 	if _, ok, err := s.Get(ctx, "nope"); ok || err != nil {
@@ -62,7 +60,7 @@ func testPutGet(t *testing.T, s graphcomms.Store) {
 	if err != nil || !ok {
 		t.Fatalf("Get: %v %v", ok, err)
 	}
-	if d := cmp.Diff(want, got, cmpOpts); d != "" {
+	if d := cmp.Diff(want, got); d != "" {
 		t.Errorf("Get returned another state (-put +got):\n%s", d)
 	}
 }
