@@ -129,10 +129,16 @@ func decode(w http.ResponseWriter, r *http.Request, v any) bool {
 		badRequest(w, "reading the body: "+err.Error())
 		return false
 	}
-	if len(strings.TrimSpace(string(b))) == 0 {
+	return unmarshalBody(w, b, v)
+}
+
+// unmarshalBody decodes a request body into v; an empty body leaves v as it is. It
+// answers 400 and returns false for invalid JSON.
+func unmarshalBody(w http.ResponseWriter, body []byte, v any) bool {
+	if len(strings.TrimSpace(string(body))) == 0 {
 		return true
 	}
-	if err := wire.Unmarshal(b, v); err != nil {
+	if err := wire.Unmarshal(body, v); err != nil {
 		badRequest(w, "invalid request body: "+err.Error())
 		return false
 	}
@@ -326,16 +332,7 @@ func (e *Emulator) callAction(w http.ResponseWriter, r *http.Request) {
 	if r.Body != nil {
 		body, _ = io.ReadAll(io.LimitReader(r.Body, 4<<20))
 	}
-	parse := func(v any) bool {
-		if len(strings.TrimSpace(string(body))) == 0 {
-			return true
-		}
-		if err := wire.Unmarshal(body, v); err != nil {
-			badRequest(w, "invalid request body: "+err.Error())
-			return false
-		}
-		return true
-	}
+	parse := func(v any) bool { return unmarshalBody(w, body, v) }
 	var pp calls.PlayPromptRequest
 	var rr calls.RecordResponseRequest
 	switch action {
@@ -460,7 +457,7 @@ func (e *Emulator) callAction(w http.ResponseWriter, r *http.Request) {
 		}
 		c.bot.muted = action == "mute"
 		opResponse(w, c, op)
-		e.complete(c, op, true, 200, 0, "Action completed successfully.")
+		e.succeed(c, op)
 		if c.meeting != nil || len(c.parties) > 2 {
 			e.notifyRoster(c)
 		}
@@ -486,7 +483,7 @@ func (e *Emulator) callAction(w http.ResponseWriter, r *http.Request) {
 				return
 			}
 			e.record(EventPromptCompleted, c.id, who, "prompt finished", map[string]string{"operationId": op.ID})
-			e.complete(c, op, true, 200, 0, "Action completed successfully.")
+			e.succeed(c, op)
 		})
 	case "recordresponse":
 		e.recordResponse(w, c, rr, total)
@@ -499,7 +496,7 @@ func (e *Emulator) callAction(w http.ResponseWriter, r *http.Request) {
 		opResponse(w, c, op)
 		c.tones = true
 		e.record(EventTonesSubscribed, c.id, who, "the bot subscribes to tones", nil)
-		e.complete(c, op, true, 200, 0, "Action completed successfully.")
+		e.succeed(c, op)
 	case "cancelmediaprocessing":
 		var req calls.ClientContextRequest
 		if !parse(&req) {
@@ -513,7 +510,7 @@ func (e *Emulator) callAction(w http.ResponseWriter, r *http.Request) {
 			delete(c.media, id)
 			m.cancelled()
 		}
-		e.complete(c, op, true, 200, 0, "Action completed successfully.")
+		e.succeed(c, op)
 	case "changescreensharingrole":
 		var req calls.ChangeScreenSharingRoleRequest
 		if !parse(&req) {
@@ -528,7 +525,7 @@ func (e *Emulator) callAction(w http.ResponseWriter, r *http.Request) {
 		op := newOp[calls.UpdateRecordingStatusOperation](e, c, req.ClientContext)
 		opResponse(w, c, op)
 		e.record(EventRecordingStatus, c.id, who, "recording status: "+string(req.Status), map[string]string{"status": string(req.Status)})
-		e.complete(c, op, true, 200, 0, "Action completed successfully.")
+		e.succeed(c, op)
 	case "senddtmftones":
 		var req calls.SendDtmfTonesRequest
 		if !parse(&req) {
@@ -548,7 +545,7 @@ func (e *Emulator) callAction(w http.ResponseWriter, r *http.Request) {
 			e.mu.Lock()
 			defer e.mu.Unlock()
 			op.CompletionReason = calls.SendDtmfCompletionCompletedSuccessfully
-			e.complete(c, op, true, 200, 0, "Action completed successfully.")
+			e.succeed(c, op)
 		})
 		e.record(EventTonesSent, c.id, who, "the bot sends tones "+string(keys), map[string]string{"keys": string(keys)})
 	case "addlargegalleryview":
@@ -558,7 +555,7 @@ func (e *Emulator) callAction(w http.ResponseWriter, r *http.Request) {
 		}
 		op := newOp[calls.AddLargeGalleryViewOperation](e, c, req.ClientContext)
 		opResponse(w, c, op)
-		e.complete(c, op, true, 200, 0, "Action completed successfully.")
+		e.succeed(c, op)
 	default:
 		badRequest(w, "Unknown action "+r.PathValue("action")+".")
 	}
@@ -634,7 +631,10 @@ func (e *Emulator) recordResponse(w http.ResponseWriter, c *call, req calls.Reco
 	stops := map[string]bool{}
 	for _, t := range req.StopTones {
 		stops[strings.ToLower(t)] = true
-		if tone, ok := media.ToneForKey(t[0]); len(t) == 1 && ok {
+		if len(t) != 1 {
+			continue
+		}
+		if tone, ok := media.ToneForKey(t[0]); ok {
 			stops[string(tone.Key())] = true
 		}
 	}
@@ -773,7 +773,7 @@ func (e *Emulator) invite(w http.ResponseWriter, r *http.Request) {
 		}
 		e.record(EventJoined, c.id, p.name, p.DisplayName()+" joins", nil)
 		c.addParty(p)
-		e.complete(c, op, true, 200, 0, "Action completed successfully.")
+		e.succeed(c, op)
 		e.notifyRoster(c)
 		return
 	}
@@ -782,7 +782,7 @@ func (e *Emulator) invite(w http.ResponseWriter, r *http.Request) {
 			e.complete(c, op, false, 603, 0, "The invitee declined or did not answer.")
 			return
 		}
-		e.complete(c, op, true, 200, 0, "Action completed successfully.")
+		e.succeed(c, op)
 		e.notifyRoster(c)
 	})
 }
@@ -792,18 +792,13 @@ func (e *Emulator) participantAction(w http.ResponseWriter, r *http.Request) {
 	var hold calls.StartHoldMusicRequest
 	action := strings.ToLower(r.PathValue("action"))
 	body, _ := io.ReadAll(io.LimitReader(r.Body, 1<<20))
-	if len(strings.TrimSpace(string(body))) > 0 {
-		var err error
-		if action == "startholdmusic" {
-			err = wire.Unmarshal(body, &hold)
-			req.ClientContext = hold.ClientContext
-		} else {
-			err = wire.Unmarshal(body, &req)
-		}
-		if err != nil {
-			badRequest(w, "invalid request body: "+err.Error())
+	if action == "startholdmusic" {
+		if !unmarshalBody(w, body, &hold) {
 			return
 		}
+		req.ClientContext = hold.ClientContext
+	} else if !unmarshalBody(w, body, &req) {
+		return
 	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
@@ -826,7 +821,7 @@ func (e *Emulator) participantAction(w http.ResponseWriter, r *http.Request) {
 		opResponse(w, c, op)
 		pt.muted = true
 		e.record(EventMuted, c.id, who, "the bot mutes "+name, nil)
-		e.complete(c, op, true, 200, 0, "Action completed successfully.")
+		e.succeed(c, op)
 		e.notifyRoster(c)
 	case "startholdmusic", "stopholdmusic":
 		var op calls.Operation
@@ -835,12 +830,10 @@ func (e *Emulator) participantAction(w http.ResponseWriter, r *http.Request) {
 		} else {
 			op = newOp[calls.StopHoldMusicOperation](e, c, req.ClientContext)
 		}
-		w.WriteHeader(http.StatusAccepted)
-		b, _ := wire.Marshal(op)
-		_, _ = w.Write(b)
+		writeJSON(w, http.StatusAccepted, op)
 		pt.onHold = action == "startholdmusic"
 		e.record(EventHoldMusic, c.id, who, fmt.Sprintf("%s on hold: %v", name, pt.onHold), nil)
-		e.complete(c, op, true, 200, 0, "Action completed successfully.")
+		e.succeed(c, op)
 	default:
 		badRequest(w, "Unknown participant action "+r.PathValue("action")+".")
 	}

@@ -348,3 +348,22 @@ func TestFaultInjection(t *testing.T) {
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+// TestRecordEmptyStopTone: an empty stop tone is accepted (it matches no key) rather
+// than crashing the request.
+func TestRecordEmptyStopTone(t *testing.T) {
+	emu := startEmulator(t)
+	s := newSink(t)
+	emu.SetCallbackURL(s.srv.URL)
+	ctx := ctxT(t)
+	api := apiFor(t, emu, auth.RetryPolicy{})
+	h, _ := emu.AddUser("alice", emulator.Behavior{}).CallBot()
+	call := api.Calls().ByID(h.ID())
+	if err := call.Answer().Post(ctx, calls.NewAnswerRequest(s.srv.URL)); err != nil {
+		t.Fatal(err)
+	}
+	rec, err := call.RecordResponse().Post(ctx, &calls.RecordResponseRequest{MaxRecordDurationInSeconds: 5, StopTones: []string{"", "#"}})
+	if err != nil || rec.ID == "" {
+		t.Fatalf("%v %+v", err, rec)
+	}
+}

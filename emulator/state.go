@@ -27,7 +27,6 @@ type call struct {
 	id          string
 	res         calls.Call // the resource as created or answered, for GET
 	callbackURI string
-	direction   calls.Direction
 	state       calls.State
 	person      *Person  // the other party of a peer-to-peer call
 	meeting     *Meeting // the meeting the call is in
@@ -45,7 +44,7 @@ type call struct {
 
 // newCall registers a call. Callers hold e.mu.
 func (e *Emulator) newCall(dir calls.Direction, callbackURI string) *call {
-	c := &call{id: e.newID(), direction: dir, callbackURI: callbackURI, ops: map[string]calls.Operation{},
+	c := &call{id: e.newID(), callbackURI: callbackURI, ops: map[string]calls.Operation{},
 		media: map[string]*mediaOp{}}
 	c.bot = &party{id: e.newID()}
 	c.parties = []*party{c.bot}
@@ -212,6 +211,11 @@ func newOp[T any, PT interface {
 	b.Status = calls.OperationRunning
 	c.ops[b.ID] = op
 	return op
+}
+
+// succeed completes an operation successfully, as Graph reports it.
+func (e *Emulator) succeed(c *call, op calls.Operation) {
+	e.complete(c, op, true, 200, 0, "Action completed successfully.")
 }
 
 // complete finishes an operation and notifies it.
