@@ -300,7 +300,7 @@ func NormalizeResourcePath(u string) string {
 			u = "/"
 		}
 		for _, v := range []string{"/v1.0/", "/beta/"} {
-			if strings.HasPrefix(strings.ToLower(u), v) {
+			if len(u) >= len(v) && strings.EqualFold(u[:len(v)], v) {
 				u = u[len(v)-1:]
 				break
 			}

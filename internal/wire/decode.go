@@ -251,18 +251,20 @@ func decodeBool(s *scanner, v reflect.Value) (keepKind, error) {
 
 // numberText reads a number, or a string holding one. ok is false for null or for a
 // string that is not a number; the caller then keeps the raw member.
-func numberText(s *scanner, want string) (text string, ok bool, err error) {
+// The text is returned as bytes of the input, so that the common case costs no
+// allocation (strconv's parsers do not keep it).
+func numberText(s *scanner, want string) (text []byte, ok bool, err error) {
 	switch c := s.peek(); {
 	case c == '-' || c >= '0' && c <= '9':
 		b, err := s.skipNumber()
-		return string(b), err == nil, err
+		return b, err == nil, err
 	case c == '"':
 		str, err := s.readString()
-		return strings.TrimSpace(str), err == nil, err
+		return []byte(strings.TrimSpace(str)), err == nil, err
 	case c == 'n':
-		return "", false, s.skipLiteral("null")
+		return nil, false, s.skipLiteral("null")
 	}
-	return "", false, s.typeError(want)
+	return nil, false, s.typeError(want)
 }
 
 func decodeInt(s *scanner, v reflect.Value) (keepKind, error) {
@@ -270,9 +272,9 @@ func decodeInt(s *scanner, v reflect.Value) (keepKind, error) {
 	if err != nil || !ok {
 		return keepRaw, err
 	}
-	n, perr := strconv.ParseInt(text, 10, v.Type().Bits())
+	n, perr := strconv.ParseInt(string(text), 10, v.Type().Bits())
 	if perr != nil {
-		f, ferr := strconv.ParseFloat(text, 64)
+		f, ferr := strconv.ParseFloat(string(text), 64)
 		if ferr != nil || f != float64(int64(f)) || v.OverflowInt(int64(f)) {
 			return keepRaw, nil
 		}
@@ -287,7 +289,7 @@ func decodeUint(s *scanner, v reflect.Value) (keepKind, error) {
 	if err != nil || !ok {
 		return keepRaw, err
 	}
-	n, perr := strconv.ParseUint(text, 10, v.Type().Bits())
+	n, perr := strconv.ParseUint(string(text), 10, v.Type().Bits())
 	if perr != nil {
 		return keepRaw, nil
 	}
@@ -300,7 +302,7 @@ func decodeFloat(s *scanner, v reflect.Value) (keepKind, error) {
 	if err != nil || !ok {
 		return keepRaw, err
 	}
-	f, perr := strconv.ParseFloat(text, v.Type().Bits())
+	f, perr := strconv.ParseFloat(string(text), v.Type().Bits())
 	if perr != nil {
 		return keepRaw, nil
 	}
@@ -336,13 +338,14 @@ func decodeTime(s *scanner, v reflect.Value) (keepKind, error) {
 
 func pointerDecoder(t reflect.Type) decodeFunc {
 	elem := t.Elem()
+	dec := lazyDecoder(elem) // resolved once, not looked up per value
 	return func(s *scanner, v reflect.Value) (keepKind, error) {
 		if s.peek() == 'n' {
 			v.SetZero()
 			return keepRaw, s.skipLiteral("null")
 		}
 		p := reflect.New(elem)
-		k, err := decoderFor(elem)(s, p.Elem())
+		k, err := dec(s, p.Elem())
 		if err != nil || k == keepRaw {
 			return k, err
 		}
@@ -357,6 +360,7 @@ func sliceDecoder(t reflect.Type) decodeFunc {
 	if elem.Size() > 64 {
 		initialCap = 1
 	}
+	dec := lazyDecoder(elem)
 	return func(s *scanner, v reflect.Value) (keepKind, error) {
 		if null, err := s.nullOr('[', "array"); null || err != nil {
 			return keepRaw, err
@@ -370,7 +374,6 @@ func sliceDecoder(t reflect.Type) decodeFunc {
 			return keepNone, nil
 		}
 		v.Set(reflect.MakeSlice(t, 0, initialCap))
-		dec := decoderFor(elem)
 		for i := 0; ; i++ {
 			if i == v.Cap() {
 				grown := reflect.MakeSlice(t, i, 2*i)
@@ -408,6 +411,7 @@ func isNullAt(data []byte, pos int) bool {
 
 func mapDecoder(t reflect.Type) decodeFunc {
 	elem := t.Elem()
+	dec := lazyDecoder(elem)
 	return func(s *scanner, v reflect.Value) (keepKind, error) {
 		if null, err := s.nullOr('{', "object"); null || err != nil {
 			return keepRaw, err
@@ -421,7 +425,6 @@ func mapDecoder(t reflect.Type) decodeFunc {
 		if empty {
 			return keepNone, nil
 		}
-		dec := decoderFor(elem)
 		for {
 			key, escaped, err := s.readKey()
 			if err != nil {
