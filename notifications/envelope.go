@@ -9,8 +9,6 @@ import (
 	"github.com/graphcomms/graphcomms/calls"
 	"github.com/graphcomms/graphcomms/internal/odata"
 	"github.com/graphcomms/graphcomms/internal/wire"
-	"github.com/graphcomms/graphcomms/meetings"
-	"github.com/graphcomms/graphcomms/participants"
 )
 
 // CommsNotifications is the body Graph POSTs to a calling bot's callback URI (Graph type
@@ -193,20 +191,12 @@ func DecodeResource(data []byte, fallback string) (any, error) {
 	if name == "" {
 		name = fallback
 	}
-	switch strings.ToLower(name) {
-	case "call":
-		return odata.Decode[calls.Call](data)
-	case "participant":
-		return odata.Decode[participants.Participant](data)
-	case "deltaparticipants":
-		return odata.Decode[participants.DeltaParticipants](data)
-	case "contentsharingsession":
-		return odata.Decode[calls.ContentSharingSession](data)
-	case "onlinemeeting":
-		if wire.HasMember(data, "eventType") {
-			return odata.Decode[meetings.CallEvent](data)
+	if k, ok := resourceType(name); ok {
+		v := k.make(k.byEventType && wire.HasMember(data, "eventType"))
+		if err := wire.Unmarshal(data, v); err != nil {
+			return nil, err
 		}
-		return odata.Decode[meetings.OnlineMeeting](data)
+		return v, nil
 	}
 	if strings.HasSuffix(strings.ToLower(name), "operation") {
 		return calls.DecodeOperation(data)

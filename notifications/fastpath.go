@@ -73,65 +73,62 @@ func decodeResourceField(d *wire.Decoder, f *resourceField) error {
 	return err
 }
 
-// knownTypes maps the lower-cased resource type names that decodeKnown switches on to
-// themselves; names not in it fall through to the operation lookup.
-var knownTypes = map[string]string{
-	"call": "call", "participant": "participant", "deltaparticipants": "deltaparticipants",
-	"contentsharingsession": "contentsharingsession", "onlinemeeting": "onlinemeeting",
-	"": "",
+// resourceKind makes the value a resource type decodes into. When byEventType is set
+// (onlineMeeting), callEvent says whether the object has an eventType member, which
+// marks a call event.
+type resourceKind struct {
+	make        func(callEvent bool) any
+	byEventType bool
+}
+
+// resourceTypes lists the resource types by lower-cased name. Operations are not
+// listed: calls.NewOperation knows them.
+var resourceTypes = map[string]resourceKind{
+	"call":                  {make: func(bool) any { return new(calls.Call) }},
+	"participant":           {make: func(bool) any { return new(participants.Participant) }},
+	"deltaparticipants":     {make: func(bool) any { return new(participants.DeltaParticipants) }},
+	"contentsharingsession": {make: func(bool) any { return new(calls.ContentSharingSession) }},
+	"onlinemeeting": {byEventType: true, make: func(callEvent bool) any {
+		if callEvent {
+			return new(meetings.CallEvent)
+		}
+		return new(meetings.OnlineMeeting)
+	}},
+}
+
+// resourceType looks name up in resourceTypes ignoring case, without allocating for
+// names of ordinary length.
+func resourceType(name string) (resourceKind, bool) {
+	var buf [48]byte
+	if len(name) > len(buf) {
+		k, ok := resourceTypes[strings.ToLower(name)]
+		return k, ok
+	}
+	b := buf[:len(name)]
+	for i := range len(name) {
+		c := name[i]
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		b[i] = c
+	}
+	k, ok := resourceTypes[string(b)] // a map index with string(b) does not allocate
+	return k, ok
 }
 
 // decodeKnown decodes the object at d in place when its @odata.type names a type
 // Parse knows; otherwise it only skips it (ok is false).
 func decodeKnown(d *wire.Decoder) (v any, ok bool, err error) {
 	t, _ := d.PeekString("@odata.type")
-	var target any
 	name := odata.Name(t)
-	// Lower-case into a stack buffer: strings.ToLower would allocate for every
-	// camel-cased type name, on every notification.
-	var buf [48]byte
-	lower := name
-	if len(name) <= len(buf) {
-		b := buf[:len(name)]
-		for i := range len(name) {
-			c := name[i]
-			if 'A' <= c && c <= 'Z' {
-				c += 'a' - 'A'
-			}
-			b[i] = c
-		}
-		var known bool
-		if lower, known = knownTypes[string(b)]; !known { // no allocation for a map index
-			lower = "operation or unknown"
-		}
+	var target any
+	if k, ok := resourceType(name); ok {
+		target = k.make(k.byEventType && d.HasMember("eventType"))
+	} else if op := calls.NewOperation(name); name != "" && op != nil {
+		target = op
 	} else {
-		lower = strings.ToLower(name)
-	}
-	switch lower {
-	case "":
 		_, err := d.Skip()
 		return nil, false, err
-	case "call":
-		target = new(calls.Call)
-	case "participant":
-		target = new(participants.Participant)
-	case "deltaparticipants":
-		target = new(participants.DeltaParticipants)
-	case "contentsharingsession":
-		target = new(calls.ContentSharingSession)
-	case "onlinemeeting":
-		if d.HasMember("eventType") {
-			target = new(meetings.CallEvent)
-		} else {
-			target = new(meetings.OnlineMeeting)
-		}
-	default:
-		op := calls.NewOperation(name)
-		if op == nil {
-			_, err := d.Skip()
-			return nil, false, err
-		}
-		target = op
 	}
 	if err := d.Decode(target); err != nil {
 		return nil, false, err
