@@ -2,6 +2,7 @@ package calls
 
 import (
 	"encoding/json"
+	"strings"
 
 	"github.com/graphcomms/graphcomms/internal/odata"
 	"github.com/graphcomms/graphcomms/internal/wire"
@@ -260,7 +261,7 @@ func NewOperation(odataType string) Operation {
 	dec, ok := operationDecoders[name]
 	if !ok {
 		for k, d := range operationDecoders {
-			if len(k) == len(name) && equalFold(k, name) {
+			if strings.EqualFold(k, name) {
 				dec, ok = d, true
 				break
 			}
@@ -296,27 +297,11 @@ func DecodeOperation(data []byte) (Operation, error) {
 		return dec(data)
 	}
 	for k, dec := range operationDecoders {
-		if len(k) == len(name) && equalFold(k, name) {
+		if strings.EqualFold(k, name) {
 			return dec(data)
 		}
 	}
 	return decodeOp[CommsOperation](data)
-}
-
-func equalFold(a, b string) bool {
-	for i := range len(a) {
-		x, y := a[i], b[i]
-		if 'A' <= x && x <= 'Z' {
-			x += 'a' - 'A'
-		}
-		if 'A' <= y && y <= 'Z' {
-			y += 'a' - 'A'
-		}
-		if x != y {
-			return false
-		}
-	}
-	return true
 }
 
 // PlayPromptCompletionReason is Beta: why a playPrompt ended (Graph enum

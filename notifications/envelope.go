@@ -117,17 +117,17 @@ func (n CommsNotification) decodeResourceData(fallback string) ([]any, error) {
 // "participant", "commsOperation", "contentSharingSession" or "onlineMeeting".
 func kindFromURL(u string) string {
 	const prefix = "/communications/calls/"
-	if len(u) > len(prefix) && asciiEqualFold(u[:len(prefix)], prefix) {
+	if len(u) > len(prefix) && strings.EqualFold(u[:len(prefix)], prefix) {
 		_, rest, _ := strings.Cut(u[len(prefix):], "/")
 		sub, _, _ := strings.Cut(rest, "/")
 		switch {
 		case sub == "":
 			return "call"
-		case asciiEqualFold(sub, "operations"):
+		case strings.EqualFold(sub, "operations"):
 			return "commsOperation"
-		case asciiEqualFold(sub, "contentsharingsessions"):
+		case strings.EqualFold(sub, "contentsharingsessions"):
 			return "contentSharingSession"
-		case asciiEqualFold(sub, "participants"):
+		case strings.EqualFold(sub, "participants"):
 			return "participant"
 		}
 	}
@@ -155,33 +155,11 @@ func containsFold(s, sub string) bool {
 		if c := s[i]; c != first && c != alt {
 			continue
 		}
-		if asciiEqualFold(s[i:i+len(sub)], sub) {
+		if strings.EqualFold(s[i:i+len(sub)], sub) {
 			return true
 		}
 	}
 	return false
-}
-
-func asciiEqualFold(a, b string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := 0; i < len(a); i++ {
-		x, y := a[i], b[i]
-		if x == y {
-			continue
-		}
-		if 'A' <= x && x <= 'Z' {
-			x += 'a' - 'A'
-		}
-		if 'A' <= y && y <= 'Z' {
-			y += 'a' - 'A'
-		}
-		if x != y {
-			return false
-		}
-	}
-	return true
 }
 
 // DecodeResource decodes one resource object by its @odata.type, or as fallback (a short
