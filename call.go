@@ -22,6 +22,11 @@ import (
 // pending when the call ended, waits on an ended call).
 var ErrCallEnded = errors.New("graphcomms: call ended")
 
+// ErrCallMoved is the EndInfo.Err of a call this replica stopped handling because
+// another replica of the bot took it over (see Config.Cluster). The call goes on there;
+// no OnTerminated event is delivered here.
+var ErrCallMoved = errors.New("graphcomms: call moved to another replica")
+
 // EndInfo says why a call ended.
 type EndInfo struct {
 	// Reason classifies ResultInfo (calls.EndReasonUnknown for codes Graph does not
@@ -49,6 +54,11 @@ type Call struct {
 
 	pmu sync.Mutex // serialises persist
 
+	// Used only on the call's queue.
+	fx       []func() // callbacks of the step being applied, run once it is stored
+	stepping bool
+	pumping  bool // a pump of the cluster log is queued or running (guarded by qmu)
+
 	mu          sync.Mutex
 	res         calls.Call
 	etag        int64
@@ -63,6 +73,8 @@ type Call struct {
 	keepAliveAt time.Time // when the armed keepAlive is due
 	roster      roster
 	ops         opTable
+	applied     string // position of the last cluster log entry applied
+	gone        bool   // the state was deleted (or the call moved): persist no more
 
 	onUpdated    []func(old, new calls.Call)
 	onTone       []func(media.ToneInfo)
@@ -272,9 +284,8 @@ func (c *Call) applyCall(n notifications.Notification) {
 		handlers := c.onTone
 		c.mu.Unlock()
 		for _, f := range handlers {
-			f(upd.ToneInfo)
+			c.later(func() { f(upd.ToneInfo) })
 		}
-		c.persist()
 		return
 	}
 	terminal := n.ChangeType == notifications.ChangeDeleted || upd.State == calls.StateTerminated
@@ -316,7 +327,7 @@ func (c *Call) applyCall(n notifications.Notification) {
 	if len(handlers) > 0 {
 		o, nw := cloneCall(old), cloneCall(newRes)
 		for _, f := range handlers {
-			f(o, nw)
+			c.later(func() { f(o, nw) })
 		}
 	}
 	if terminal {
@@ -325,9 +336,8 @@ func (c *Call) applyCall(n notifications.Notification) {
 		return
 	}
 	if becameEstablished {
-		c.snapshotRoster()
+		c.later(c.snapshotRoster)
 	}
-	c.persist()
 }
 
 // merge overlays the members a (possibly partial) notification carries on the known
@@ -359,8 +369,46 @@ func merge(old, upd calls.Call) calls.Call {
 	return out
 }
 
+// step applies one change on the call's queue: mutate changes the call and queues its
+// callbacks with later; then the state is stored (with the cluster log position pos,
+// when the change came from the log), and only then do the callbacks run. A replica
+// that lost the call to another one (its write is refused) runs none of them, so each
+// event is delivered by exactly one replica. It reports whether the step was stored.
+func (c *Call) step(mutate func(), pos string) bool {
+	c.mu.Lock()
+	wasEnded := c.ended
+	c.mu.Unlock()
+	c.fx, c.stepping = c.fx[:0], true
+	mutate()
+	c.stepping = false
+	fx := c.fx
+	c.fx = nil
+	c.mu.Lock()
+	if pos != "" {
+		c.applied = pos
+	}
+	final := !wasEnded && c.ended && !c.gone
+	c.mu.Unlock()
+	if err := c.persistState(final); err != nil && c.client.cluster != nil {
+		return false // lost to another replica, or the store kept failing until Close
+	}
+	for _, f := range fx {
+		c.client.run("call "+c.id+" event", f)
+	}
+	return true
+}
+
+// later runs f after the current step has been stored (at once outside a step).
+func (c *Call) later(f func()) {
+	if c.stepping {
+		c.fx = append(c.fx, f)
+		return
+	}
+	f()
+}
+
 // finish ends the call once: pending operations fail, keep-alive stops, OnTerminated
-// runs, and the call is forgotten. It runs on the call's queue.
+// runs, and the call is forgotten. It runs in a step on the call's queue.
 func (c *Call) finish(end EndInfo) {
 	c.mu.Lock()
 	if c.ended {
@@ -380,46 +428,67 @@ func (c *Call) finish(end EndInfo) {
 	close(c.changed)
 	c.changed = make(chan struct{})
 	c.mu.Unlock()
-	c.ops.failAll(fmt.Errorf("%w: %s", ErrCallEnded, describeEnd(end)))
+	err := fmt.Errorf("%w: %s", ErrCallEnded, describeEnd(end))
+	c.later(func() { c.ops.failAll(err) })
 	for _, f := range handlers {
-		c.client.run("OnTerminated of call "+c.id, func() { f(end) })
+		c.later(func() { f(end) })
 	}
-	c.client.untrack(c.id)
-	close(c.endCh) // after untrack: Done means the call is forgotten
+	c.later(func() {
+		c.mu.Lock()
+		c.gone = true
+		c.mu.Unlock()
+		c.client.untrack(c.id)
+		close(c.endCh) // after untrack: Done means the call is forgotten
+	})
 }
 
 // endLocally ends the call without a notification (a failed answer, a 404), through the
 // call's queue so that it stays in order with its events.
 func (c *Call) endLocally(end EndInfo) {
-	c.enqueue(func() { c.finish(end) })
+	c.enqueue(func() { c.step(func() { c.finish(end) }, "") })
 }
 
-// persist writes the call's state to the store. Writes are serialised so that
-// versions reach the store in order.
-func (c *Call) persist() {
+// persist writes the call's state to the store (see persistState).
+func (c *Call) persist() { _ = c.persistState(false) }
+
+// persistState writes the call's state to the store; final writes the state of a call
+// that has just ended (its last write). Writes are serialised so that versions reach
+// the store in order. With a cluster, a refused write means another replica took the
+// call over: the call is dropped here (ErrCallMoved); other failures are retried until
+// they pass or the client closes, so that nothing applied here is lost.
+func (c *Call) persistState(final bool) error {
 	c.pmu.Lock()
 	defer c.pmu.Unlock()
 	c.mu.Lock()
-	if c.ended {
+	if c.gone || c.ended && !final {
 		c.mu.Unlock()
-		return
+		return nil
 	}
 	c.version++
-	st := CallState{CallID: c.id, Version: c.version, Call: c.res, Participants: c.roster.snapshot(),
+	st := CallState{CallID: c.id, TenantID: c.tenant, Version: c.version, Call: c.res, Participants: c.roster.snapshot(),
 		RosterSequence: c.roster.seq, ToneSequence: c.toneSeq, Operations: c.ops.pending(), KeepAliveAt: c.keepAliveAt,
-		UpdatedAt: c.client.clock.Now()}
+		LogPosition: c.applied, UpdatedAt: c.client.clock.Now()}
 	c.mu.Unlock()
-	var err error
 	if op, ok := c.client.store.(ownedPutter); ok {
 		// The client never changes c.res or the roster snapshot in place (it replaces
 		// them), so the in-memory store may keep them without a copy.
-		err = op.putOwned(st)
-	} else {
-		err = c.client.store.Put(context.Background(), st)
+		if err := op.putOwned(st); err != nil {
+			c.client.reportError(fmt.Errorf("store: saving call %s: %w", c.id, err))
+			return err
+		}
+		return nil
 	}
-	if err != nil {
+	err := c.client.putRetrying(st)
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, ErrVersionConflict) && c.client.cluster != nil:
+		c.client.log.Info("graphcomms: another replica took the call over", "call", c.id)
+		go c.enqueue(c.lose)
+	default:
 		c.client.reportError(fmt.Errorf("store: saving call %s: %w", c.id, err))
 	}
+	return err
 }
 
 // scheduleKeepAliveLocked arms the next keepAlive. The tick arms the one after before
@@ -427,8 +496,13 @@ func (c *Call) persist() {
 // tests sees every tick armed as soon as the previous one fired).
 func (c *Call) scheduleKeepAliveLocked(interval time.Duration) {
 	jitter := time.Duration(rand.Int64N(int64(interval/10) + 1))
-	c.keepAliveAt = c.client.clock.Now().Add(interval - jitter)
-	c.keepAlive = c.client.clock.AfterFunc(interval-jitter, func() {
+	c.armKeepAliveLocked(interval, interval-jitter)
+}
+
+// armKeepAliveLocked arms the next keepAlive in d, then every interval.
+func (c *Call) armKeepAliveLocked(interval, d time.Duration) {
+	c.keepAliveAt = c.client.clock.Now().Add(d)
+	c.keepAlive = c.client.clock.AfterFunc(d, func() {
 		c.mu.Lock()
 		if c.ended || c.keepAlive == nil {
 			c.mu.Unlock()

@@ -89,6 +89,26 @@ type Config struct {
 	// notifications.HandlerConfig).
 	QueueSize    int
 	MaxBodyBytes int64
+
+	// Cluster, when set, makes this client one replica of a bot whose replicas share
+	// calls (see Cluster and the package documentation, "Running several replicas").
+	// It is also the Store; Config.Store must then be nil or the same value.
+	Cluster Cluster
+	// ReplicaID names this replica in the cluster; default host name, process ID and
+	// a random suffix. Two live replicas must never share one.
+	ReplicaID string
+	// LeaseTTL is how long a replica's claim on a call lasts without renewal; default
+	// DefaultLeaseTTL. Replicas renew every LeaseTTL/3, and a call whose replica died is
+	// taken over within LeaseTTL plus LeaseTTL/5 (the scan period).
+	LeaseTTL time.Duration
+	// ClaimCall says whether this replica may take a call it does not hold: a new
+	// incoming call (incoming true) or one whose replica died or left. Nil takes every
+	// call. Use it to choose which replicas run which calls' callbacks.
+	ClaimCall func(callID string, incoming bool) bool
+	// ClusterTimeout bounds each cluster request made while Graph waits for an answer
+	// (storing a callback's notifications); default 2 s. Past it the callback is
+	// answered 503 with Retry-After.
+	ClusterTimeout time.Duration
 }
 
 // Client is the stateful calling-bot client: it serves the callback URL, tracks every
@@ -101,13 +121,16 @@ type Client struct {
 	handler *notifications.Handler
 	log     *slog.Logger
 	store   Store
+	cluster Cluster
 	clock   Clock
+	cl      clusterState
 
 	mu         sync.Mutex
 	calls      map[string]*Call
 	parked     map[string][]notifications.Notification
 	parkedAt   map[string]time.Time
 	onIncoming func(*Call)
+	onResume   func(*Call)
 	onError    func(error)
 	closed     bool
 
@@ -141,6 +164,15 @@ func New(cfg Config) (*Client, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
+	if cfg.Cluster != nil {
+		if cfg.Store != nil && cfg.Store != Store(cfg.Cluster) {
+			return nil, errors.New("graphcomms: Config.Store and Config.Cluster differ; a cluster is its own store")
+		}
+		cfg.Store = cfg.Cluster
+		if err := defaultCluster(&cfg); err != nil {
+			return nil, err
+		}
+	}
 	if cfg.Store == nil {
 		cfg.Store = NewMemoryStore()
 	}
@@ -169,14 +201,23 @@ func New(cfg Config) (*Client, error) {
 		}
 		v = val
 	}
-	h, err := notifications.NewHandler(notifications.HandlerConfig{Validator: v, InsecureSkipValidation: cfg.InsecureSkipValidation,
-		Logger: cfg.Logger, QueueSize: cfg.QueueSize, MaxBodyBytes: cfg.MaxBodyBytes})
+	c := &Client{cfg: cfg, api: calls.NewAPI(adapter, apiOpts...), log: cfg.Logger, store: cfg.Store, cluster: cfg.Cluster,
+		clock: cfg.Clock, calls: map[string]*Call{}, parked: map[string][]notifications.Notification{}, parkedAt: map[string]time.Time{},
+		stop: make(chan struct{})}
+	hc := notifications.HandlerConfig{Validator: v, InsecureSkipValidation: cfg.InsecureSkipValidation,
+		Logger: cfg.Logger, QueueSize: cfg.QueueSize, MaxBodyBytes: cfg.MaxBodyBytes}
+	if c.cluster != nil {
+		hc.Accept = c.accept
+	}
+	h, err := notifications.NewHandler(hc)
 	if err != nil {
 		return nil, err
 	}
-	c := &Client{cfg: cfg, api: calls.NewAPI(adapter, apiOpts...), handler: h, log: cfg.Logger, store: cfg.Store,
-		clock: cfg.Clock, calls: map[string]*Call{}, parked: map[string][]notifications.Notification{}, parkedAt: map[string]time.Time{},
-		stop: make(chan struct{})}
+	c.handler = h
+	if c.cluster != nil {
+		c.startCluster()
+		return c, nil
+	}
 	c.wg.Add(1)
 	go c.consume()
 	return c, nil
@@ -292,7 +333,7 @@ func (c *Client) route(n notifications.Notification, tenant string) {
 			c.calls[n.CallID] = call
 			onIncoming := c.onIncoming
 			c.mu.Unlock()
-			call.enqueue(func() { call.apply(n) })
+			call.enqueue(func() { call.step(func() { call.apply(n) }, "") })
 			call.enqueue(func() {
 				if onIncoming != nil && !call.isEnded() {
 					onIncoming(call)
@@ -305,7 +346,7 @@ func (c *Client) route(n notifications.Notification, tenant string) {
 		return
 	}
 	c.mu.Unlock()
-	call.enqueue(func() { call.apply(n) })
+	call.enqueue(func() { call.step(func() { call.apply(n) }, "") })
 }
 
 // park keeps a notification for a call not tracked (yet): Create may be about to
@@ -334,7 +375,12 @@ func (c *Client) park(n notifications.Notification) {
 const parkedTTL = time.Minute
 
 // track registers a call the bot created and replays what arrived for it before.
-func (c *Client) track(res calls.Call, tenant string) *Call {
+func (c *Client) track(ctx context.Context, res calls.Call, tenant string) (*Call, error) {
+	if c.cluster != nil {
+		if err := c.claimCreated(ctx, res.ID); err != nil {
+			return nil, fmt.Errorf("graphcomms: call %s was created but could not be registered in the cluster: %w", res.ID, err)
+		}
+	}
 	c.mu.Lock()
 	call := c.calls[res.ID]
 	if call == nil {
@@ -345,22 +391,35 @@ func (c *Client) track(res calls.Call, tenant string) *Call {
 	delete(c.parked, res.ID)
 	delete(c.parkedAt, res.ID)
 	c.mu.Unlock()
-	call.persist()
-	for _, n := range early {
-		call.enqueue(func() { call.apply(n) })
+	if err := call.persistState(false); err != nil && c.cluster != nil {
+		return nil, fmt.Errorf("graphcomms: call %s was created but its state could not be stored: %w", res.ID, err)
 	}
-	return call
+	for _, n := range early {
+		call.enqueue(func() { call.step(func() { call.apply(n) }, "") })
+	}
+	call.pump()
+	return call, nil
 }
 
 func (c *Client) untrack(id string) {
+	c.forgetLocal(id)
+	if err := c.store.Delete(context.Background(), id); err != nil {
+		c.reportError(fmt.Errorf("store: deleting call %s: %w", id, err))
+	}
+	if c.cluster != nil {
+		if err := c.cluster.Forget(context.Background(), id); err != nil {
+			c.reportError(fmt.Errorf("cluster: forgetting call %s: %w", id, err))
+		}
+	}
+}
+
+// forgetLocal drops a call from this client only.
+func (c *Client) forgetLocal(id string) {
 	c.mu.Lock()
 	delete(c.calls, id)
 	delete(c.parked, id)
 	delete(c.parkedAt, id)
 	c.mu.Unlock()
-	if err := c.store.Delete(context.Background(), id); err != nil {
-		c.reportError(fmt.Errorf("store: deleting call %s: %w", id, err))
-	}
 }
 
 // Create places a call (peer-to-peer, group or PSTN; see calls.NewCall) and tracks it.
@@ -398,7 +457,17 @@ func (c *Client) Create(ctx context.Context, call *calls.Call, opts ...calls.Req
 	if tenant == "" {
 		tenant = created.TenantID
 	}
-	return c.track(*created, tenant), nil
+	tracked, err := c.track(ctx, *created, tenant)
+	if err != nil {
+		// Leave no call behind that nobody keeps alive.
+		var o []calls.RequestOption
+		if tenant != "" {
+			o = append(o, calls.WithTenant(tenant))
+		}
+		_ = c.api.Calls().ByID(created.ID).Delete(context.WithoutCancel(ctx), o...)
+		return nil, err
+	}
+	return tracked, nil
 }
 
 // JoinOptions say which meeting JoinMeeting joins: JoinURL, or ChatInfo with
@@ -466,8 +535,12 @@ func (c *Client) Terminate(ctx context.Context) error {
 	return ctx.Err()
 }
 
-// Close stops the client's dispatcher. It does not hang up calls (see Terminate).
-func (c *Client) Close() {
+// Close stops the client's dispatcher. It does not hang up calls (see Terminate). In a
+// cluster it also hands this replica's calls over: their leases are released, so that
+// the other replicas take them over at once, and here they end with ErrCallMoved.
+func (c *Client) Close() { c.shutdown(true) }
+
+func (c *Client) shutdown(release bool) {
 	c.mu.Lock()
 	if c.closed {
 		c.mu.Unlock()
@@ -476,6 +549,9 @@ func (c *Client) Close() {
 	c.closed = true
 	c.mu.Unlock()
 	close(c.stop)
+	if c.cluster != nil {
+		c.stopCluster(release)
+	}
 	c.wg.Wait()
 }
 

@@ -74,6 +74,19 @@ func (o *Operation[T]) Wait(ctx context.Context) (T, error) {
 	return o.initial, nil
 }
 
+// PendingOperations returns the call's operations still pending, as generic
+// operations: on a replica that took the call over (see Client.OnResume), Wait on them
+// returns what Graph finally says about the operations started on the previous one.
+func (c *Call) PendingOperations() []*Operation[calls.Operation] {
+	c.ops.mu.Lock()
+	defer c.ops.mu.Unlock()
+	out := make([]*Operation[calls.Operation], 0, len(c.ops.byCtx))
+	for _, st := range c.ops.byCtx {
+		out = append(out, &Operation[calls.Operation]{st: st})
+	}
+	return out
+}
+
 // opState is one pending operation.
 type opState struct {
 	id, cc, typ string
@@ -172,8 +185,10 @@ func (t *opTable) complete(c *Call, op calls.Operation) {
 	}
 	t.mu.Unlock()
 	if b.Status.IsFinal() {
-		t.resolve(st, op)
-		c.persist()
+		// Off the pending list in the state stored for this step; the waiter wakes
+		// once it is stored.
+		t.forget(st)
+		c.later(func() { t.resolve(st, op) })
 	}
 }
 

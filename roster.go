@@ -166,10 +166,9 @@ func (c *Call) emitRoster(ev RosterEvent) {
 	if len(handlers) > 0 {
 		ev = RosterEvent{cloneParticipants(ev.Added), cloneParticipants(ev.Updated), cloneParticipants(ev.Removed)}
 		for _, f := range handlers {
-			f(ev)
+			c.later(func() { f(ev) })
 		}
 	}
-	c.persist()
 }
 
 // snapshotRoster reads the roster with GET and reconciles it on the call's queue,
@@ -189,14 +188,16 @@ func (c *Call) snapshotRoster() {
 			return
 		}
 		c.enqueue(func() {
-			c.mu.Lock()
-			if c.ended || c.roster.changes != before {
+			c.step(func() {
+				c.mu.Lock()
+				if c.ended || c.roster.changes != before {
+					c.mu.Unlock()
+					return
+				}
+				ev := c.roster.replace(page.Value)
 				c.mu.Unlock()
-				return
-			}
-			ev := c.roster.replace(page.Value)
-			c.mu.Unlock()
-			c.emitRoster(ev)
+				c.emitRoster(ev)
+			}, "")
 		})
 	}()
 }

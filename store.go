@@ -20,6 +20,8 @@ var ErrVersionConflict = errors.New("graphcomms: call state version conflict")
 // restart or on another replica.
 type CallState struct {
 	CallID string
+	// TenantID is the tenant the call's requests are authenticated for.
+	TenantID string
 	// Version is 1 for a call's first state and grows by one with every Put.
 	Version int64
 	// Call is the call resource as last known.
@@ -34,7 +36,14 @@ type CallState struct {
 	Operations []PendingOperation
 	// KeepAliveAt is when the next keepAlive is due.
 	KeepAliveAt time.Time
-	UpdatedAt   time.Time
+	// LogPosition is the position of the last entry of the call's cluster log that
+	// this state includes (see Cluster); empty without a cluster.
+	LogPosition string
+	// UpdatedAt is when the state was written (by the client's clock).
+	UpdatedAt time.Time
+	// Writer is the replica that wrote the state (see Config.ReplicaID); empty
+	// without a cluster.
+	Writer string
 }
 
 // PendingOperation is an operation the client waits on.

@@ -2,6 +2,7 @@ package notifications
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -45,6 +46,13 @@ type HandlerConfig struct {
 	Logger *slog.Logger
 	// Now is the clock for Batch.ReceivedAt; default time.Now.
 	Now func() time.Time
+	// Accept, when set, takes each parsed batch before the answer is sent, instead of
+	// the queue: the handler answers 202 only once Accept has returned nil, and 503
+	// with Retry-After when it returns an error, so that Graph sends the callback
+	// again. A replicated bot uses it to store notifications durably before
+	// acknowledging them. Accept runs on the request's goroutine with the request's
+	// context; keep it short (Graph waits for the answer).
+	Accept func(ctx context.Context, b Batch) error
 }
 
 // Batch is what one accepted callback delivered.
@@ -72,7 +80,8 @@ type Batch struct {
 //   - 401 to a missing or invalid token, 403 to a token for another bot or tenant,
 //     503 when the signing keys cannot be fetched;
 //   - 400 with the reason to a body that is not a commsNotifications object;
-//   - 503 with Retry-After when the queue is full (nothing is dropped silently);
+//   - 503 with Retry-After when the queue is full, or when Accept fails (nothing is
+//     dropped silently);
 //   - 202 otherwise.
 //
 // The client-request-id and scenario-id headers are echoed. Handler is safe for
@@ -172,6 +181,15 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if claims != nil {
 		b.TenantID = claims.TenantID
 	}
+	if h.cfg.Accept != nil {
+		if err := h.cfg.Accept(r.Context(), b); err != nil {
+			h.retryLater(w)
+			h.reject(w, r, http.StatusServiceUnavailable, "could not store the notifications", err)
+			return
+		}
+		h.accepted(w, r, b)
+		return
+	}
 	select {
 	case h.queue <- b:
 	default:
@@ -179,10 +197,14 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.reject(w, r, http.StatusServiceUnavailable, "queue full", nil)
 		return
 	}
+	h.accepted(w, r, b)
+}
+
+func (h *Handler) accepted(w http.ResponseWriter, r *http.Request, b Batch) {
 	w.WriteHeader(http.StatusAccepted)
 	if h.log.Enabled(r.Context(), slog.LevelDebug) {
-		h.log.LogAttrs(r.Context(), slog.LevelDebug, "callback accepted", slog.Int("notifications", len(notes)),
-			slog.String("tenant", b.TenantID), slog.String("client-request-id", crid))
+		h.log.LogAttrs(r.Context(), slog.LevelDebug, "callback accepted", slog.Int("notifications", len(b.Notifications)),
+			slog.String("tenant", b.TenantID), slog.String("client-request-id", b.ClientRequestID))
 	}
 }
 

@@ -1,0 +1,627 @@
+package graphcomms
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"strconv"
+	"sync/atomic"
+	"time"
+
+	"github.com/graphcomms/graphcomms/calls"
+	"github.com/graphcomms/graphcomms/internal/transport"
+	"github.com/graphcomms/graphcomms/internal/wire"
+	"github.com/graphcomms/graphcomms/notifications"
+)
+
+// Defaults of the cluster settings of Config.
+const (
+	DefaultLeaseTTL       = 15 * time.Second
+	DefaultClusterTimeout = 2 * time.Second
+)
+
+// Cluster is what the replicas of one bot share so that any of them can take any
+// callback: call state (it is the Store), a log of accepted notifications per call, a
+// lease per call that says which replica runs it, and wake-ups between replicas. The
+// redisstore package implements it on Redis. An implementation must make each method
+// atomic and must keep what Append and Put acknowledged through a restart.
+//
+// How the client uses it: the callback handler appends each callback's notifications
+// to their calls' logs and answers 202 only once Append has returned (503 with
+// Retry-After when it fails). The replica holding a call's lease reads the log in
+// order, applies each entry and stores the call's state together with the entry's
+// position through a versioned Put, and only then runs the callbacks the entry caused.
+// The lease says who should do the work (liveness); the version check on Put is the
+// fence (safety): a replica that lost its lease without noticing has its next Put
+// refused, so it runs no callback twice and loses no update.
+type Cluster interface {
+	Store
+	// Append adds entries to their calls' logs, in order, and returns once they are
+	// stored. A call that has no lease holder becomes claimable (Unowned lists it)
+	// and every replica is woken with WakeNew; otherwise the holder is woken with
+	// WakeAppended.
+	Append(ctx context.Context, entries []LogEntry) error
+	// ReadLog returns up to max entries of a call's log after position after (from
+	// the start when after is empty), oldest first, with their positions in ID.
+	ReadLog(ctx context.Context, callID, after string, max int) ([]LogEntry, error)
+	// TrimLog drops a call's log entries up to and including position upTo.
+	TrimLog(ctx context.Context, callID, upTo string) error
+	// Claim gives replica the lease on a call until now+ttl, when no other replica
+	// holds an unexpired one; it reports whether replica holds the lease.
+	Claim(ctx context.Context, callID, replica string, now time.Time, ttl time.Duration) (bool, error)
+	// Renew extends replica's leases on callIDs to now+ttl and returns the calls whose
+	// lease replica no longer holds.
+	Renew(ctx context.Context, replica string, callIDs []string, now time.Time, ttl time.Duration) (lost []string, err error)
+	// Release gives up replica's lease on a call, if it holds it, so that another
+	// replica can claim it at once (every replica is woken with WakeReleased).
+	Release(ctx context.Context, callID, replica string) error
+	// Unowned returns up to max calls that have log entries or state but no unexpired
+	// lease at now.
+	Unowned(ctx context.Context, now time.Time, max int) ([]string, error)
+	// Forget removes a call's log and lease (the call has ended; Delete removes its
+	// state).
+	Forget(ctx context.Context, callID string) error
+	// Wakeups delivers wake-ups until ctx ends, then closes the channel. Delivery is
+	// best effort; a Wakeup with an empty CallID says some may have been missed.
+	Wakeups(ctx context.Context) <-chan Wakeup
+}
+
+// LogEntry is one notification in a call's cluster log.
+type LogEntry struct {
+	// ID is the entry's position, set by the cluster.
+	ID string
+	// CallID is the call the notification is about.
+	CallID string
+	// TenantID is the tenant of the callback's token.
+	TenantID string
+	// Data is the notification as Graph sent it (one commsNotification, JSON).
+	Data []byte
+}
+
+// WakeupKind says why a replica is woken.
+type WakeupKind int
+
+// Wake-up kinds.
+const (
+	// WakeAppended: a call's log grew.
+	WakeAppended WakeupKind = iota
+	// WakeNew: a call with no lease holder got its first log entry.
+	WakeNew
+	// WakeReleased: a replica gave a call up.
+	WakeReleased
+)
+
+// Wakeup tells replicas that a call needs attention.
+type Wakeup struct {
+	// CallID is the call; empty means wake-ups may have been missed (re-check all).
+	CallID string
+	Kind   WakeupKind
+}
+
+// clusterState is a client's part of the cluster.
+type clusterState struct {
+	replica     string
+	ttl         time.Duration
+	cancel      context.CancelFunc
+	stopTick    func()              // guarded by Client.mu
+	adopting    map[string]bool     // guarded by Client.mu
+	orphans     map[string]time.Time // logs without state nor incoming call, by first sight; guarded by Client.mu
+	maintaining atomic.Bool
+}
+
+func defaultCluster(cfg *Config) error {
+	if cfg.ReplicaID == "" {
+		host, _ := os.Hostname()
+		cfg.ReplicaID = host + "-" + strconv.Itoa(os.Getpid()) + "-" + transport.NewUUID()[:8]
+	}
+	if cfg.LeaseTTL == 0 {
+		cfg.LeaseTTL = DefaultLeaseTTL
+	}
+	if cfg.LeaseTTL < 100*time.Millisecond {
+		return fmt.Errorf("graphcomms: Config.LeaseTTL %s is too short", cfg.LeaseTTL)
+	}
+	if cfg.ClusterTimeout <= 0 {
+		cfg.ClusterTimeout = DefaultClusterTimeout
+	}
+	return nil
+}
+
+// ReplicaID returns this replica's name in the cluster (empty without one).
+func (c *Client) ReplicaID() string { return c.cl.replica }
+
+// OnResume sets the function called, on the call's own queue, for each call this
+// replica takes over from another one (that died or closed): the place to add the
+// call's event handlers again. The call's pending operations are in
+// Call.PendingOperations. Set it before serving.
+func (c *Client) OnResume(f func(*Call)) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.onResume = f
+}
+
+func (c *Client) startCluster() {
+	c.cl.replica, c.cl.ttl = c.cfg.ReplicaID, c.cfg.LeaseTTL
+	c.cl.adopting, c.cl.orphans = map[string]bool{}, map[string]time.Time{}
+	ctx, cancel := context.WithCancel(context.Background())
+	c.cl.cancel = cancel
+	wakeups := c.cluster.Wakeups(ctx)
+	c.wg.Add(1)
+	go func() {
+		defer c.wg.Done()
+		for {
+			select {
+			case <-c.stop:
+				return
+			case w, ok := <-wakeups:
+				if !ok {
+					return
+				}
+				c.wake(w)
+			}
+		}
+	}()
+	c.armTick()
+}
+
+// armTick arms the next maintenance pass: lease renewal, a log check of every call
+// held (in case a wake-up was missed) and a scan for calls without a live holder.
+func (c *Client) armTick() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closed {
+		return
+	}
+	c.cl.stopTick = c.clock.AfterFunc(c.cl.ttl/5, func() {
+		c.armTick()
+		c.goTracked(c.maintain)
+	})
+}
+
+// goTracked runs f on a goroutine that Close waits for, unless the client is closed.
+func (c *Client) goTracked(f func()) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closed {
+		return
+	}
+	c.wg.Add(1)
+	go func() {
+		defer c.wg.Done()
+		f()
+	}()
+}
+
+func (c *Client) stopCluster(release bool) {
+	c.mu.Lock()
+	if c.cl.stopTick != nil {
+		c.cl.stopTick()
+	}
+	c.mu.Unlock()
+	c.cl.cancel()
+	held := c.Calls()
+	for _, call := range held {
+		call.enqueue(call.lose)
+	}
+	for _, call := range held {
+		select {
+		case <-call.Done():
+		case <-time.After(5 * time.Second):
+			c.log.Warn("graphcomms: a call's queue did not stop within 5 s", "call", call.id)
+		}
+		if release {
+			ctx, cancel := context.WithTimeout(context.Background(), c.cfg.ClusterTimeout)
+			if err := c.cluster.Release(ctx, call.id, c.cl.replica); err != nil {
+				c.log.Warn("graphcomms: releasing a call", "call", call.id, "error", err)
+			}
+			cancel()
+		}
+	}
+}
+
+// accept stores a callback's notifications in their calls' logs before the handler
+// answers 202; the replica holding each call applies them.
+func (c *Client) accept(ctx context.Context, b notifications.Batch) error {
+	entries := make([]LogEntry, 0, len(b.Notifications))
+	for _, n := range b.Notifications {
+		if n.CallID == "" {
+			c.log.Debug("graphcomms: notification for no call", "resource", n.ResourcePath)
+			continue
+		}
+		data, err := wire.Marshal(n.Raw)
+		if err != nil {
+			c.reportError(fmt.Errorf("cluster: encoding a notification for call %s: %w", n.CallID, err))
+			continue
+		}
+		entries = append(entries, LogEntry{CallID: n.CallID, TenantID: b.TenantID, Data: data})
+	}
+	if len(entries) == 0 {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, c.cfg.ClusterTimeout)
+	defer cancel()
+	if err := c.cluster.Append(ctx, entries); err != nil {
+		return fmt.Errorf("cluster: storing %d notifications: %w", len(entries), err)
+	}
+	for i, e := range entries {
+		if i > 0 && entries[i-1].CallID == e.CallID {
+			continue
+		}
+		if call, ok := c.Call(e.CallID); ok {
+			call.pump()
+		}
+	}
+	return nil
+}
+
+func (c *Client) wake(w Wakeup) {
+	if w.CallID == "" {
+		for _, call := range c.Calls() {
+			call.pump()
+		}
+		return
+	}
+	if call, ok := c.Call(w.CallID); ok {
+		call.pump()
+		return
+	}
+	if w.Kind == WakeNew || w.Kind == WakeReleased {
+		c.goTracked(func() { c.adopt(w.CallID) })
+	}
+}
+
+// maintain renews this replica's leases, checks the logs of its calls and takes over
+// calls that have no live holder.
+func (c *Client) maintain() {
+	if !c.cl.maintaining.CompareAndSwap(false, true) {
+		return
+	}
+	defer c.cl.maintaining.Store(false)
+	ctx, cancel := context.WithTimeout(context.Background(), c.cfg.ClusterTimeout)
+	defer cancel()
+	held := c.Calls()
+	if len(held) > 0 {
+		ids := make([]string, len(held))
+		for i, call := range held {
+			ids[i] = call.id
+		}
+		lost, err := c.cluster.Renew(ctx, c.cl.replica, ids, c.clock.Now(), c.cl.ttl)
+		if err != nil {
+			c.log.Warn("graphcomms: renewing call leases", "error", err)
+		}
+		gone := map[string]bool{}
+		for _, id := range lost {
+			gone[id] = true
+		}
+		for _, call := range held {
+			if gone[call.id] {
+				c.log.Info("graphcomms: lease lost; another replica has the call", "call", call.id)
+				call.enqueue(call.lose)
+				continue
+			}
+			call.pump()
+		}
+	}
+	ids, err := c.cluster.Unowned(ctx, c.clock.Now(), 100)
+	if err != nil {
+		c.log.Warn("graphcomms: looking for calls without a replica", "error", err)
+		return
+	}
+	for _, id := range ids {
+		if _, ok := c.Call(id); !ok {
+			c.adopt(id)
+		}
+	}
+}
+
+// adopt takes a call this replica does not hold, if no live replica holds it: a new
+// incoming call (its log starts with the incoming notification), or a call with stored
+// state whose holder died or left. Logs with neither (notifications for a call some
+// replica is creating right now) are left alone, and dropped after parkedTTL.
+func (c *Client) adopt(id string) {
+	c.mu.Lock()
+	if c.closed || c.calls[id] != nil || c.cl.adopting[id] {
+		c.mu.Unlock()
+		return
+	}
+	c.cl.adopting[id] = true
+	c.mu.Unlock()
+	defer func() {
+		c.mu.Lock()
+		delete(c.cl.adopting, id)
+		c.mu.Unlock()
+	}()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*c.cfg.ClusterTimeout)
+	defer cancel()
+	_, stored, err := c.cluster.Get(ctx, id)
+	if err != nil {
+		c.log.Warn("graphcomms: reading a call to take over", "call", id, "error", err)
+		return
+	}
+	var first *notifications.Notification
+	var tenant string
+	if !stored {
+		head, err := c.cluster.ReadLog(ctx, id, "", 1)
+		if err != nil {
+			c.log.Warn("graphcomms: reading a call's log", "call", id, "error", err)
+			return
+		}
+		if len(head) > 0 {
+			if ns, err := decodeEntry(head[0]); err == nil && len(ns) == 1 && isIncoming(ns[0]) {
+				first, tenant = &ns[0], head[0].TenantID
+			}
+		}
+		if first == nil {
+			c.orphan(ctx, id)
+			return
+		}
+	}
+	if f := c.cfg.ClaimCall; f != nil && !f(id, !stored) {
+		return
+	}
+	won, err := c.cluster.Claim(ctx, id, c.cl.replica, c.clock.Now(), c.cl.ttl)
+	if err != nil || !won {
+		if err != nil {
+			c.log.Warn("graphcomms: claiming a call", "call", id, "error", err)
+		}
+		return
+	}
+	// Read again under the lease: the previous holder may have written meanwhile.
+	st, stored, err := c.cluster.Get(ctx, id)
+	if err != nil {
+		c.log.Warn("graphcomms: reading a claimed call", "call", id, "error", err)
+		_ = c.cluster.Release(ctx, id, c.cl.replica)
+		return
+	}
+	switch {
+	case stored && st.Call.State == calls.StateTerminated:
+		// Its holder died between storing the end and cleaning up.
+		_ = c.store.Delete(ctx, id)
+		_ = c.cluster.Forget(ctx, id)
+	case stored:
+		c.resume(st)
+	case first != nil:
+		c.adoptIncoming(id, tenant, *first)
+	}
+}
+
+// orphan notes a log without state nor incoming call, and drops it once it has been
+// unclaimed for parkedTTL (claiming it first, so that a creator that just registered
+// the call keeps it).
+func (c *Client) orphan(ctx context.Context, id string) {
+	now := c.clock.Now()
+	c.mu.Lock()
+	seen, ok := c.cl.orphans[id]
+	if !ok {
+		c.cl.orphans[id] = now
+		if len(c.cl.orphans) > 4096 {
+			for k, at := range c.cl.orphans {
+				if now.Sub(at) > 2*parkedTTL {
+					delete(c.cl.orphans, k)
+				}
+			}
+		}
+	}
+	c.mu.Unlock()
+	if !ok || now.Sub(seen) < parkedTTL {
+		return
+	}
+	c.mu.Lock()
+	delete(c.cl.orphans, id)
+	c.mu.Unlock()
+	if won, err := c.cluster.Claim(ctx, id, c.cl.replica, now, c.cl.ttl); err == nil && won {
+		if _, stored, err := c.cluster.Get(ctx, id); err == nil && !stored {
+			c.log.Warn("graphcomms: dropping notifications for an unknown call", "call", id)
+			_ = c.cluster.Forget(ctx, id)
+			return
+		}
+		_ = c.cluster.Release(ctx, id, c.cl.replica)
+	}
+}
+
+func isIncoming(n notifications.Notification) bool {
+	return n.Kind == notifications.KindCall && n.ChangeType == notifications.ChangeCreated && n.Call != nil &&
+		n.Call.State == calls.StateIncoming
+}
+
+// adoptIncoming starts handling a new incoming call: its first log entry is applied,
+// then OnIncoming runs, then the rest of the log.
+func (c *Client) adoptIncoming(id, tenant string, first notifications.Notification) {
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		return
+	}
+	call := c.newCall(id, tenant, *first.Call)
+	c.calls[id] = call
+	onIncoming := c.onIncoming
+	c.mu.Unlock()
+	call.enqueue(func() { call.pumpLog(1) })
+	call.enqueue(func() {
+		if onIncoming != nil && !call.isEnded() {
+			onIncoming(call)
+		}
+	})
+	call.pump()
+}
+
+// resume rebuilds a call from its stored state on the replica taking it over.
+func (c *Client) resume(st CallState) {
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		return
+	}
+	call := c.newCall(st.CallID, st.TenantID, st.Call)
+	call.version, call.applied, call.toneSeq = st.Version, st.LogPosition, st.ToneSequence
+	call.roster.replace(st.Participants)
+	call.roster.seq = st.RosterSequence
+	for _, p := range st.Operations {
+		op := call.ops.register(p.ClientContext, p.Type, p.StartedAt)
+		call.ops.setID(op, p.ID)
+		call.schedulePoll(op)
+	}
+	if r := rank(st.Call.State); r >= 2 && r < 5 && c.cfg.KeepAliveInterval > 0 {
+		call.mu.Lock()
+		due := max(st.KeepAliveAt.Sub(c.clock.Now()), 0)
+		if st.KeepAliveAt.IsZero() {
+			due = 0
+		}
+		call.armKeepAliveLocked(c.cfg.KeepAliveInterval, due)
+		call.mu.Unlock()
+	}
+	c.calls[st.CallID] = call
+	onResume := c.onResume
+	c.mu.Unlock()
+	c.log.Info("graphcomms: took a call over", "call", st.CallID, "version", st.Version)
+	call.enqueue(func() {
+		if onResume != nil && !call.isEnded() {
+			onResume(call)
+		}
+	})
+	call.pump()
+}
+
+// claimCreated takes the lease on a call this replica has just created, before its
+// state is stored, so that no other replica adopts it.
+func (c *Client) claimCreated(ctx context.Context, id string) error {
+	won, err := c.cluster.Claim(ctx, id, c.cl.replica, c.clock.Now(), c.cl.ttl)
+	if err == nil && !won {
+		err = errors.New("another replica holds it")
+	}
+	return err
+}
+
+// pump queues a pass over the call's log (one at a time; a pass already queued will
+// see what a new wake-up announces).
+func (c *Call) pump() {
+	if c.client.cluster == nil {
+		return
+	}
+	c.qmu.Lock()
+	if c.pumping {
+		c.qmu.Unlock()
+		return
+	}
+	c.pumping = true
+	c.qmu.Unlock()
+	c.enqueue(func() {
+		c.qmu.Lock()
+		c.pumping = false
+		c.qmu.Unlock()
+		c.pumpLog(0)
+	})
+}
+
+// pumpLog applies the call's log entries after the last one applied, in order, each in
+// its own step (at most limit entries when limit > 0). It runs on the call's queue.
+func (c *Call) pumpLog(limit int) {
+	cl := c.client.cluster
+	done := 0
+	for {
+		c.mu.Lock()
+		after, ended := c.applied, c.ended
+		c.mu.Unlock()
+		if ended {
+			return
+		}
+		n := 64
+		if limit > 0 {
+			n = min(n, limit-done)
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), c.client.cfg.ClusterTimeout)
+		recs, err := cl.ReadLog(ctx, c.id, after, n)
+		cancel()
+		if err != nil {
+			// The next wake-up or maintenance pass tries again.
+			c.client.log.Warn("graphcomms: reading a call's log", "call", c.id, "error", err)
+			return
+		}
+		for _, r := range recs {
+			notes, err := decodeEntry(r)
+			if err != nil {
+				c.client.reportError(fmt.Errorf("cluster: skipping an unreadable log entry %s of call %s: %w", r.ID, c.id, err))
+			}
+			if !c.step(func() {
+				for _, n := range notes {
+					c.apply(n)
+				}
+			}, r.ID) {
+				return
+			}
+			done++
+		}
+		if len(recs) > 0 && !c.isEnded() {
+			ctx, cancel := context.WithTimeout(context.Background(), c.client.cfg.ClusterTimeout)
+			if err := cl.TrimLog(ctx, c.id, recs[len(recs)-1].ID); err != nil {
+				c.client.log.Debug("graphcomms: trimming a call's log", "call", c.id, "error", err)
+			}
+			cancel()
+		}
+		if len(recs) < n || limit > 0 && done >= limit {
+			return
+		}
+	}
+}
+
+// decodeEntry parses a log entry's notification.
+func decodeEntry(e LogEntry) ([]notifications.Notification, error) {
+	body := make([]byte, 0, len(e.Data)+12)
+	body = append(body, `{"value":[`...)
+	body = append(body, e.Data...)
+	body = append(body, "]}"...)
+	return notifications.Parse(body)
+}
+
+// lose drops a call another replica has taken over: no event, no store write; pending
+// operations and waits end with ErrCallMoved. It runs on the call's queue.
+func (c *Call) lose() {
+	c.mu.Lock()
+	if c.ended {
+		c.mu.Unlock()
+		return
+	}
+	c.ended, c.gone = true, true
+	c.end = EndInfo{Reason: calls.EndReasonUnknown, Err: ErrCallMoved}
+	if c.keepAlive != nil {
+		c.keepAlive()
+		c.keepAlive = nil
+	}
+	c.onUpdated, c.onTone, c.onTerminated, c.onRoster = nil, nil, nil, nil
+	close(c.changed)
+	c.changed = make(chan struct{})
+	c.mu.Unlock()
+	c.ops.failAll(ErrCallMoved)
+	c.client.forgetLocal(c.id)
+	close(c.endCh)
+}
+
+// putRetrying stores a state, retrying failures other than a version conflict until
+// they pass or the client closes (a cluster must not apply a notification it cannot
+// record). A retry refused because the first try did land is a success.
+func (c *Client) putRetrying(st CallState) error {
+	st.Writer = c.cl.replica
+	wait := 20 * time.Millisecond
+	failed := false
+	for {
+		ctx, cancel := context.WithTimeout(context.Background(), c.cfg.ClusterTimeout)
+		err := c.store.Put(ctx, st)
+		if err != nil && failed && errors.Is(err, ErrVersionConflict) {
+			if got, ok, gerr := c.store.Get(ctx, st.CallID); gerr == nil && ok && got.Version == st.Version && got.Writer == st.Writer {
+				err = nil
+			}
+		}
+		cancel()
+		if err == nil || errors.Is(err, ErrVersionConflict) || c.cluster == nil {
+			return err
+		}
+		failed = true
+		c.log.Warn("graphcomms: storing call state failed; retrying", "call", st.CallID, "error", err)
+		select {
+		case <-c.stop:
+			return err
+		case <-time.After(wait):
+		}
+		wait = min(2*wait, time.Second)
+	}
+}
