@@ -104,8 +104,8 @@ type clusterState struct {
 	replica     string
 	ttl         time.Duration
 	cancel      context.CancelFunc
-	stopTick    func()              // guarded by Client.mu
-	adopting    map[string]bool     // guarded by Client.mu
+	stopTick    func()               // guarded by Client.mu
+	adopting    map[string]bool      // guarded by Client.mu
 	orphans     map[string]time.Time // logs without state nor incoming call, by first sight; guarded by Client.mu
 	maintaining atomic.Bool
 }
