@@ -429,7 +429,10 @@ func (c *Call) finish(end EndInfo) {
 	c.changed = make(chan struct{})
 	c.mu.Unlock()
 	err := fmt.Errorf("%w: %s", ErrCallEnded, describeEnd(end))
-	c.later(func() { c.ops.failAll(err) })
+	c.later(func() {
+		c.ops.failAll(err)
+		c.client.forgetLocal(c.id) // Client.Call no longer finds it once OnTerminated runs
+	})
 	for _, f := range handlers {
 		c.later(func() { f(end) })
 	}

@@ -172,9 +172,11 @@ func (c *Client) armTick() {
 	if c.closed {
 		return
 	}
+	// The pass runs on the timer's goroutine: with a virtual clock, each pass then
+	// happens at its own (virtual) time, as it would with the wall clock.
 	c.cl.stopTick = c.clock.AfterFunc(c.cl.ttl/5, func() {
 		c.armTick()
-		c.goTracked(c.maintain)
+		c.maintain()
 	})
 }
 
@@ -273,7 +275,10 @@ func (c *Client) wake(w Wakeup) {
 // maintain renews this replica's leases, checks the logs of its calls and takes over
 // calls that have no live holder.
 func (c *Client) maintain() {
-	if !c.cl.maintaining.CompareAndSwap(false, true) {
+	c.mu.Lock()
+	closed := c.closed
+	c.mu.Unlock()
+	if closed || !c.cl.maintaining.CompareAndSwap(false, true) {
 		return
 	}
 	defer c.cl.maintaining.Store(false)
