@@ -646,3 +646,106 @@ func TestFleetRedisRestart(t *testing.T) {
 	}
 	<-first.call.Done()
 }
+
+// TestFleetRedisSlow: Redis stalls (CLIENT PAUSE) for longer than ClusterTimeout:
+// callbacks are answered 503 with Retry-After rather than acknowledged unstored, and
+// the keys pressed meanwhile are delivered once Redis answers again.
+func TestFleetRedisSlow(t *testing.T) {
+	srv := redistest.Start(t)
+	f := newFleet(t, 2, srv.Addr, func(c *graphcomms.Config) { c.ClusterTimeout = 300 * time.Millisecond })
+	ctx := ctxFor(t)
+	got := make(chan handled, 2)
+	for _, r := range f.replicas {
+		r.client.OnIncoming(func(call *graphcomms.Call) {
+			watch(f.j, r.id, call)
+			if err := call.Answer(ctx); err != nil {
+				t.Error(err)
+			}
+			got <- handled{call, r.id}
+		})
+	}
+	h, err := f.emu.AddUser("heidi", emulator.Behavior{}).CallBot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	first := <-got
+	if err := first.call.WaitForState(ctx, calls.StateEstablished); err != nil {
+		t.Fatal(err)
+	}
+	sub, err := first.call.SubscribeToTone(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := sub.Wait(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.emu.WaitIdle(ctx); err != nil {
+		t.Fatal(err)
+	}
+	admin := redis.NewClient(&redis.Options{Addr: srv.Addr})
+	defer admin.Close()
+	if err := admin.ClientPause(ctx, 1500*time.Millisecond).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.Press("58"); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-f.got503:
+	case <-ctx.Done():
+		t.Fatal("no callback was answered 503 while Redis stalled")
+	}
+	if _, err := f.j.waitFor(ctx, "tone 8"); err != nil {
+		t.Fatal(err)
+	}
+	var tones []string
+	for _, l := range f.j.events() {
+		if strings.HasPrefix(l, "tone") {
+			tones = append(tones, l)
+		}
+	}
+	if d := cmp.Diff([]string{"tone 5", "tone 8"}, tones); d != "" {
+		t.Errorf("tones (-want +got):\n%s", d)
+	}
+	if err := h.HangUp(); err != nil {
+		t.Fatal(err)
+	}
+	<-first.call.Done()
+}
+
+// TestFleetClaimCall: Config.ClaimCall chooses the replicas that run calls: here r0
+// takes no call, so r1 answers every incoming call whichever replica received it.
+func TestFleetClaimCall(t *testing.T) {
+	f := newFleet(t, 2, redisOrSkip(t), func(c *graphcomms.Config) {
+		if c.ReplicaID == "r0" {
+			c.ClaimCall = func(string, bool) bool { return false }
+		}
+	})
+	ctx := ctxFor(t)
+	got := make(chan handled, 4)
+	for _, r := range f.replicas {
+		r.client.OnIncoming(func(call *graphcomms.Call) {
+			if err := call.Answer(ctx); err != nil {
+				t.Error(err)
+			}
+			got <- handled{call, r.id}
+		})
+	}
+	for i := range 4 {
+		h, err := f.emu.AddUser(fmt.Sprintf("caller-%d", i), emulator.Behavior{}).CallBot()
+		if err != nil {
+			t.Fatal(err)
+		}
+		c := <-got
+		if c.replica != "r1" {
+			t.Errorf("call %d handled by %s", i, c.replica)
+		}
+		if err := c.call.WaitForState(ctx, calls.StateEstablished); err != nil {
+			t.Fatal(err)
+		}
+		if err := h.HangUp(); err != nil {
+			t.Fatal(err)
+		}
+		<-c.call.Done()
+	}
+}

@@ -3,6 +3,7 @@ package notifications_test
 import (
 	"bytes"
 	"context"
+	"errors"
 	"io"
 	"log/slog"
 	"net/http"
@@ -11,6 +12,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -157,6 +159,44 @@ func TestHandlerQueueFull(t *testing.T) {
 	<-h.Batches()
 	if w := post(h, "POST", tok, body, nil); w.Code != 202 {
 		t.Errorf("after draining: %d", w.Code)
+	}
+}
+
+// TestHandlerAccept: with Accept, the answer waits for it: 202 once it stored the
+// batch, 503 with Retry-After when it failed; nothing goes to the queue.
+func TestHandlerAccept(t *testing.T) {
+	var fail atomic.Bool
+	var got []notifications.Batch
+	h, logs := newHandler(t, notifications.HandlerConfig{RetryAfter: 2 * time.Second, Accept: func(ctx context.Context, b notifications.Batch) error {
+		if ctx == nil {
+			t.Error("Accept without a context")
+		}
+		if fail.Load() {
+			return errors.New("store down")
+		}
+		got = append(got, b)
+		return nil
+	}})
+	tok := issuerFor(t).Token(botAppID, tenantA)
+	body := fixtureBody(t, "call-tone")
+	if w := post(h, "POST", tok, body, map[string]string{"client-request-id": "r-1"}); w.Code != 202 {
+		t.Fatalf("accepted callback: %d", w.Code)
+	}
+	if len(got) != 1 || len(got[0].Notifications) != 1 || got[0].TenantID != tenantA || got[0].ClientRequestID != "r-1" {
+		t.Fatalf("Accept got %+v", got)
+	}
+	fail.Store(true)
+	w := post(h, "POST", tok, body, nil)
+	if w.Code != 503 || w.Header().Get("Retry-After") != "2" {
+		t.Fatalf("failed Accept: %d Retry-After %q", w.Code, w.Header().Get("Retry-After"))
+	}
+	if !strings.Contains(logs.String(), "store down") {
+		t.Errorf("the failure is not logged: %s", logs)
+	}
+	select {
+	case b := <-h.Batches():
+		t.Fatalf("a batch reached the queue: %+v", b)
+	default:
 	}
 }
 
