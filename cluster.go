@@ -97,6 +97,9 @@ type Wakeup struct {
 	// CallID is the call; empty means wake-ups may have been missed (re-check all).
 	CallID string
 	Kind   WakeupKind
+	// Position is, when known, the position of the last log entry the wake-up
+	// announces: the holder skips reading the log when it has applied exactly that.
+	Position string
 }
 
 // clusterState is a client's part of the cluster.
@@ -264,6 +267,14 @@ func (c *Client) wake(w Wakeup) {
 		return
 	}
 	if call, ok := c.Call(w.CallID); ok {
+		if w.Position != "" {
+			call.mu.Lock()
+			seen := call.applied == w.Position
+			call.mu.Unlock()
+			if seen {
+				return // applied already (this replica received the callback itself)
+			}
+		}
 		call.pump()
 		return
 	}
@@ -556,10 +567,15 @@ func (c *Call) pumpLog(limit int) {
 			}
 			done++
 		}
-		if len(recs) > 0 && !c.isEnded() {
+		// Applied entries are dropped in batches (one request per trimEvery entries,
+		// instead of one per entry); the rest goes with the log when the call ends.
+		c.untrimmed += len(recs)
+		if c.untrimmed >= trimEvery && !c.isEnded() {
 			ctx, cancel := context.WithTimeout(context.Background(), c.client.cfg.ClusterTimeout)
 			if err := cl.TrimLog(ctx, c.id, recs[len(recs)-1].ID); err != nil {
 				c.client.log.Debug("graphcomms: trimming a call's log", "call", c.id, "error", err)
+			} else {
+				c.untrimmed = 0
 			}
 			cancel()
 		}
@@ -568,6 +584,9 @@ func (c *Call) pumpLog(limit int) {
 		}
 	}
 }
+
+// trimEvery is how many applied entries a call's log keeps before they are trimmed.
+const trimEvery = 32
 
 // decodeEntry parses a log entry's notification.
 func decodeEntry(e LogEntry) ([]notifications.Notification, error) {

@@ -21,8 +21,9 @@
 //   - leases, a sorted set: per call, when its lease runs out (Unix milliseconds; 0
 //     means nobody holds it);
 //   - owners, a hash: per call, the replica holding its lease;
-//   - wake, a pub/sub channel: "a:{id}" when a call's log grew, "n:{id}" for a new
-//     call nobody holds, "r:{id}" when a replica released a call.
+//   - wake, a pub/sub channel: "a:{id} {position}" when a call's log grew up to
+//     position, "n:{id} {position}" for a new call nobody holds, "r:{id}" when a
+//     replica released a call.
 //
 // Every write is one Lua script, so it is atomic; the scripts name keys they build
 // from Prefix, so this package needs a single Redis primary (standalone or with

@@ -164,18 +164,18 @@ func (s *Store) List(ctx context.Context) ([]graphcomms.CallState, error) {
 // appendScript: KEYS leases; ARGV prefix, channel, max log length, then call ID,
 // tenant and data for each entry.
 var appendScript = redis.NewScript(`
-local seen = {}
+local seen, last, order = {}, {}, {}
 for i = 4, #ARGV, 3 do
   local id = ARGV[i]
-  redis.call('XADD', ARGV[1] .. 'log:' .. id, 'MAXLEN', '~', ARGV[3], '*', 't', ARGV[i+1], 'd', ARGV[i+2])
+  local eid = redis.call('XADD', ARGV[1] .. 'log:' .. id, 'MAXLEN', '~', ARGV[3], '*', 't', ARGV[i+1], 'd', ARGV[i+2])
   if not seen[id] then
-    seen[id] = true
-    if redis.call('ZADD', KEYS[1], 'NX', 0, id) == 1 then
-      redis.call('PUBLISH', ARGV[2], 'n:' .. id)
-    else
-      redis.call('PUBLISH', ARGV[2], 'a:' .. id)
-    end
+    order[#order + 1] = id
+    seen[id] = redis.call('ZADD', KEYS[1], 'NX', 0, id) == 1 and 'n' or 'a'
   end
+  last[id] = eid
+end
+for _, id in ipairs(order) do
+  redis.call('PUBLISH', ARGV[2], seen[id] .. ':' .. id .. ' ' .. last[id])
 end
 return 1`)
 
@@ -350,11 +350,12 @@ func (s *Store) Wakeups(ctx context.Context) <-chan graphcomms.Wakeup {
 						continue
 					}
 				case *redis.Message:
-					kind, id, ok := strings.Cut(m.Payload, ":")
+					kind, rest, ok := strings.Cut(m.Payload, ":")
+					id, pos, _ := strings.Cut(rest, " ")
 					if !ok || id == "" {
 						continue
 					}
-					w.CallID = id
+					w.CallID, w.Position = id, pos
 					switch kind {
 					case "n":
 						w.Kind = graphcomms.WakeNew

@@ -15,7 +15,7 @@ import (
 	"github.com/graphcomms/graphcomms/storetest"
 )
 
-func newStore(t *testing.T, addr string) *redisstore.Store {
+func newStore(t testing.TB, addr string) *redisstore.Store {
 	t.Helper()
 	rdb := redis.NewClient(&redis.Options{Addr: addr, MaxRetries: -1})
 	t.Cleanup(func() { rdb.Close() })
