@@ -55,8 +55,8 @@ type Call struct {
 	pmu sync.Mutex // serialises persist
 
 	// Used only on the call's queue.
-	fx       []func() // callbacks of the step being applied, run once it is stored
-	stepping bool
+	fx        []func() // callbacks of the step being applied, run once it is stored
+	stepping  bool
 	pumping   bool // a pump of the cluster log is queued or running (guarded by qmu)
 	untrimmed int  // log entries applied since the log was last trimmed
 
