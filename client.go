@@ -280,7 +280,7 @@ func (c *Client) reportError(err error) {
 	}
 }
 
-// Call returns a tracked call by ID.
+// Call returns a tracked call by ID (with a cluster: a call this replica holds).
 func (c *Client) Call(id string) (*Call, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -288,7 +288,7 @@ func (c *Client) Call(id string) (*Call, bool) {
 	return call, ok
 }
 
-// Calls returns the tracked calls.
+// Calls returns the tracked calls (with a cluster: those this replica holds).
 func (c *Client) Calls() []*Call {
 	c.mu.Lock()
 	defer c.mu.Unlock()

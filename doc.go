@@ -38,6 +38,26 @@
 //   - Store: call state (resource, roster, pending operations) is written to a Store;
 //     MemoryStore is the default, storetest checks other implementations.
 //
+// # Running several replicas
+//
+// With Config.Cluster (store/redisstore on Redis), several replicas of a bot share
+// their calls behind a plain load balancer:
+//
+//   - the callback handler stores each notification in its call's log (in Redis)
+//     before it answers 202, and answers 503 with Retry-After when it cannot;
+//   - one replica holds each call's lease and applies the call's log in order; it runs
+//     all of the call's callbacks and its keep-alive; Config.ClaimCall chooses which
+//     replicas may take calls;
+//   - each step is stored with a versioned compare-and-set before its callbacks run,
+//     so an event is delivered on one replica, once, even when two replicas briefly
+//     both think they hold a call (the loser's write is refused and the call ends
+//     there with ErrCallMoved);
+//   - a Wait on one replica completes when the completion lands on another;
+//   - when a replica dies, another takes its calls over within LeaseTTL plus a scan
+//     period and calls OnResume; Close hands calls over at once.
+//
+// Call and Calls return the calls this replica holds.
+//
 // The module is organised by layer, leaves first:
 //
 //   - media: media configurations, prompts, media streams, DTMF tones;
