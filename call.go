@@ -488,7 +488,12 @@ func (c *Call) persistState(final bool) error {
 		return nil
 	case errors.Is(err, ErrVersionConflict) && c.client.cluster != nil:
 		c.client.log.Info("graphcomms: another replica took the call over", "call", c.id)
-		go c.enqueue(c.lose)
+		// Stop here first; then free the lease if it is still ours (two replicas
+		// raced), so that the call is not left without a holder until it runs out.
+		go c.enqueue(func() {
+			c.lose()
+			c.client.releaseLease(c.id)
+		})
 	default:
 		c.client.reportError(fmt.Errorf("store: saving call %s: %w", c.id, err))
 	}
@@ -524,7 +529,10 @@ func (c *Call) sendKeepAlive() {
 	if err := c.KeepAlive(ctx); err != nil && !calls.IsNotFound(err) {
 		// A 404 has already ended the call locally.
 		c.client.reportError(fmt.Errorf("keepAlive of call %s: %w", c.id, err))
+		return
 	}
+	// Store when the next one is due, for a replica that may take the call over.
+	c.persist()
 }
 
 // request returns the builder for the call with its tenant.

@@ -215,11 +215,7 @@ func (c *Client) stopCluster(release bool) {
 			c.log.Warn("graphcomms: a call's queue did not stop within 5 s", "call", call.id)
 		}
 		if release {
-			ctx, cancel := context.WithTimeout(context.Background(), c.cfg.ClusterTimeout)
-			if err := c.cluster.Release(ctx, call.id, c.cl.replica); err != nil {
-				c.log.Warn("graphcomms: releasing a call", "call", call.id, "error", err)
-			}
-			cancel()
+			c.releaseLease(call.id)
 		}
 	}
 }
@@ -372,6 +368,9 @@ func (c *Client) adopt(id string) {
 			return
 		}
 	}
+	c.mu.Lock()
+	delete(c.cl.orphans, id)
+	c.mu.Unlock()
 	if f := c.cfg.ClaimCall; f != nil && !f(id, !stored) {
 		return
 	}
@@ -496,6 +495,15 @@ func (c *Client) resume(st CallState) {
 		}
 	})
 	call.pump()
+}
+
+// releaseLease gives up this replica's lease on a call, if it still holds it.
+func (c *Client) releaseLease(id string) {
+	ctx, cancel := context.WithTimeout(context.Background(), c.cfg.ClusterTimeout)
+	defer cancel()
+	if err := c.cluster.Release(ctx, id, c.cl.replica); err != nil {
+		c.log.Warn("graphcomms: releasing a call", "call", id, "error", err)
+	}
 }
 
 // claimCreated takes the lease on a call this replica has just created, before its

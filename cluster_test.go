@@ -57,6 +57,8 @@ type fleet struct {
 	next     atomic.Uint64
 	avoid    atomic.Pointer[string] // a replica the balancer skips while another is up
 	j        *journal
+	prefix   string
+	rdb      *redis.Client // for the test's own requests
 
 	mu       sync.Mutex
 	statuses map[int]int
@@ -73,6 +75,9 @@ func newFleet(t *testing.T, n int, redisAddr string, mutate func(*graphcomms.Con
 	f := &fleet{emu: emu, j: newJournal(), statuses: map[int]int{}, got503: make(chan struct{}, 1)}
 	f.lb = httptest.NewServer(http.HandlerFunc(f.balance))
 	prefix := redistest.Prefix(t)
+	f.prefix = prefix
+	f.rdb = redis.NewClient(&redis.Options{Addr: redisAddr})
+	t.Cleanup(func() { f.rdb.Close() })
 	for i := range n {
 		adapter, err := auth.NewRequestAdapterWithAuth(&authentication.AnonymousAuthenticationProvider{}, auth.AdapterConfig{})
 		if err != nil {
@@ -747,5 +752,99 @@ func TestFleetClaimCall(t *testing.T) {
 			t.Fatal(err)
 		}
 		<-c.call.Done()
+	}
+}
+
+// TestFleetSplitBrain: two replicas both believe they hold a call (the second was
+// handed the lease behind the first's back, as after a long pause of the first). The
+// versioned writes let exactly one of them deliver each key; the other stops handling
+// the call (ErrCallMoved) without delivering anything twice.
+func TestFleetSplitBrain(t *testing.T) {
+	f := newFleet(t, 2, redisOrSkip(t), nil)
+	ctx := ctxFor(t)
+	got := make(chan handled, 2)
+	resumed := make(chan handled, 2)
+	for _, r := range f.replicas {
+		r.client.OnIncoming(func(call *graphcomms.Call) {
+			watch(f.j, r.id, call)
+			if err := call.Answer(ctx); err != nil {
+				t.Error(err)
+			}
+			got <- handled{call, r.id}
+		})
+		r.client.OnResume(func(call *graphcomms.Call) {
+			watch(f.j, r.id, call)
+			resumed <- handled{call, r.id}
+		})
+	}
+	h, err := f.emu.AddUser("ivan", emulator.Behavior{}).CallBot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	first := <-got
+	if err := first.call.WaitForState(ctx, calls.StateEstablished); err != nil {
+		t.Fatal(err)
+	}
+	sub, err := first.call.SubscribeToTone(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := sub.Wait(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.emu.WaitIdle(ctx); err != nil {
+		t.Fatal(err)
+	}
+	other := "r1"
+	if first.replica == "r1" {
+		other = "r0"
+	}
+	// Hand the lease to the other replica as if the first one's had run out, and tell
+	// it so; the first one is not told.
+	st := f.replica(other).store
+	if ok, err := st.Claim(ctx, h.ID(), other, f.emu.Now().Add(time.Hour), graphcomms.DefaultLeaseTTL); err != nil || !ok {
+		t.Fatalf("stealing the lease: %v %v", ok, err)
+	}
+	if err := f.rdb.Publish(ctx, f.prefix+"wake", "r:"+h.ID()).Err(); err != nil {
+		t.Fatal(err)
+	}
+	second := <-resumed
+	if second.replica != other {
+		t.Fatalf("resumed on %s", second.replica)
+	}
+	if _, held := f.replica(first.replica).client.Call(h.ID()); !held {
+		t.Fatal("the first replica no longer holds the call: no split brain to test")
+	}
+	if err := h.Press("123456"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.j.waitFor(ctx, "tone 6"); err != nil {
+		t.Fatal(err)
+	}
+	var tones []string
+	for _, l := range f.j.events() {
+		if strings.HasPrefix(l, "tone") {
+			tones = append(tones, l)
+		}
+	}
+	if d := cmp.Diff([]string{"tone 1", "tone 2", "tone 3", "tone 4", "tone 5", "tone 6"}, tones); d != "" {
+		t.Errorf("tones with two holders (-want +got):\n%s\njournal %q", d, f.j.all())
+	}
+	// At least one of the two stopped handling the call.
+	ended := 0
+	for _, c := range []*graphcomms.Call{first.call, second.call} {
+		if end, ok := c.End(); ok && errors.Is(end.Err, graphcomms.ErrCallMoved) {
+			ended++
+		}
+	}
+	if ended == 0 {
+		t.Error("both replicas still handle the call after conflicting writes")
+	}
+	if err := h.HangUp(); err != nil {
+		t.Fatal(err)
+	}
+	// The replica still handling the call delivers its end.
+	if _, err := f.j.waitFor(ctx, "terminated"); err != nil {
+		t.Fatal(err)
 	}
 }
