@@ -65,11 +65,14 @@ type Call struct {
 	etag        int64
 	toneSeq     int64
 	tonesSeen   map[int64]bool // recent tone sequence IDs, to drop duplicates
+	toneFloor   int64          // tones up to this sequence ID were handled by another replica
 	version     int64
 	changed     chan struct{} // closed and replaced on every state and roster change
 	ended       bool
 	end         EndInfo
 	endCh       chan struct{}
+	doneOnce    sync.Once
+	torn        bool // lose has run
 	keepAlive   func()
 	keepAliveAt time.Time // when the armed keepAlive is due
 	roster      roster
@@ -266,7 +269,7 @@ func (c *Call) applyCall(n notifications.Notification) {
 	if upd.ToneInfo.Tone != "" {
 		c.mu.Lock()
 		seq := upd.ToneInfo.SequenceID
-		if c.ended || c.tonesSeen[seq] || seq <= c.toneSeq-toneWindow {
+		if c.ended || c.tonesSeen[seq] || seq <= c.toneSeq-toneWindow || seq <= c.toneFloor {
 			c.mu.Unlock()
 			return // a duplicate (or far older than anything still remembered)
 		}
@@ -432,7 +435,7 @@ func (c *Call) finish(end EndInfo) {
 	err := fmt.Errorf("%w: %s", ErrCallEnded, describeEnd(end))
 	c.later(func() {
 		c.ops.failAll(err)
-		c.client.forgetLocal(c.id) // Client.Call no longer finds it once OnTerminated runs
+		c.client.forgetLocal(c) // Client.Call no longer finds it once OnTerminated runs
 	})
 	for _, f := range handlers {
 		c.later(func() { f(end) })
@@ -441,10 +444,16 @@ func (c *Call) finish(end EndInfo) {
 		c.mu.Lock()
 		c.gone = true
 		c.mu.Unlock()
-		c.client.untrack(c.id)
-		close(c.endCh) // after untrack: Done means the call is forgotten
+		c.client.untrack(c)
+		c.closeDone() // after untrack: Done means the call is forgotten
 	})
 }
+
+// errGone is persistState's answer for a call this replica no longer writes.
+var errGone = errors.New("graphcomms: call no longer handled here")
+
+// closeDone closes the Done channel, once.
+func (c *Call) closeDone() { c.doneOnce.Do(func() { close(c.endCh) }) }
 
 // endLocally ends the call without a notification (a failed answer, a 404), through the
 // call's queue so that it stays in order with its events.
@@ -464,39 +473,54 @@ func (c *Call) persistState(final bool) error {
 	c.pmu.Lock()
 	defer c.pmu.Unlock()
 	c.mu.Lock()
-	if c.gone || c.ended && !final {
+	if c.gone {
+		// Fenced or cleaned up: nothing may be stored, and (with a cluster) the step
+		// that asked must not deliver its events.
+		c.mu.Unlock()
+		return errGone
+	}
+	if c.ended && !final {
 		c.mu.Unlock()
 		return nil
 	}
-	c.version++
-	st := CallState{CallID: c.id, TenantID: c.tenant, Version: c.version, Call: c.res, Participants: c.roster.snapshot(),
+	st := CallState{CallID: c.id, TenantID: c.tenant, Version: c.version + 1, Call: c.res, Participants: c.roster.snapshot(),
 		RosterSequence: c.roster.seq, ToneSequence: c.toneSeq, Operations: c.ops.pending(), KeepAliveAt: c.keepAliveAt,
-		LogPosition: c.applied, UpdatedAt: c.client.clock.Now()}
+		LogPosition: c.applied, UpdatedAt: c.client.clock.Now(), Writer: c.client.cl.replica}
 	c.mu.Unlock()
-	if op, ok := c.client.store.(ownedPutter); ok {
+	var err error
+	if op, ok := c.client.store.(ownedPutter); ok && c.client.cluster == nil {
 		// The client never changes c.res or the roster snapshot in place (it replaces
 		// them), so the in-memory store may keep them without a copy.
-		if err := op.putOwned(st); err != nil {
-			c.client.reportError(fmt.Errorf("store: saving call %s: %w", c.id, err))
-			return err
-		}
+		err = op.putOwned(st)
+	} else {
+		err = c.client.putRetrying(st)
+	}
+	if err == nil {
+		c.mu.Lock()
+		c.version = st.Version // only a stored version counts
+		c.mu.Unlock()
 		return nil
 	}
-	err := c.client.putRetrying(st)
-	switch {
-	case err == nil:
-		return nil
-	case errors.Is(err, ErrVersionConflict) && c.client.cluster != nil:
+	if c.client.cluster == nil {
+		c.client.reportError(fmt.Errorf("store: saving call %s: %w", c.id, err))
+		return err
+	}
+	// Fenced: this replica writes nothing more for the call (pmu is still held, so no
+	// other write slips in before the flag).
+	c.mu.Lock()
+	c.gone = true
+	c.mu.Unlock()
+	if errors.Is(err, ErrVersionConflict) {
 		c.client.log.Info("graphcomms: another replica took the call over", "call", c.id)
-		// Stop here first; then free the lease if it is still ours (two replicas
-		// raced), so that the call is not left without a holder until it runs out.
-		go c.enqueue(func() {
-			c.lose()
-			c.client.releaseLease(c.id)
-		})
-	default:
+	} else {
 		c.client.reportError(fmt.Errorf("store: saving call %s: %w", c.id, err))
 	}
+	// Stop here; then free the lease if it is still ours (two replicas raced), so that
+	// the call is not left without a holder until the lease runs out.
+	go c.enqueue(func() {
+		c.lose()
+		c.client.releaseLease(c.id)
+	})
 	return err
 }
 

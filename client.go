@@ -401,24 +401,40 @@ func (c *Client) track(ctx context.Context, res calls.Call, tenant string) (*Cal
 	return call, nil
 }
 
-func (c *Client) untrack(id string) {
-	c.forgetLocal(id)
-	if err := c.store.Delete(context.Background(), id); err != nil {
+// untrack forgets an ended call, here and in the store (and the cluster).
+func (c *Client) untrack(call *Call) {
+	id := call.id
+	c.forgetLocal(call)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*c.clusterTimeout())
+	defer cancel()
+	if err := c.store.Delete(ctx, id); err != nil {
 		c.reportError(fmt.Errorf("store: deleting call %s: %w", id, err))
 	}
 	if c.cluster != nil {
-		if err := c.cluster.Forget(context.Background(), id); err != nil {
+		if err := c.cluster.Forget(ctx, id); err != nil {
 			c.reportError(fmt.Errorf("cluster: forgetting call %s: %w", id, err))
 		}
 	}
 }
 
-// forgetLocal drops a call from this client only.
-func (c *Client) forgetLocal(id string) {
+// clusterTimeout bounds one store request (ClusterTimeout, or its default without a
+// cluster).
+func (c *Client) clusterTimeout() time.Duration {
+	if c.cfg.ClusterTimeout > 0 {
+		return c.cfg.ClusterTimeout
+	}
+	return DefaultClusterTimeout
+}
+
+// forgetLocal drops a call from this client only (if it is still the one tracked
+// under its ID).
+func (c *Client) forgetLocal(call *Call) {
 	c.mu.Lock()
-	delete(c.calls, id)
-	delete(c.parked, id)
-	delete(c.parkedAt, id)
+	if c.calls[call.id] == call {
+		delete(c.calls, call.id)
+	}
+	delete(c.parked, call.id)
+	delete(c.parkedAt, call.id)
 	c.mu.Unlock()
 }
 

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"strconv"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -205,19 +206,23 @@ func (c *Client) stopCluster(release bool) {
 	c.mu.Unlock()
 	c.cl.cancel()
 	held := c.Calls()
+	var wg sync.WaitGroup
 	for _, call := range held {
 		call.enqueue(call.lose)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			select {
+			case <-call.Done():
+			case <-time.After(5 * time.Second):
+				c.log.Warn("graphcomms: a call's queue did not stop within 5 s", "call", call.id)
+			}
+			if release {
+				c.releaseLease(call.id)
+			}
+		}()
 	}
-	for _, call := range held {
-		select {
-		case <-call.Done():
-		case <-time.After(5 * time.Second):
-			c.log.Warn("graphcomms: a call's queue did not stop within 5 s", "call", call.id)
-		}
-		if release {
-			c.releaseLease(call.id)
-		}
-	}
+	wg.Wait()
 }
 
 // accept stores a callback's notifications in their calls' logs before the handler
@@ -279,8 +284,12 @@ func (c *Client) wake(w Wakeup) {
 	}
 }
 
+// maxAdopting bounds the takeovers a replica runs at once.
+const maxAdopting = 8
+
 // maintain renews this replica's leases, checks the logs of its calls and takes over
-// calls that have no live holder.
+// calls that have no live holder (on other goroutines, so that a slow takeover never
+// delays the next renewal).
 func (c *Client) maintain() {
 	c.mu.Lock()
 	closed := c.closed
@@ -320,8 +329,11 @@ func (c *Client) maintain() {
 		return
 	}
 	for _, id := range ids {
-		if _, ok := c.Call(id); !ok {
-			c.adopt(id)
+		c.mu.Lock()
+		busy := c.calls[id] != nil || c.cl.adopting[id] || len(c.cl.adopting) >= maxAdopting
+		c.mu.Unlock()
+		if !busy {
+			c.goTracked(func() { c.adopt(id) })
 		}
 	}
 }
@@ -370,7 +382,11 @@ func (c *Client) adopt(id string) {
 	}
 	c.mu.Lock()
 	delete(c.cl.orphans, id)
+	closed := c.closed
 	c.mu.Unlock()
+	if closed {
+		return
+	}
 	if f := c.cfg.ClaimCall; f != nil && !f(id, !stored) {
 		return
 	}
@@ -385,7 +401,15 @@ func (c *Client) adopt(id string) {
 	st, stored, err := c.cluster.Get(ctx, id)
 	if err != nil {
 		c.log.Warn("graphcomms: reading a claimed call", "call", id, "error", err)
-		_ = c.cluster.Release(ctx, id, c.cl.replica)
+		c.releaseLease(id)
+		return
+	}
+	c.mu.Lock()
+	mine := c.calls[id] != nil
+	c.mu.Unlock()
+	if mine {
+		// This replica registered the call meanwhile (Create stores the state only
+		// after registering it): the lease was already its own.
 		return
 	}
 	switch {
@@ -394,9 +418,23 @@ func (c *Client) adopt(id string) {
 		_ = c.store.Delete(ctx, id)
 		_ = c.cluster.Forget(ctx, id)
 	case stored:
-		c.resume(st)
+		// Fence the previous holder before doing anything for the call: once this
+		// write is in, every write of the old holder is refused, so it can neither
+		// deliver another event nor overwrite what this replica does.
+		st.Version++
+		st.Writer, st.UpdatedAt = c.cl.replica, c.clock.Now()
+		if err := c.store.Put(ctx, st); err != nil {
+			c.log.Warn("graphcomms: taking a call over", "call", id, "error", err)
+			c.releaseLease(id)
+			return
+		}
+		if !c.resume(st) {
+			c.releaseLease(id)
+		}
 	case first != nil:
-		c.adoptIncoming(id, tenant, *first)
+		if !c.adoptIncoming(id, tenant, *first) {
+			c.releaseLease(id)
+		}
 	}
 }
 
@@ -440,12 +478,13 @@ func isIncoming(n notifications.Notification) bool {
 }
 
 // adoptIncoming starts handling a new incoming call: its first log entry is applied,
-// then OnIncoming runs, then the rest of the log.
-func (c *Client) adoptIncoming(id, tenant string, first notifications.Notification) {
+// then OnIncoming runs, then the rest of the log. It reports false when the client is
+// closed or already has the call.
+func (c *Client) adoptIncoming(id, tenant string, first notifications.Notification) bool {
 	c.mu.Lock()
-	if c.closed {
+	if c.closed || c.calls[id] != nil {
 		c.mu.Unlock()
-		return
+		return false
 	}
 	call := c.newCall(id, tenant, *first.Call)
 	c.calls[id] = call
@@ -458,17 +497,22 @@ func (c *Client) adoptIncoming(id, tenant string, first notifications.Notificati
 		}
 	})
 	call.pump()
+	return true
 }
 
-// resume rebuilds a call from its stored state on the replica taking it over.
-func (c *Client) resume(st CallState) {
+// resume rebuilds a call from its stored state on the replica taking it over. It
+// reports false when the client is closed or already has the call.
+func (c *Client) resume(st CallState) bool {
 	c.mu.Lock()
-	if c.closed {
+	if c.closed || c.calls[st.CallID] != nil {
 		c.mu.Unlock()
-		return
+		return false
 	}
 	call := c.newCall(st.CallID, st.TenantID, st.Call)
 	call.version, call.applied, call.toneSeq = st.Version, st.LogPosition, st.ToneSequence
+	// Tones up to the stored sequence were delivered (or skipped) by the previous
+	// holder: a resent one must not be delivered again.
+	call.toneFloor = st.ToneSequence
 	call.roster.replace(st.Participants)
 	call.roster.seq = st.RosterSequence
 	for _, p := range st.Operations {
@@ -495,6 +539,7 @@ func (c *Client) resume(st CallState) {
 		}
 	})
 	call.pump()
+	return true
 }
 
 // releaseLease gives up this replica's lease on a call, if it still holds it.
@@ -546,7 +591,10 @@ func (c *Call) pumpLog(limit int) {
 		c.mu.Lock()
 		after, ended := c.applied, c.ended
 		c.mu.Unlock()
-		if ended {
+		c.client.mu.Lock()
+		closed := c.client.closed
+		c.client.mu.Unlock()
+		if ended || closed {
 			return
 		}
 		n := 64
@@ -606,15 +654,22 @@ func decodeEntry(e LogEntry) ([]notifications.Notification, error) {
 }
 
 // lose drops a call another replica has taken over: no event, no store write; pending
-// operations and waits end with ErrCallMoved. It runs on the call's queue.
+// operations and waits end with ErrCallMoved (a call that had ended keeps its EndInfo).
+// It runs on the call's queue.
 func (c *Call) lose() {
 	c.mu.Lock()
-	if c.ended {
+	if c.torn {
 		c.mu.Unlock()
 		return
 	}
-	c.ended, c.gone = true, true
-	c.end = EndInfo{Reason: calls.EndReasonUnknown, Err: ErrCallMoved}
+	// Everything below is idempotent: it also finishes the teardown of a call whose
+	// last step (its end) was refused.
+	c.torn = true
+	if !c.ended {
+		c.ended = true
+		c.end = EndInfo{Reason: calls.EndReasonUnknown, Err: ErrCallMoved}
+	}
+	c.gone = true
 	if c.keepAlive != nil {
 		c.keepAlive()
 		c.keepAlive = nil
@@ -624,15 +679,14 @@ func (c *Call) lose() {
 	c.changed = make(chan struct{})
 	c.mu.Unlock()
 	c.ops.failAll(ErrCallMoved)
-	c.client.forgetLocal(c.id)
-	close(c.endCh)
+	c.client.forgetLocal(c)
+	c.closeDone()
 }
 
 // putRetrying stores a state, retrying failures other than a version conflict until
 // they pass or the client closes (a cluster must not apply a notification it cannot
 // record). A retry refused because the first try did land is a success.
 func (c *Client) putRetrying(st CallState) error {
-	st.Writer = c.cl.replica
 	wait := 20 * time.Millisecond
 	failed := false
 	for {

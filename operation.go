@@ -92,6 +92,7 @@ type opState struct {
 	id, cc, typ string
 	started     time.Time
 	done        chan struct{}
+	settling    bool // its completion is applied, waiting to be stored (guarded by opTable.mu)
 
 	mu       sync.Mutex
 	result   calls.Operation
@@ -186,8 +187,10 @@ func (t *opTable) complete(c *Call, op calls.Operation) {
 	t.mu.Unlock()
 	if b.Status.IsFinal() {
 		// Off the pending list in the state stored for this step; the waiter wakes
-		// once it is stored.
-		t.forget(st)
+		// once it is stored (or fails with the call if the step is refused).
+		t.mu.Lock()
+		st.settling = true
+		t.mu.Unlock()
 		c.later(func() { t.resolve(st, op) })
 	}
 }
@@ -254,7 +257,9 @@ func (t *opTable) pending() []PendingOperation {
 	}
 	out := make([]PendingOperation, 0, len(t.byCtx))
 	for _, st := range t.byCtx {
-		out = append(out, PendingOperation{ID: st.id, ClientContext: st.cc, Type: st.typ, StartedAt: st.started})
+		if !st.settling {
+			out = append(out, PendingOperation{ID: st.id, ClientContext: st.cc, Type: st.typ, StartedAt: st.started})
+		}
 	}
 	return out
 }

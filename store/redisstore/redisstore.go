@@ -302,11 +302,25 @@ func (s *Store) Release(ctx context.Context, callID, replica string) error {
 	return nil
 }
 
-// Unowned implements graphcomms.Cluster.
+// Unowned implements graphcomms.Cluster. Calls whose holder's lease ran out come
+// first (a replica died: they are the urgent ones), then calls nobody held yet or that
+// were released, so that many of the latter never hide the former.
 func (s *Store) Unowned(ctx context.Context, now time.Time, max int) ([]string, error) {
-	ids, err := s.rdb.ZRangeByScore(ctx, s.leases, &redis.ZRangeBy{Min: "-inf", Max: strconv.FormatInt(now.UnixMilli(), 10), Count: int64(max)}).Result()
+	var expired, free *redis.StringSliceCmd
+	_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		expired = p.ZRangeByScore(ctx, s.leases, &redis.ZRangeBy{Min: "(0", Max: strconv.FormatInt(now.UnixMilli(), 10), Count: int64(max)})
+		free = p.ZRangeByScore(ctx, s.leases, &redis.ZRangeBy{Min: "0", Max: "0", Count: int64(max)})
+		return nil
+	})
 	if err != nil {
 		return nil, fmt.Errorf("redisstore: listing calls without a lease: %w", err)
+	}
+	ids := expired.Val()
+	for _, id := range free.Val() {
+		if len(ids) >= max {
+			break
+		}
+		ids = append(ids, id)
 	}
 	return ids, nil
 }

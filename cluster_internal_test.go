@@ -1,0 +1,322 @@
+package graphcomms
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/microsoft/kiota-abstractions-go/authentication"
+
+	"github.com/graphcomms/graphcomms/auth"
+	"github.com/graphcomms/graphcomms/calls"
+	"github.com/graphcomms/graphcomms/emulator"
+	"github.com/graphcomms/graphcomms/media"
+)
+
+// fakeCluster is an in-memory Cluster for tests of the client's side of the protocol
+// (the Redis one is tested in store/redisstore and cluster_test.go).
+type fakeCluster struct {
+	*MemoryStore
+	mu     sync.Mutex
+	logs   map[string][]LogEntry
+	seq    int
+	owners map[string]string
+	until  map[string]time.Time
+	wake   chan Wakeup
+}
+
+func newFakeCluster() *fakeCluster {
+	return &fakeCluster{MemoryStore: NewMemoryStore(), logs: map[string][]LogEntry{}, owners: map[string]string{},
+		until: map[string]time.Time{}, wake: make(chan Wakeup, 100)}
+}
+
+func (f *fakeCluster) Append(_ context.Context, entries []LogEntry) error {
+	f.mu.Lock()
+	var wakes []Wakeup
+	for _, e := range entries {
+		f.seq++
+		e.ID = strconv.Itoa(f.seq) + "-0"
+		f.logs[e.CallID] = append(f.logs[e.CallID], e)
+		kind := WakeAppended
+		if _, ok := f.until[e.CallID]; !ok {
+			f.until[e.CallID] = time.Time{}
+			kind = WakeNew
+		}
+		wakes = append(wakes, Wakeup{CallID: e.CallID, Kind: kind, Position: e.ID})
+	}
+	f.mu.Unlock()
+	for _, w := range wakes {
+		f.wake <- w
+	}
+	return nil
+}
+
+func (f *fakeCluster) ReadLog(_ context.Context, callID, after string, max int) ([]LogEntry, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var out []LogEntry
+	past := after == ""
+	for _, e := range f.logs[callID] {
+		if past && len(out) < max {
+			out = append(out, e)
+		}
+		if e.ID == after {
+			past = true
+		}
+	}
+	return out, nil
+}
+
+func (f *fakeCluster) TrimLog(context.Context, string, string) error { return nil }
+
+func (f *fakeCluster) Claim(_ context.Context, callID, replica string, now time.Time, ttl time.Duration) (bool, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if o := f.owners[callID]; o != "" && o != replica && f.until[callID].After(now) {
+		return false, nil
+	}
+	f.owners[callID], f.until[callID] = replica, now.Add(ttl)
+	return true, nil
+}
+
+func (f *fakeCluster) Renew(_ context.Context, replica string, ids []string, now time.Time, ttl time.Duration) ([]string, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var lost []string
+	for _, id := range ids {
+		if f.owners[id] == replica {
+			f.until[id] = now.Add(ttl)
+		} else {
+			lost = append(lost, id)
+		}
+	}
+	return lost, nil
+}
+
+func (f *fakeCluster) Release(_ context.Context, callID, replica string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.owners[callID] == replica {
+		delete(f.owners, callID)
+		f.until[callID] = time.Time{}
+	}
+	return nil
+}
+
+func (f *fakeCluster) Unowned(context.Context, time.Time, int) ([]string, error) { return nil, nil }
+
+func (f *fakeCluster) Forget(_ context.Context, callID string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	delete(f.logs, callID)
+	delete(f.owners, callID)
+	delete(f.until, callID)
+	return nil
+}
+
+func (f *fakeCluster) Wakeups(ctx context.Context) <-chan Wakeup {
+	out := make(chan Wakeup)
+	go func() {
+		defer close(out)
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case w := <-f.wake:
+				select {
+				case out <- w:
+				case <-ctx.Done():
+					return
+				}
+			}
+		}
+	}()
+	return out
+}
+
+// bump stores the call's state once more, as another replica would.
+func (f *fakeCluster) bump(t *testing.T, id string) {
+	t.Helper()
+	for {
+		st, ok, _ := f.Get(context.Background(), id)
+		if !ok {
+			t.Fatal("no state to bump")
+		}
+		st.Version++
+		st.Writer = "other"
+		err := f.Put(context.Background(), st)
+		if err == nil {
+			return
+		}
+		if !errors.Is(err, ErrVersionConflict) {
+			t.Fatal(err)
+		}
+	}
+}
+
+type fencedEnv struct {
+	c     *Client
+	fc    *fakeCluster
+	call  *Call
+	tones chan media.ToneInfo
+	ended chan EndInfo
+}
+
+func newFencedEnv(t *testing.T) *fencedEnv {
+	adapter, _ := auth.NewRequestAdapterWithAuth(&authentication.AnonymousAuthenticationProvider{}, auth.AdapterConfig{})
+	fc := newFakeCluster()
+	c, err := New(Config{AppID: "app", Adapter: adapter, BaseURL: "http://127.0.0.1:1/v1.0", CallbackURL: "http://127.0.0.1:1/cb",
+		InsecureSkipValidation: true, Clock: emulator.NewVirtualClock(emulator.DefaultStart), Cluster: fc, ReplicaID: "me"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(c.Close)
+	e := &fencedEnv{c: c, fc: fc, tones: make(chan media.ToneInfo, 10), ended: make(chan EndInfo, 1)}
+	got := make(chan *Call, 1)
+	c.OnIncoming(func(call *Call) {
+		call.OnTone(func(ti media.ToneInfo) { e.tones <- ti })
+		call.OnTerminated(func(end EndInfo) { e.ended <- end })
+		got <- call
+	})
+	e.post(t, incoming("c-1"))
+	e.call = <-got
+	e.post(t, established("c-1"))
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := e.call.WaitForState(ctx, calls.StateEstablished); err != nil {
+		t.Fatal(err)
+	}
+	return e
+}
+
+func (e *fencedEnv) post(t *testing.T, body string) {
+	t.Helper()
+	w := httptest.NewRecorder()
+	e.c.ServeHTTP(w, httptest.NewRequest(http.MethodPost, "/cb", bytes.NewReader([]byte(body))))
+	if w.Code != http.StatusAccepted {
+		t.Fatalf("callback answered %d: %s", w.Code, w.Body)
+	}
+}
+
+func (e *fencedEnv) waitGone(t *testing.T) {
+	t.Helper()
+	select {
+	case <-e.call.Done():
+	case <-time.After(10 * time.Second):
+		t.Fatal("the fenced call was not torn down")
+	}
+	if _, ok := e.c.Call("c-1"); ok || len(e.c.Calls()) != 0 {
+		t.Error("the fenced call is still held")
+	}
+}
+
+func toneNote(id string, seq int) string {
+	return `{"value":[{"changeType":"updated","resourceUrl":"/communications/calls/` + id + `","resourceData":{"@odata.type":"#microsoft.graph.call","toneInfo":{"sequenceId":` + strconv.Itoa(seq) + `,"tone":"tone3"}}}]}`
+}
+
+// TestFencedStep: once a write is refused (another replica wrote the call), the
+// replica delivers nothing for the step, writes nothing more, and drops the call.
+func TestFencedStep(t *testing.T) {
+	e := newFencedEnv(t)
+	e.fc.bump(t, "c-1")
+	before, _, _ := e.fc.Get(context.Background(), "c-1")
+	e.post(t, toneNote("c-1", 1))
+	e.waitGone(t)
+	select {
+	case ti := <-e.tones:
+		t.Fatalf("a refused step delivered a tone: %+v", ti)
+	default:
+	}
+	e.call.persist() // a keep-alive or an operation would write now
+	after, _, _ := e.fc.Get(context.Background(), "c-1")
+	if after.Version != before.Version || after.Writer != "other" {
+		t.Fatalf("the fenced replica wrote version %d (writer %q) over %d", after.Version, after.Writer, before.Version)
+	}
+	if end, _ := e.call.End(); !errors.Is(end.Err, ErrCallMoved) {
+		t.Errorf("end %+v", end)
+	}
+}
+
+// TestFencedEnd: a call whose final step (its end) is refused is still torn down here,
+// without OnTerminated (the replica that holds it delivers that).
+func TestFencedEnd(t *testing.T) {
+	e := newFencedEnv(t)
+	e.fc.bump(t, "c-1")
+	e.post(t, `{"value":[{"changeType":"deleted","resourceUrl":"/communications/calls/c-1","resourceData":{"@odata.type":"#microsoft.graph.call","state":"terminated","resultInfo":{"code":200,"subcode":5000}}}]}`)
+	e.waitGone(t)
+	select {
+	case end := <-e.ended:
+		t.Fatalf("OnTerminated ran for a refused end: %+v", end)
+	default:
+	}
+	if st, ok, _ := e.fc.Get(context.Background(), "c-1"); !ok || st.Writer != "other" {
+		t.Error("the fenced replica deleted or overwrote the call's state")
+	}
+}
+
+// TestFencedOperation: an operation whose completion step is refused fails its Wait
+// with ErrCallMoved instead of hanging.
+func TestFencedOperation(t *testing.T) {
+	e := newFencedEnv(t)
+	st := e.call.ops.register("cc-1", "#microsoft.graph.playPromptOperation", time.Now())
+	e.call.ops.setID(st, "op-1")
+	op := &Operation[calls.Operation]{st: st}
+	e.fc.bump(t, "c-1")
+	e.post(t, `{"value":[{"changeType":"deleted","resourceUrl":"/communications/calls/c-1/operations/op-1","resourceData":{"@odata.type":"#microsoft.graph.playPromptOperation","id":"op-1","clientContext":"cc-1","status":"completed"}}]}`)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if _, err := op.Wait(ctx); !errors.Is(err, ErrCallMoved) {
+		t.Fatalf("Wait: %v, want ErrCallMoved", err)
+	}
+}
+
+// TestResumedToneFloor: a replica that took a call over does not deliver again a tone
+// the previous holder delivered (Graph resends after a 503).
+func TestResumedToneFloor(t *testing.T) {
+	e := newFencedEnv(t)
+	e.post(t, toneNote("c-1", 1))
+	<-e.tones
+	st, _, _ := e.fc.Get(context.Background(), "c-1")
+	if st.ToneSequence != 1 {
+		t.Fatalf("stored tone sequence %d", st.ToneSequence)
+	}
+	// Hand the call to a second client, as after the first died.
+	e.call.enqueue(e.call.lose)
+	<-e.call.Done()
+	adapter, _ := auth.NewRequestAdapterWithAuth(&authentication.AnonymousAuthenticationProvider{}, auth.AdapterConfig{})
+	c2, err := New(Config{AppID: "app", Adapter: adapter, BaseURL: "http://127.0.0.1:1/v1.0", CallbackURL: "http://127.0.0.1:1/cb",
+		InsecureSkipValidation: true, Clock: emulator.NewVirtualClock(emulator.DefaultStart), Cluster: e.fc, ReplicaID: "next"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c2.Close()
+	tones := make(chan media.ToneInfo, 10)
+	resumed := make(chan *Call, 1)
+	c2.OnResume(func(call *Call) {
+		call.OnTone(func(ti media.ToneInfo) { tones <- ti })
+		resumed <- call
+	})
+	if err := e.fc.Release(context.Background(), "c-1", "me"); err != nil {
+		t.Fatal(err)
+	}
+	c2.adopt("c-1")
+	call := <-resumed
+	w := httptest.NewRecorder()
+	c2.ServeHTTP(w, httptest.NewRequest(http.MethodPost, "/cb", bytes.NewReader([]byte(toneNote("c-1", 1)))))
+	w = httptest.NewRecorder()
+	c2.ServeHTTP(w, httptest.NewRequest(http.MethodPost, "/cb", bytes.NewReader([]byte(toneNote("c-1", 2)))))
+	ti := <-tones
+	if ti.SequenceID != 2 {
+		t.Fatalf("first tone after the takeover: sequence %d, want 2 (1 was delivered before)", ti.SequenceID)
+	}
+	if got, _, _ := e.fc.Get(context.Background(), "c-1"); got.Writer != "next" {
+		t.Errorf("writer after takeover %q", got.Writer)
+	}
+	_ = call
+}
