@@ -25,8 +25,9 @@ const (
 // Cluster is what the replicas of one bot share so that any of them can take any
 // callback: call state (it is the Store), a log of accepted notifications per call, a
 // lease per call that says which replica runs it, and wake-ups between replicas. The
-// redisstore package implements it on Redis. An implementation must make each method
-// atomic and must keep what Append and Put acknowledged through a restart.
+// redisstore package implements it on Redis; storetest.RunCluster is the conformance
+// test of other implementations. An implementation must make each method atomic and
+// must keep what Append and Put acknowledged through a restart.
 //
 // How the client uses it: the callback handler appends each callback's notifications
 // to their calls' logs and answers 202 only once Append has returned (503 with
@@ -58,13 +59,15 @@ type Cluster interface {
 	// replica can claim it at once (every replica is woken with WakeReleased).
 	Release(ctx context.Context, callID, replica string) error
 	// Unowned returns up to max calls that have log entries or state but no unexpired
-	// lease at now.
+	// lease at now: those whose lease ran out first (their replica died), then those
+	// nobody held yet or that were released.
 	Unowned(ctx context.Context, now time.Time, max int) ([]string, error)
 	// Forget removes a call's log and lease (the call has ended; Delete removes its
 	// state).
 	Forget(ctx context.Context, callID string) error
 	// Wakeups delivers wake-ups until ctx ends, then closes the channel. Delivery is
-	// best effort; a Wakeup with an empty CallID says some may have been missed.
+	// best effort; a Wakeup with an empty CallID says the subscription is ready, and
+	// after a gap (a reconnection) that some may have been missed.
 	Wakeups(ctx context.Context) <-chan Wakeup
 }
 

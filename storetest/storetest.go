@@ -1,5 +1,6 @@
-// Package storetest is the conformance test every graphcomms.Store must pass. Call Run
-// from a test of your implementation:
+// Package storetest is the conformance test every graphcomms.Store (Run) and every
+// graphcomms.Cluster (RunCluster) must pass. Call it from a test of your
+// implementation:
 //
 //	func TestMyStore(t *testing.T) {
 //		storetest.Run(t, func(t *testing.T) graphcomms.Store { return newMyStore(t) })
@@ -176,3 +177,160 @@ func testConcurrent(t *testing.T, s graphcomms.Store) {
 		t.Errorf("lost updates: tone sequence %d version %d, want %d and %d", st.ToneSequence, st.Version, 2+writers*each, 1+writers*each)
 	}
 }
+
+// RunCluster runs the conformance tests of a graphcomms.Cluster: the Store tests, then
+// leases (Claim, Renew, Release, Unowned, Forget) and the log with its wake-ups (Append,
+// ReadLog, TrimLog, Wakeups). newCluster must return an empty cluster each time.
+func RunCluster(t *testing.T, newCluster func(t *testing.T) graphcomms.Cluster) {
+	Run(t, func(t *testing.T) graphcomms.Store { return newCluster(t) })
+	t.Run("Leases", func(t *testing.T) { testLeases(t, newCluster(t)) })
+	t.Run("Log", func(t *testing.T) { testLog(t, newCluster(t)) })
+}
+
+var t0 = time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC)
+
+// nextWake returns the next wake-up that names a call.
+func nextWake(t *testing.T, ctx context.Context, wake <-chan graphcomms.Wakeup) graphcomms.Wakeup {
+	t.Helper()
+	for {
+		select {
+		case w, ok := <-wake:
+			if !ok {
+				t.Fatal("the wake-up channel closed")
+			}
+			if w.CallID != "" {
+				return w
+			}
+		case <-ctx.Done():
+			t.Fatal("no wake-up")
+		}
+	}
+}
+
+func testLeases(t *testing.T, s graphcomms.Cluster) {
+	ctx := context.Background()
+	const ttl = 10 * time.Second
+	must := func(ok bool, err error) bool {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ok
+	}
+	if !must(s.Claim(ctx, "c-1", "a", t0, ttl)) {
+		t.Fatal("a could not claim a free call")
+	}
+	if must(s.Claim(ctx, "c-1", "b", t0.Add(ttl-time.Millisecond), ttl)) {
+		t.Fatal("b claimed a call whose lease has not run out")
+	}
+	if !must(s.Claim(ctx, "c-1", "a", t0.Add(time.Second), ttl)) {
+		t.Fatal("a could not renew its own lease through Claim")
+	}
+	if ids, err := s.Unowned(ctx, t0.Add(ttl), 10); err != nil || len(ids) != 0 {
+		t.Fatalf("Unowned before the lease ran out: %v %v", ids, err)
+	}
+	lost, err := s.Renew(ctx, "a", []string{"c-1", "c-2"}, t0.Add(5*time.Second), ttl)
+	if err != nil || len(lost) != 1 || lost[0] != "c-2" {
+		t.Fatalf("Renew: lost %v, %v; want [c-2]", lost, err)
+	}
+	// a dies: its lease runs out at t0+15s.
+	if ids, _ := s.Unowned(ctx, t0.Add(15*time.Second), 10); len(ids) != 1 || ids[0] != "c-1" {
+		t.Fatalf("Unowned after the lease ran out: %v", ids)
+	}
+	if !must(s.Claim(ctx, "c-1", "b", t0.Add(15*time.Second), ttl)) {
+		t.Fatal("b could not take over an expired lease")
+	}
+	if lost, _ := s.Renew(ctx, "a", []string{"c-1"}, t0.Add(16*time.Second), ttl); len(lost) != 1 {
+		t.Fatal("a renewed a lease b holds")
+	}
+	if err := s.Release(ctx, "c-1", "a"); err != nil {
+		t.Fatal(err)
+	}
+	if must(s.Claim(ctx, "c-1", "c", t0.Add(16*time.Second), ttl)) {
+		t.Fatal("a's Release of b's lease freed it")
+	}
+	if err := s.Release(ctx, "c-1", "b"); err != nil {
+		t.Fatal(err)
+	}
+	if ids, _ := s.Unowned(ctx, t0.Add(16*time.Second), 10); len(ids) != 1 {
+		t.Fatalf("a released call is not claimable: %v", ids)
+	}
+	if !must(s.Claim(ctx, "c-1", "c", t0.Add(16*time.Second), ttl)) {
+		t.Fatal("c could not claim a released call")
+	}
+	if err := s.Forget(ctx, "c-1"); err != nil {
+		t.Fatal(err)
+	}
+	if ids, _ := s.Unowned(ctx, t0.Add(time.Hour), 10); len(ids) != 0 {
+		t.Fatalf("a forgotten call is still listed: %v", ids)
+	}
+	// Expired leases come before calls nobody held, however many of those there are.
+	for i := range 5 {
+		if err := s.Append(ctx, []graphcomms.LogEntry{{CallID: fmt.Sprintf("free-%d", i), Data: []byte(`{}`)}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if !must(s.Claim(ctx, "dead", "a", t0, ttl)) {
+		t.Fatal("could not claim")
+	}
+	if ids, _ := s.Unowned(ctx, t0.Add(time.Hour), 1); len(ids) != 1 || ids[0] != "dead" {
+		t.Fatalf("Unowned(max 1) = %v, want the expired lease first", ids)
+	}
+	if ids, _ := s.Unowned(ctx, t0.Add(time.Hour), 10); len(ids) != 6 {
+		t.Fatalf("Unowned = %v, want 6 calls", ids)
+	}
+}
+
+func testLog(t *testing.T, s graphcomms.Cluster) {
+	ctx, cancel0 := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel0()
+	wctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	wake := s.Wakeups(wctx)
+	if w := <-wake; w.CallID != "" {
+		t.Fatalf("first wake-up %+v, want the empty one that says the subscription is ready", w)
+	}
+	var entries []graphcomms.LogEntry
+	for i := range 5 {
+		entries = append(entries, graphcomms.LogEntry{CallID: "c-1", TenantID: "t", Data: fmt.Appendf(nil, `{"n":%d}`, i)})
+	}
+	entries = append(entries, graphcomms.LogEntry{CallID: "c-2", Data: []byte(`{}`)})
+	if err := s.Append(ctx, entries); err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]graphcomms.WakeupKind{}
+	for range 2 {
+		w := nextWake(t, ctx, wake)
+		got[w.CallID] = w.Kind
+	}
+	if got["c-1"] != graphcomms.WakeNew || got["c-2"] != graphcomms.WakeNew {
+		t.Errorf("wake-ups %v, want WakeNew for both calls", got)
+	}
+	all, err := s.ReadLog(ctx, "c-1", "", 10)
+	if err != nil || len(all) != 5 {
+		t.Fatalf("ReadLog: %d entries, %v", len(all), err)
+	}
+	for i, e := range all {
+		if string(e.Data) != fmt.Sprintf(`{"n":%d}`, i) || e.TenantID != "t" || e.CallID != "c-1" {
+			t.Errorf("entry %d: %+v", i, e)
+		}
+	}
+	rest, _ := s.ReadLog(ctx, "c-1", all[1].ID, 2)
+	if len(rest) != 2 || rest[0].ID != all[2].ID {
+		t.Fatalf("ReadLog after the second entry: %+v", rest)
+	}
+	if err := s.TrimLog(ctx, "c-1", all[2].ID); err != nil {
+		t.Fatal(err)
+	}
+	left, _ := s.ReadLog(ctx, "c-1", "", 10)
+	if len(left) != 2 || left[0].ID != all[3].ID {
+		t.Fatalf("after TrimLog: %+v", left)
+	}
+	if err := s.Append(ctx, entries[:1]); err != nil {
+		t.Fatal(err)
+	}
+	if w := nextWake(t, ctx, wake); w.CallID != "c-1" || w.Kind != graphcomms.WakeAppended {
+		t.Errorf("wake-up %+v, want WakeAppended for c-1", w)
+	}
+}
+
