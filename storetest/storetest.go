@@ -333,4 +333,3 @@ func testLog(t *testing.T, s graphcomms.Cluster) {
 		t.Errorf("wake-up %+v, want WakeAppended for c-1", w)
 	}
 }
-
