@@ -231,7 +231,7 @@ func (c *Call) drain() {
 		c.queue[0] = nil
 		c.queue = c.queue[1:]
 		c.qmu.Unlock()
-		c.client.run("call "+c.id+" event", f)
+		c.client.runCall(c, f)
 	}
 }
 
@@ -379,27 +379,46 @@ func merge(old, upd calls.Call) calls.Call {
 // that lost the call to another one (its write is refused) runs none of them, so each
 // event is delivered by exactly one replica. It reports whether the step was stored.
 func (c *Call) step(mutate func(), pos string) bool {
+	wasEnded := c.beginStep()
+	mutate()
+	return c.endStep(wasEnded, pos)
+}
+
+// applyStep is step(func() { c.apply(n) }, pos) without the closure.
+func (c *Call) applyStep(n notifications.Notification, pos string) bool {
+	wasEnded := c.beginStep()
+	c.apply(n)
+	return c.endStep(wasEnded, pos)
+}
+
+func (c *Call) beginStep() (wasEnded bool) {
 	c.mu.Lock()
-	wasEnded := c.ended
+	wasEnded = c.ended
 	c.mu.Unlock()
 	c.fx, c.stepping = c.fx[:0], true
-	mutate()
+	return wasEnded
+}
+
+func (c *Call) endStep(wasEnded bool, pos string) bool {
 	c.stepping = false
 	fx := c.fx
-	c.fx = nil
 	c.mu.Lock()
 	if pos != "" {
 		c.applied = pos
 	}
 	final := !wasEnded && c.ended && !c.gone
 	c.mu.Unlock()
-	if err := c.persistState(final); err != nil && c.client.cluster != nil {
-		return false // lost to another replica, or the store kept failing until Close
+	err := c.persistState(final)
+	if err == nil || c.client.cluster == nil {
+		for _, f := range fx {
+			c.client.runCall(c, f)
+		}
 	}
-	for _, f := range fx {
-		c.client.run("call "+c.id+" event", f)
-	}
-	return true
+	clear(fx) // keep the array for the next step, not the closures
+	c.fx = fx[:0]
+	// With a cluster, a failed write means the call was lost to another replica (or
+	// the store kept failing until Close): nothing was delivered.
+	return err == nil || c.client.cluster == nil
 }
 
 // later runs f after the current step has been stored (at once outside a step).

@@ -333,7 +333,7 @@ func (c *Client) route(n notifications.Notification, tenant string) {
 			c.calls[n.CallID] = call
 			onIncoming := c.onIncoming
 			c.mu.Unlock()
-			call.enqueue(func() { call.step(func() { call.apply(n) }, "") })
+			call.enqueue(func() { call.applyStep(n, "") })
 			call.enqueue(func() {
 				if onIncoming != nil && !call.isEnded() {
 					onIncoming(call)
@@ -346,7 +346,7 @@ func (c *Client) route(n notifications.Notification, tenant string) {
 		return
 	}
 	c.mu.Unlock()
-	call.enqueue(func() { call.step(func() { call.apply(n) }, "") })
+	call.enqueue(func() { call.applyStep(n, "") })
 }
 
 // park keeps a notification for a call not tracked (yet): Create may be about to
@@ -395,7 +395,7 @@ func (c *Client) track(ctx context.Context, res calls.Call, tenant string) (*Cal
 		return nil, fmt.Errorf("graphcomms: call %s was created but its state could not be stored: %w", res.ID, err)
 	}
 	for _, n := range early {
-		call.enqueue(func() { call.step(func() { call.apply(n) }, "") })
+		call.enqueue(func() { call.applyStep(n, "") })
 	}
 	call.pump()
 	return call, nil
@@ -569,6 +569,16 @@ func (c *Client) shutdown(release bool) {
 		c.stopCluster(release)
 	}
 	c.wg.Wait()
+}
+
+// runCall runs one of a call's events, turning a panic into a reported error.
+func (c *Client) runCall(call *Call, f func()) {
+	defer func() {
+		if r := recover(); r != nil {
+			c.reportError(fmt.Errorf("call %s event panicked: %v\n%s", call.id, r, debug.Stack()))
+		}
+	}()
+	f()
 }
 
 // run calls f, turning a panic into a reported error.

@@ -617,11 +617,17 @@ func (c *Call) pumpLog(limit int) {
 			if err != nil {
 				c.client.reportError(fmt.Errorf("cluster: skipping an unreadable log entry %s of call %s: %w", r.ID, c.id, err))
 			}
-			if !c.step(func() {
-				for _, n := range notes {
-					c.apply(n)
-				}
-			}, r.ID) {
+			var ok bool
+			if len(notes) == 1 {
+				ok = c.applyStep(notes[0], r.ID)
+			} else {
+				ok = c.step(func() {
+					for _, n := range notes {
+						c.apply(n)
+					}
+				}, r.ID)
+			}
+			if !ok {
 				return
 			}
 			done++
