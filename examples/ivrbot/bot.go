@@ -33,8 +33,34 @@ type IVR struct {
 	Logger     *slog.Logger
 }
 
-// Attach makes the IVR answer the client's incoming calls.
-func (ivr *IVR) Attach(client *graphcomms.Client) { client.OnIncoming(ivr.handle) }
+// Attach makes the IVR answer the client's incoming calls, and carry on with the calls
+// this replica takes over from another (when the bot runs as several replicas).
+func (ivr *IVR) Attach(client *graphcomms.Client) {
+	client.OnIncoming(ivr.handle)
+	client.OnResume(ivr.resume)
+}
+
+// resume adds the handlers of a call another replica was running. A call that was
+// still ringing is handled as a new one.
+func (ivr *IVR) resume(call *graphcomms.Call) {
+	if call.State() == calls.StateIncoming {
+		ivr.handle(call)
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	log := ivr.Logger.With("call", call.ID(), "caller", call.Resource().Source.Identity.DisplayName())
+	log.Info("took the call over from another replica")
+	ivr.watch(ctx, cancel, call, log)
+}
+
+// watch adds the handlers of an answered call.
+func (ivr *IVR) watch(ctx context.Context, cancel context.CancelFunc, call *graphcomms.Call, log *slog.Logger) {
+	call.OnTerminated(func(end graphcomms.EndInfo) {
+		log.Info("call ended", "reason", end.Reason)
+		cancel()
+	})
+	call.OnTone(func(t media.ToneInfo) { go ivr.key(ctx, call, t.Tone.Key(), log) })
+}
 
 func (ivr *IVR) voicemail() participants.Invitation {
 	inv := participants.Invite(ivr.Voicemail)
@@ -56,11 +82,7 @@ func (ivr *IVR) handle(call *graphcomms.Call) {
 		cancel()
 		return
 	}
-	call.OnTerminated(func(end graphcomms.EndInfo) {
-		log.Info("call ended", "reason", end.Reason)
-		cancel()
-	})
-	call.OnTone(func(t media.ToneInfo) { go ivr.key(ctx, call, t.Tone.Key(), log) })
+	ivr.watch(ctx, cancel, call, log)
 	if err := call.Answer(ctx, ivr.MenuURL, ivr.HoursURL, ivr.GoodbyeURL); err != nil {
 		log.Error("answer failed", "error", err)
 		return

@@ -20,10 +20,12 @@ import (
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
 	"github.com/microsoft/kiota-abstractions-go/authentication"
+	"github.com/redis/go-redis/v9"
 
 	"github.com/graphcomms/graphcomms"
 	"github.com/graphcomms/graphcomms/auth"
 	"github.com/graphcomms/graphcomms/emulator"
+	"github.com/graphcomms/graphcomms/store/redisstore"
 )
 
 // CallbackPath is where the bot serves Graph's notifications.
@@ -117,7 +119,14 @@ func Step(ctx context.Context, h *emulator.CallHandle, kind emulator.EventKind) 
 // Real is the configuration of real mode, from the environment.
 type Real struct {
 	AppID, TenantID, ClientSecret, CallbackURL, Listen string
+	// RedisURL (GRAPHCOMMS_REDIS_URL, e.g. redis://redis.internal:6379/0) makes the bot
+	// one replica of several sharing calls through Redis; RedisPrefix
+	// (GRAPHCOMMS_REDIS_PREFIX) defaults to "graphcomms:<app id>:".
+	RedisURL, RedisPrefix string
 }
+
+// Clustered reports whether the bot runs as one of several replicas.
+func (r Real) Clustered() bool { return r.RedisURL != "" }
 
 // FromEnv reads real-mode settings. ok is false when GRAPHCOMMS_APP_ID is unset (demo
 // mode); an error says which required variable is missing.
@@ -125,7 +134,8 @@ func FromEnv() (cfg Real, ok bool, err error) {
 	cfg = Real{
 		AppID: os.Getenv("GRAPHCOMMS_APP_ID"), TenantID: os.Getenv("GRAPHCOMMS_TENANT_ID"),
 		ClientSecret: os.Getenv("GRAPHCOMMS_CLIENT_SECRET"), CallbackURL: os.Getenv("GRAPHCOMMS_CALLBACK_URL"),
-		Listen: os.Getenv("GRAPHCOMMS_LISTEN"),
+		Listen:   os.Getenv("GRAPHCOMMS_LISTEN"),
+		RedisURL: os.Getenv("GRAPHCOMMS_REDIS_URL"), RedisPrefix: os.Getenv("GRAPHCOMMS_REDIS_PREFIX"),
 	}
 	if cfg.AppID == "" {
 		return cfg, false, nil
@@ -143,6 +153,14 @@ func FromEnv() (cfg Real, ok bool, err error) {
 	if cfg.Listen == "" {
 		cfg.Listen = ":8080"
 	}
+	if cfg.RedisURL != "" {
+		if _, err := redis.ParseURL(cfg.RedisURL); err != nil {
+			return cfg, true, fmt.Errorf("GRAPHCOMMS_REDIS_URL: %w", err)
+		}
+		if cfg.RedisPrefix == "" {
+			cfg.RedisPrefix = "graphcomms:" + cfg.AppID + ":"
+		}
+	}
 	return cfg, true, nil
 }
 
@@ -153,11 +171,19 @@ func (r Real) Client(logger *slog.Logger) (*graphcomms.Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	return graphcomms.New(graphcomms.Config{AppID: r.AppID, Credential: cred, CallbackURL: r.CallbackURL, Logger: logger})
+	cfg := graphcomms.Config{AppID: r.AppID, Credential: cred, CallbackURL: r.CallbackURL, Logger: logger}
+	if r.Clustered() {
+		opts, err := redis.ParseURL(r.RedisURL)
+		if err != nil {
+			return nil, err
+		}
+		cfg.Cluster = redisstore.New(redis.NewClient(opts), redisstore.Options{Prefix: r.RedisPrefix})
+	}
+	return graphcomms.New(cfg)
 }
 
 // Serve serves mux on the real-mode listen address until interrupted, then hangs up
-// every call.
+// every call, or, as one of several replicas, hands its calls over to the others.
 func (r Real) Serve(client *graphcomms.Client, mux *http.ServeMux, logger *slog.Logger) error {
 	mux.Handle(CallbackPath, client)
 	srv := &http.Server{Addr: r.Listen, Handler: mux, ReadHeaderTimeout: 10 * time.Second}
@@ -173,8 +199,10 @@ func (r Real) Serve(client *graphcomms.Client, mux *http.ServeMux, logger *slog.
 	}
 	shutdown, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	_ = client.Terminate(shutdown)
-	client.Close()
+	if !r.Clustered() {
+		_ = client.Terminate(shutdown)
+	}
+	client.Close() // as a replica: the others take its calls over at once
 	if err := srv.Shutdown(shutdown); err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return err
 	}
