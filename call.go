@@ -162,7 +162,7 @@ func (c *Call) WaitForState(ctx context.Context, state calls.State) error {
 		c.mu.Lock()
 		cur, ch, ended, end := c.res.State, c.changed, c.ended, c.end
 		c.mu.Unlock()
-		if cur == state || rank(cur) > rank(state) && state != calls.StateTerminated && !ended {
+		if cur == state || rank(cur) > rank(state) && state != calls.StateTerminated && cur != calls.StateTerminated && !ended {
 			return nil
 		}
 		if ended {
@@ -323,8 +323,10 @@ func (c *Call) applyCall(n notifications.Notification) {
 		// Armed before waiters wake, so that whoever saw "established" sees it armed.
 		c.scheduleKeepAliveLocked(c.client.cfg.KeepAliveInterval)
 	}
-	close(c.changed)
-	c.changed = make(chan struct{})
+	if !terminal { // finish wakes the waiters once the call is marked ended
+		close(c.changed)
+		c.changed = make(chan struct{})
+	}
 	handlers := c.onUpdated
 	c.mu.Unlock()
 

@@ -580,13 +580,3 @@ func (c *Client) runCall(call *Call, f func()) {
 	}()
 	f()
 }
-
-// run calls f, turning a panic into a reported error.
-func (c *Client) run(what string, f func()) {
-	defer func() {
-		if r := recover(); r != nil {
-			c.reportError(fmt.Errorf("%s panicked: %v\n%s", what, r, debug.Stack()))
-		}
-	}()
-	f()
-}
