@@ -98,8 +98,9 @@ type Config struct {
 	// a random suffix. Two live replicas must never share one.
 	ReplicaID string
 	// LeaseTTL is how long a replica's claim on a call lasts without renewal; default
-	// DefaultLeaseTTL. Replicas renew every LeaseTTL/3, and a call whose replica died is
-	// taken over within LeaseTTL plus LeaseTTL/5 (the scan period).
+	// DefaultLeaseTTL. Every LeaseTTL/5 a replica renews its leases and looks for calls
+	// without a live replica, so a call whose replica died is taken over within
+	// LeaseTTL + LeaseTTL/5.
 	LeaseTTL time.Duration
 	// ClaimCall says whether this replica may take a call it does not hold: a new
 	// incoming call (incoming true) or one whose replica died or left. Nil takes every
