@@ -122,21 +122,14 @@ func toneBody(id string, seq int64) []byte {
 //
 //	go test -run x -bench NotificationLatency -count 6 . | benchstat -
 func BenchmarkNotificationLatency(b *testing.B) {
-	for _, mode := range []string{"memory", "redis-2-replicas"} {
-		b.Run(mode, func(b *testing.B) {
-			addr, replicas := "", 1
-			if mode != "memory" {
-				addr, replicas = redistest.Addr(b), 2
-			}
-			bot := newBenchBot(b, replicas, addr, 1)
-			seq := int64(0)
-			for b.Loop() {
-				seq++
-				bot.post(b, toneBody(bot.ids[0], seq))
-				<-bot.tones[0]
-			}
-		})
-	}
+	benchModes(b, 1, func(b *testing.B, bot *benchBot) {
+		seq := int64(0)
+		for b.Loop() {
+			seq++
+			bot.post(b, toneBody(bot.ids[0], seq))
+			<-bot.tones[0]
+		}
+	})
 }
 
 // BenchmarkFleetThroughput: 64 established calls, 32 callers each sending its call's
@@ -144,26 +137,26 @@ func BenchmarkNotificationLatency(b *testing.B) {
 // notifications/s is what a bot (one client, or two replicas on one Redis) sustains on
 // this machine.
 func BenchmarkFleetThroughput(b *testing.B) {
-	for _, mode := range []string{"memory", "redis-2-replicas"} {
-		b.Run(mode, func(b *testing.B) {
-			addr, replicas := "", 1
-			if mode != "memory" {
-				addr, replicas = redistest.Addr(b), 2
+	const nCalls = 64
+	benchModes(b, nCalls, func(b *testing.B, bot *benchBot) {
+		var slot atomic.Int64
+		seqs := make([]atomic.Int64, nCalls)
+		b.SetParallelism(16)
+		b.ResetTimer()
+		b.RunParallel(func(pb *testing.PB) {
+			i := int(slot.Add(1)-1) % nCalls
+			for pb.Next() {
+				bot.post(b, toneBody(bot.ids[i], seqs[i].Add(1)))
+				<-bot.tones[i]
 			}
-			const nCalls = 64
-			bot := newBenchBot(b, replicas, addr, nCalls)
-			var slot atomic.Int64
-			seqs := make([]atomic.Int64, nCalls)
-			b.SetParallelism(16)
-			b.ResetTimer()
-			b.RunParallel(func(pb *testing.PB) {
-				i := int(slot.Add(1)-1) % nCalls
-				for pb.Next() {
-					bot.post(b, toneBody(bot.ids[i], seqs[i].Add(1)))
-					<-bot.tones[i]
-				}
-			})
-			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "notifications/s")
 		})
-	}
+		b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "notifications/s")
+	})
+}
+
+// benchModes runs f on one in-memory client and on two replicas sharing Redis, each
+// with nCalls established calls.
+func benchModes(b *testing.B, nCalls int, f func(b *testing.B, bot *benchBot)) {
+	b.Run("memory", func(b *testing.B) { f(b, newBenchBot(b, 1, "", nCalls)) })
+	b.Run("redis-2-replicas", func(b *testing.B) { f(b, newBenchBot(b, 2, redistest.Addr(b), nCalls)) })
 }

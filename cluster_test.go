@@ -166,6 +166,16 @@ func (s *statusWriter) Write(b []byte) (int, error) {
 
 func (f *fleet) avoidReplica(id string) { f.avoid.Store(&id) }
 
+// wait503 waits until a replica has answered a callback 503.
+func (f *fleet) wait503(ctx context.Context, t *testing.T) {
+	t.Helper()
+	select {
+	case <-f.got503:
+	case <-ctx.Done():
+		t.Fatal("no callback was answered 503")
+	}
+}
+
 func (f *fleet) replica(id string) *replica {
 	for _, r := range f.replicas {
 		if r.id == id {
@@ -320,6 +330,77 @@ func ivrFlow(t *testing.T, emu *emulator.Server, clients []*graphcomms.Client, i
 	}
 }
 
+// answerAll makes every replica answer its incoming calls (with the journal's handlers)
+// and returns the channel on which the calls arrive.
+func (f *fleet) answerAll(ctx context.Context, t *testing.T) <-chan handled {
+	got := make(chan handled, len(f.replicas))
+	for _, r := range f.replicas {
+		r.client.OnIncoming(func(call *graphcomms.Call) {
+			f.j.add("incoming@%s", r.id)
+			watch(f.j, r.id, call)
+			if err := call.Answer(ctx); err != nil {
+				t.Error(err)
+			}
+			got <- handled{call, r.id}
+		})
+	}
+	return got
+}
+
+// resumeAll makes every replica watch the calls it takes over and returns the channel
+// on which they arrive, with their pending operations at the time of the takeover.
+func (f *fleet) resumeAll() (<-chan handled, <-chan []*graphcomms.Operation[calls.Operation]) {
+	resumed := make(chan handled, len(f.replicas))
+	pending := make(chan []*graphcomms.Operation[calls.Operation], len(f.replicas))
+	for _, r := range f.replicas {
+		r.client.OnResume(func(call *graphcomms.Call) {
+			f.j.add("resumed@%s", r.id)
+			watch(f.j, r.id, call)
+			pending <- call.PendingOperations()
+			resumed <- handled{call, r.id}
+		})
+	}
+	return resumed, pending
+}
+
+// establish has a new person call the bot and waits until the call is established
+// (with DTMF subscribed when tones is set) and every callback so far delivered.
+func (f *fleet) establish(ctx context.Context, t *testing.T, got <-chan handled, who string, tones bool) (handled, *emulator.CallHandle) {
+	t.Helper()
+	h, err := f.emu.AddUser(who, emulator.Behavior{}).CallBot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	first := <-got
+	if err := first.call.WaitForState(ctx, calls.StateEstablished); err != nil {
+		t.Fatal(err)
+	}
+	if tones {
+		sub, err := first.call.SubscribeToTone(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := sub.Wait(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := f.emu.WaitIdle(ctx); err != nil {
+		t.Fatal(err)
+	}
+	return first, h
+}
+
+// tones returns the tone events of the journal, without replicas.
+func (j *journal) tones() []string {
+	var out []string
+	for _, l := range j.events() {
+		if strings.HasPrefix(l, "tone") {
+			out = append(out, l)
+		}
+	}
+	return out
+}
+
 func redisOrSkip(t *testing.T) string {
 	t.Helper()
 	return redistest.Addr(t)
@@ -408,42 +489,11 @@ func TestFleetOutboundCall(t *testing.T) {
 func TestFleetTakeover(t *testing.T) {
 	f := newFleet(t, 3, redisOrSkip(t), nil)
 	ctx := ctxFor(t)
-	got := make(chan handled, 3)
-	resumed := make(chan handled, 3)
-	pendingAtResume := make(chan []*graphcomms.Operation[calls.Operation], 3)
-	for _, r := range f.replicas {
-		r.client.OnIncoming(func(call *graphcomms.Call) {
-			f.j.add("incoming@%s", r.id)
-			watch(f.j, r.id, call)
-			if err := call.Answer(ctx); err != nil {
-				t.Error(err)
-			}
-			got <- handled{call, r.id}
-		})
-		r.client.OnResume(func(call *graphcomms.Call) {
-			f.j.add("resumed@%s", r.id)
-			watch(f.j, r.id, call)
-			pendingAtResume <- call.PendingOperations()
-			resumed <- handled{call, r.id}
-		})
-	}
-	h, err := f.emu.AddUser("erin", emulator.Behavior{}).CallBot()
-	if err != nil {
-		t.Fatal(err)
-	}
-	first := <-got
-	if err := first.call.WaitForState(ctx, calls.StateEstablished); err != nil {
-		t.Fatal(err)
-	}
+	got := f.answerAll(ctx, t)
+	resumed, pendingAtResume := f.resumeAll()
+	first, h := f.establish(ctx, t, got, "erin", true)
 	roster, err := first.call.WaitForParticipants(ctx, func(ps []participants.Participant) bool { return len(ps) >= 2 })
 	if err != nil {
-		t.Fatal(err)
-	}
-	sub, err := first.call.SubscribeToTone(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := sub.Wait(ctx); err != nil {
 		t.Fatal(err)
 	}
 	op, err := first.call.PlayPrompt(ctx, []media.Prompt{media.NewMediaPrompt("https://cdn.example.com/long.wav")})
@@ -537,28 +587,9 @@ func TestFleetTakeover(t *testing.T) {
 func TestFleetGracefulHandoff(t *testing.T) {
 	f := newFleet(t, 2, redisOrSkip(t), nil)
 	ctx := ctxFor(t)
-	got := make(chan handled, 2)
-	resumed := make(chan handled, 2)
-	for _, r := range f.replicas {
-		r.client.OnIncoming(func(call *graphcomms.Call) {
-			if err := call.Answer(ctx); err != nil {
-				t.Error(err)
-			}
-			got <- handled{call, r.id}
-		})
-		r.client.OnResume(func(call *graphcomms.Call) {
-			watch(f.j, r.id, call)
-			resumed <- handled{call, r.id}
-		})
-	}
-	h, err := f.emu.AddUser("frank", emulator.Behavior{}).CallBot()
-	if err != nil {
-		t.Fatal(err)
-	}
-	first := <-got
-	if err := first.call.WaitForState(ctx, calls.StateEstablished); err != nil {
-		t.Fatal(err)
-	}
+	got := f.answerAll(ctx, t)
+	resumed, _ := f.resumeAll()
+	first, h := f.establish(ctx, t, got, "frank", false)
 	r := f.replica(first.replica)
 	r.down.Store(true)
 	r.client.Close() // no clock advance: the release wakes the other replica
@@ -583,31 +614,8 @@ func TestFleetRedisRestart(t *testing.T) {
 	srv := redistest.Start(t)
 	f := newFleet(t, 2, srv.Addr, nil)
 	ctx := ctxFor(t)
-	got := make(chan handled, 2)
-	for _, r := range f.replicas {
-		r.client.OnIncoming(func(call *graphcomms.Call) {
-			watch(f.j, r.id, call)
-			if err := call.Answer(ctx); err != nil {
-				t.Error(err)
-			}
-			got <- handled{call, r.id}
-		})
-	}
-	h, err := f.emu.AddUser("grace", emulator.Behavior{}).CallBot()
-	if err != nil {
-		t.Fatal(err)
-	}
-	first := <-got
-	if err := first.call.WaitForState(ctx, calls.StateEstablished); err != nil {
-		t.Fatal(err)
-	}
-	sub, err := first.call.SubscribeToTone(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := sub.Wait(ctx); err != nil {
-		t.Fatal(err)
-	}
+	got := f.answerAll(ctx, t)
+	first, h := f.establish(ctx, t, got, "grace", true)
 	if err := h.Press("123"); err != nil {
 		t.Fatal(err)
 	}
@@ -618,21 +626,12 @@ func TestFleetRedisRestart(t *testing.T) {
 	if err := h.Press("456"); err != nil {
 		t.Fatal(err)
 	}
-	select {
-	case <-f.got503:
-	case <-ctx.Done():
-		t.Fatal("no callback was answered 503 while Redis was down")
-	}
+	f.wait503(ctx, t)
 	srv.Restart()
 	if _, err := f.j.waitFor(ctx, "tone 6"); err != nil {
 		t.Fatal(err)
 	}
-	var tones []string
-	for _, l := range f.j.events() {
-		if strings.HasPrefix(l, "tone") {
-			tones = append(tones, l)
-		}
-	}
+	tones := f.j.tones()
 	if d := cmp.Diff([]string{"tone 1", "tone 2", "tone 3", "tone 4", "tone 5", "tone 6"}, tones); d != "" {
 		t.Errorf("tones across the Redis restart (-want +got):\n%s", d)
 	}
@@ -659,34 +658,8 @@ func TestFleetRedisSlow(t *testing.T) {
 	srv := redistest.Start(t)
 	f := newFleet(t, 2, srv.Addr, func(c *graphcomms.Config) { c.ClusterTimeout = 300 * time.Millisecond })
 	ctx := ctxFor(t)
-	got := make(chan handled, 2)
-	for _, r := range f.replicas {
-		r.client.OnIncoming(func(call *graphcomms.Call) {
-			watch(f.j, r.id, call)
-			if err := call.Answer(ctx); err != nil {
-				t.Error(err)
-			}
-			got <- handled{call, r.id}
-		})
-	}
-	h, err := f.emu.AddUser("heidi", emulator.Behavior{}).CallBot()
-	if err != nil {
-		t.Fatal(err)
-	}
-	first := <-got
-	if err := first.call.WaitForState(ctx, calls.StateEstablished); err != nil {
-		t.Fatal(err)
-	}
-	sub, err := first.call.SubscribeToTone(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := sub.Wait(ctx); err != nil {
-		t.Fatal(err)
-	}
-	if err := f.emu.WaitIdle(ctx); err != nil {
-		t.Fatal(err)
-	}
+	got := f.answerAll(ctx, t)
+	first, h := f.establish(ctx, t, got, "heidi", true)
 	admin := redis.NewClient(&redis.Options{Addr: srv.Addr})
 	defer admin.Close()
 	if err := admin.ClientPause(ctx, 1500*time.Millisecond).Err(); err != nil {
@@ -695,20 +668,11 @@ func TestFleetRedisSlow(t *testing.T) {
 	if err := h.Press("58"); err != nil {
 		t.Fatal(err)
 	}
-	select {
-	case <-f.got503:
-	case <-ctx.Done():
-		t.Fatal("no callback was answered 503 while Redis stalled")
-	}
+	f.wait503(ctx, t)
 	if _, err := f.j.waitFor(ctx, "tone 8"); err != nil {
 		t.Fatal(err)
 	}
-	var tones []string
-	for _, l := range f.j.events() {
-		if strings.HasPrefix(l, "tone") {
-			tones = append(tones, l)
-		}
-	}
+	tones := f.j.tones()
 	if d := cmp.Diff([]string{"tone 5", "tone 8"}, tones); d != "" {
 		t.Errorf("tones (-want +got):\n%s", d)
 	}
@@ -762,39 +726,9 @@ func TestFleetClaimCall(t *testing.T) {
 func TestFleetSplitBrain(t *testing.T) {
 	f := newFleet(t, 2, redisOrSkip(t), nil)
 	ctx := ctxFor(t)
-	got := make(chan handled, 2)
-	resumed := make(chan handled, 2)
-	for _, r := range f.replicas {
-		r.client.OnIncoming(func(call *graphcomms.Call) {
-			watch(f.j, r.id, call)
-			if err := call.Answer(ctx); err != nil {
-				t.Error(err)
-			}
-			got <- handled{call, r.id}
-		})
-		r.client.OnResume(func(call *graphcomms.Call) {
-			watch(f.j, r.id, call)
-			resumed <- handled{call, r.id}
-		})
-	}
-	h, err := f.emu.AddUser("ivan", emulator.Behavior{}).CallBot()
-	if err != nil {
-		t.Fatal(err)
-	}
-	first := <-got
-	if err := first.call.WaitForState(ctx, calls.StateEstablished); err != nil {
-		t.Fatal(err)
-	}
-	sub, err := first.call.SubscribeToTone(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := sub.Wait(ctx); err != nil {
-		t.Fatal(err)
-	}
-	if err := f.emu.WaitIdle(ctx); err != nil {
-		t.Fatal(err)
-	}
+	got := f.answerAll(ctx, t)
+	resumed, _ := f.resumeAll()
+	first, h := f.establish(ctx, t, got, "ivan", true)
 	other := "r1"
 	if first.replica == "r1" {
 		other = "r0"
@@ -821,12 +755,7 @@ func TestFleetSplitBrain(t *testing.T) {
 	if _, err := f.j.waitFor(ctx, "tone 6"); err != nil {
 		t.Fatal(err)
 	}
-	var tones []string
-	for _, l := range f.j.events() {
-		if strings.HasPrefix(l, "tone") {
-			tones = append(tones, l)
-		}
-	}
+	tones := f.j.tones()
 	if d := cmp.Diff([]string{"tone 1", "tone 2", "tone 3", "tone 4", "tone 5", "tone 6"}, tones); d != "" {
 		t.Errorf("tones with two holders (-want +got):\n%s\njournal %q", d, f.j.all())
 	}
