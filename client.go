@@ -97,10 +97,11 @@ type Config struct {
 	// ReplicaID names this replica in the cluster; default host name, process ID and
 	// a random suffix. Two live replicas must never share one.
 	ReplicaID string
-	// LeaseTTL is how long a replica's claim on a call lasts without renewal; default
-	// DefaultLeaseTTL. Every LeaseTTL/5 a replica renews its leases and looks for calls
-	// without a live replica, so a call whose replica died is taken over within
-	// LeaseTTL + LeaseTTL/5.
+	// LeaseTTL bounds how long a call goes without a live replica; default
+	// DefaultLeaseTTL. Every LeaseTTL/5 a replica renews its leases (each lasting
+	// LeaseTTL - LeaseTTL/5) and looks for calls whose lease ran out, so a call whose
+	// replica died is taken over within LeaseTTL. A replica that cannot reach the
+	// cluster for longer than 3/5 LeaseTTL may lose its calls to the others.
 	LeaseTTL time.Duration
 	// ClaimCall says whether this replica may take a call it does not hold: a new
 	// incoming call (incoming true) or one whose replica died or left. Nil takes every

@@ -117,6 +117,12 @@ type clusterState struct {
 	maintaining atomic.Bool
 }
 
+// lease is how long each claim or renewal holds a call: four scan periods, so that a
+// dead replica's lease runs out at most LeaseTTL - LeaseTTL/5 after its last renewal,
+// and the next scan (at most LeaseTTL/5 later) takes its calls over: within LeaseTTL
+// of its death.
+func (s *clusterState) lease() time.Duration { return s.ttl - s.ttl/5 }
+
 func defaultCluster(cfg *Config) error {
 	if cfg.ReplicaID == "" {
 		host, _ := os.Hostname()
@@ -309,7 +315,7 @@ func (c *Client) maintain() {
 		for i, call := range held {
 			ids[i] = call.id
 		}
-		lost, err := c.cluster.Renew(ctx, c.cl.replica, ids, c.clock.Now(), c.cl.ttl)
+		lost, err := c.cluster.Renew(ctx, c.cl.replica, ids, c.clock.Now(), c.cl.lease())
 		if err != nil {
 			c.log.Warn("graphcomms: renewing call leases", "error", err)
 		}
@@ -393,7 +399,7 @@ func (c *Client) adopt(id string) {
 	if f := c.cfg.ClaimCall; f != nil && !f(id, !stored) {
 		return
 	}
-	won, err := c.cluster.Claim(ctx, id, c.cl.replica, c.clock.Now(), c.cl.ttl)
+	won, err := c.cluster.Claim(ctx, id, c.cl.replica, c.clock.Now(), c.cl.lease())
 	if err != nil || !won {
 		if err != nil {
 			c.log.Warn("graphcomms: claiming a call", "call", id, "error", err)
@@ -465,7 +471,7 @@ func (c *Client) orphan(ctx context.Context, id string) {
 	c.mu.Lock()
 	delete(c.cl.orphans, id)
 	c.mu.Unlock()
-	if won, err := c.cluster.Claim(ctx, id, c.cl.replica, now, c.cl.ttl); err == nil && won {
+	if won, err := c.cluster.Claim(ctx, id, c.cl.replica, now, c.cl.lease()); err == nil && won {
 		if _, stored, err := c.cluster.Get(ctx, id); err == nil && !stored {
 			c.log.Warn("graphcomms: dropping notifications for an unknown call", "call", id)
 			_ = c.cluster.Forget(ctx, id)
@@ -557,7 +563,7 @@ func (c *Client) releaseLease(id string) {
 // claimCreated takes the lease on a call this replica has just created, before its
 // state is stored, so that no other replica adopts it.
 func (c *Client) claimCreated(ctx context.Context, id string) error {
-	won, err := c.cluster.Claim(ctx, id, c.cl.replica, c.clock.Now(), c.cl.ttl)
+	won, err := c.cluster.Claim(ctx, id, c.cl.replica, c.clock.Now(), c.cl.lease())
 	if err == nil && !won {
 		err = errors.New("another replica holds it")
 	}

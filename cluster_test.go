@@ -10,6 +10,7 @@ import (
 	"net/http/httptest"
 	"net/http/httputil"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -513,9 +514,14 @@ func TestFleetTakeover(t *testing.T) {
 	}
 	startKA := f.emu.LastSeq()
 
-	// One lease period (plus one scan period) later another replica has the call. The
-	// prompt finished meanwhile; its completion waited in the call's log.
-	f.emu.Advance(graphcomms.DefaultLeaseTTL + graphcomms.DefaultLeaseTTL/5)
+	// Half a lease period on, the dead replica's lease still holds the call...
+	f.emu.Advance(graphcomms.DefaultLeaseTTL / 2)
+	if ids, err := f.replicas[0].store.Unowned(ctx, f.emu.Now(), 10); err != nil || slices.Contains(ids, h.ID()) {
+		t.Fatalf("the call is claimable half a lease after the crash: %v %v", ids, err)
+	}
+	// ...and within one lease period another replica has it. The prompt finished
+	// meanwhile; its completion waited in the call's log.
+	f.emu.Advance(graphcomms.DefaultLeaseTTL / 2)
 	var next handled
 	select {
 	case next = <-resumed:

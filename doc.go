@@ -53,8 +53,8 @@
 //     both think they hold a call (the loser's write is refused and the call ends
 //     there with ErrCallMoved);
 //   - a Wait on one replica completes when the completion lands on another;
-//   - when a replica dies, another takes its calls over within LeaseTTL plus a scan
-//     period and calls OnResume; Close hands calls over at once.
+//   - when a replica dies, another takes its calls over within Config.LeaseTTL and
+//     calls OnResume; Close hands calls over at once.
 //
 // Call and Calls return the calls this replica holds.
 //
