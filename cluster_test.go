@@ -783,3 +783,78 @@ func TestFleetSplitBrain(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// meetingFlow: the bot joins a meeting, people join and leave, the bot mutes one and
+// hangs up; the journal gets each roster change and the end.
+func meetingFlow(t *testing.T, emu *emulator.Server, c *graphcomms.Client, j *journal) {
+	ctx := ctxFor(t)
+	org := emu.AddUser("olivia", emulator.Behavior{})
+	carol := emu.AddUser("carol", emulator.Behavior{})
+	m := emu.NewMeeting("Standup", org)
+	carol.Join(m)
+	call, err := c.JoinMeeting(ctx, graphcomms.JoinOptions{JoinURL: m.JoinWebURL()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	names := func(ps []participants.Participant) string {
+		var out []string
+		for _, p := range ps {
+			out = append(out, p.DisplayName())
+		}
+		return strings.Join(out, ",")
+	}
+	call.OnRosterChanged(func(ev graphcomms.RosterEvent) {
+		j.add("roster +%s -%s ~%s", names(ev.Added), names(ev.Removed), names(ev.Updated))
+	})
+	call.OnTerminated(func(end graphcomms.EndInfo) { j.add("terminated %s", end.Reason) })
+	emu.Advance(time.Second)
+	if err := call.WaitForState(ctx, calls.StateEstablished); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := j.waitFor(ctx, "roster +Emulated bot,Carol"); err != nil {
+		t.Fatal(err)
+	}
+	emu.AddUser("dave", emulator.Behavior{}).Join(m)
+	if _, err := j.waitFor(ctx, "roster +Dave"); err != nil {
+		t.Fatal(err)
+	}
+	carol.Leave(m)
+	if _, err := j.waitFor(ctx, "roster + -Carol"); err != nil {
+		t.Fatal(err)
+	}
+	ps := call.Participants()
+	if names(ps) != "Emulated bot,Dave" {
+		t.Errorf("roster %s", names(ps))
+	}
+	op, err := call.MuteParticipant(ctx, ps[1].ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := op.Wait(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := j.waitFor(ctx, "roster + - ~Dave"); err != nil {
+		t.Fatal(err)
+	}
+	if err := call.HangUp(ctx); err != nil {
+		t.Fatal(err)
+	}
+	<-call.Done()
+}
+
+// TestFleetMeetingSameOutcomes: the meeting flow (roster changes, a mute awaited, the
+// end) through three replicas, every notification landing on a replica that does not
+// hold the call, gives the events one in-memory client gives.
+func TestFleetMeetingSameOutcomes(t *testing.T) {
+	addr := redisOrSkip(t)
+	single := newEnv(t, nil)
+	want := newJournal()
+	meetingFlow(t, single.emu, single.client, want)
+
+	f := newFleet(t, 3, addr, nil)
+	f.avoidReplica("r1")
+	meetingFlow(t, f.emu, f.replica("r1").client, f.j)
+	if d := cmp.Diff(want.events(), f.j.events()); d != "" {
+		t.Errorf("fleet events differ from one client's (-one +fleet):\n%s", d)
+	}
+}
