@@ -20,12 +20,10 @@ import (
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
 	"github.com/microsoft/kiota-abstractions-go/authentication"
-	"github.com/redis/go-redis/v9"
 
 	"github.com/graphcomms/graphcomms"
 	"github.com/graphcomms/graphcomms/auth"
 	"github.com/graphcomms/graphcomms/emulator"
-	"github.com/graphcomms/graphcomms/store/redisstore"
 )
 
 // CallbackPath is where the bot serves Graph's notifications.
@@ -153,13 +151,8 @@ func FromEnv() (cfg Real, ok bool, err error) {
 	if cfg.Listen == "" {
 		cfg.Listen = ":8080"
 	}
-	if cfg.RedisURL != "" {
-		if _, err := redis.ParseURL(cfg.RedisURL); err != nil {
-			return cfg, true, fmt.Errorf("GRAPHCOMMS_REDIS_URL: %w", err)
-		}
-		if cfg.RedisPrefix == "" {
-			cfg.RedisPrefix = "graphcomms:" + cfg.AppID + ":"
-		}
+	if cfg.RedisURL != "" && cfg.RedisPrefix == "" {
+		cfg.RedisPrefix = "graphcomms:" + cfg.AppID + ":"
 	}
 	return cfg, true, nil
 }
@@ -173,11 +166,9 @@ func (r Real) Client(logger *slog.Logger) (*graphcomms.Client, error) {
 	}
 	cfg := graphcomms.Config{AppID: r.AppID, Credential: cred, CallbackURL: r.CallbackURL, Logger: logger}
 	if r.Clustered() {
-		opts, err := redis.ParseURL(r.RedisURL)
-		if err != nil {
+		if cfg.Cluster, err = newCluster(r); err != nil {
 			return nil, err
 		}
-		cfg.Cluster = redisstore.New(redis.NewClient(opts), redisstore.Options{Prefix: r.RedisPrefix})
 	}
 	return graphcomms.New(cfg)
 }
