@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
 	"github.com/microsoft/kiota-abstractions-go/authentication"
 
 	"github.com/graphcomms/graphcomms"
@@ -177,63 +178,16 @@ func TestIVRThroughClient(t *testing.T) {
 	}
 }
 
-// TestMeetingThroughClient: join by URL, roster events, leave.
+// TestMeetingThroughClient: join by URL, roster events, leave (meetingFlow, in
+// cluster_test.go, also runs through a fleet of replicas).
 func TestMeetingThroughClient(t *testing.T) {
 	e := newEnv(t, nil)
-	ctx := ctxFor(t)
-	org := e.emu.AddUser("olivia", emulator.Behavior{})
-	carol := e.emu.AddUser("carol", emulator.Behavior{})
-	m := e.emu.NewMeeting("Standup", org)
-	carol.Join(m)
-	call, err := e.client.JoinMeeting(ctx, graphcomms.JoinOptions{JoinURL: m.JoinWebURL()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	events := make(chan graphcomms.RosterEvent, 10)
-	call.OnRosterChanged(func(ev graphcomms.RosterEvent) { events <- ev })
-	e.emu.Advance(time.Second)
-	if err := call.WaitForState(ctx, calls.StateEstablished); err != nil {
-		t.Fatal(err)
-	}
-	names := func(ps []participants.Participant) string {
-		var out []string
-		for _, p := range ps {
-			out = append(out, p.DisplayName())
-		}
-		return strings.Join(out, ",")
-	}
-	if ev := <-events; names(ev.Added) != "Emulated bot,Carol" {
-		t.Errorf("first roster: %+v", ev)
-	}
-	dave := e.emu.AddUser("dave", emulator.Behavior{})
-	dave.Join(m)
-	if ev := <-events; names(ev.Added) != "Dave" || len(ev.Removed) != 0 {
-		t.Errorf("dave joins: %s", names(ev.Added))
-	}
-	carol.Leave(m)
-	if ev := <-events; names(ev.Removed) != "Carol" {
-		t.Errorf("carol leaves: %s", names(ev.Removed))
-	}
-	ps := call.Participants()
-	if names(ps) != "Emulated bot,Dave" {
-		t.Errorf("roster %s", names(ps))
-	}
-	op, err := call.MuteParticipant(ctx, ps[1].ID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := op.Wait(ctx); err != nil {
-		t.Fatal(err)
-	}
-	if ev := <-events; len(ev.Updated) != 1 || !ev.Updated[0].IsMuted {
-		t.Errorf("mute: %+v", ev)
-	}
-	if err := call.HangUp(ctx); err != nil {
-		t.Fatal(err)
-	}
-	<-call.Done()
-	if end, _ := call.End(); end.Reason != calls.EndReasonBotHangUp {
-		t.Errorf("end %+v", end)
+	j := newJournal()
+	meetingFlow(t, e.emu, e.client, j)
+	want := []string{"roster +Emulated bot,Carol - ~", "roster +Dave - ~", "roster + -Carol ~", "roster + - ~Dave",
+		"terminated " + string(calls.EndReasonBotHangUp)}
+	if d := cmp.Diff(want, j.events()); d != "" {
+		t.Errorf("events (-want +got):\n%s", d)
 	}
 }
 
