@@ -584,10 +584,15 @@ func (c *Call) sendKeepAlive() {
 func (c *Call) builder() *calls.CallRequestBuilder { return c.client.api.Calls().ByID(c.id) }
 
 func (c *Call) opts(extra []calls.RequestOption) []calls.RequestOption {
-	if c.tenant == "" {
+	return tenantOpts(c.tenant, extra)
+}
+
+// tenantOpts puts a tenant (when there is one) before the request options extra.
+func tenantOpts(tenant string, extra []calls.RequestOption) []calls.RequestOption {
+	if tenant == "" {
 		return extra
 	}
-	return append([]calls.RequestOption{calls.WithTenant(c.tenant)}, extra...)
+	return append([]calls.RequestOption{calls.WithTenant(tenant)}, extra...)
 }
 
 // check ends the call locally when Graph says it no longer exists.

@@ -184,6 +184,9 @@ func New(cfg Config) (*Client, error) {
 	if cfg.OperationTimeout <= 0 {
 		cfg.OperationTimeout = DefaultOperationTimeout
 	}
+	if cfg.ClusterTimeout <= 0 {
+		cfg.ClusterTimeout = DefaultClusterTimeout
+	}
 	if cfg.Clock == nil {
 		cfg.Clock = realClock{}
 	}
@@ -407,7 +410,7 @@ func (c *Client) track(ctx context.Context, res calls.Call, tenant string) (*Cal
 func (c *Client) untrack(call *Call) {
 	id := call.id
 	c.forgetLocal(call)
-	ctx, cancel := context.WithTimeout(context.Background(), 2*c.clusterTimeout())
+	ctx, cancel := context.WithTimeout(context.Background(), 2*c.cfg.ClusterTimeout)
 	defer cancel()
 	if err := c.store.Delete(ctx, id); err != nil {
 		c.reportError(fmt.Errorf("store: deleting call %s: %w", id, err))
@@ -417,15 +420,6 @@ func (c *Client) untrack(call *Call) {
 			c.reportError(fmt.Errorf("cluster: forgetting call %s: %w", id, err))
 		}
 	}
-}
-
-// clusterTimeout bounds one store request (ClusterTimeout, or its default without a
-// cluster).
-func (c *Client) clusterTimeout() time.Duration {
-	if c.cfg.ClusterTimeout > 0 {
-		return c.cfg.ClusterTimeout
-	}
-	return DefaultClusterTimeout
 }
 
 // forgetLocal drops a call from this client only (if it is still the one tracked
@@ -478,11 +472,7 @@ func (c *Client) Create(ctx context.Context, call *calls.Call, opts ...calls.Req
 	tracked, err := c.track(ctx, *created, tenant)
 	if err != nil {
 		// Leave no call behind that nobody keeps alive.
-		var o []calls.RequestOption
-		if tenant != "" {
-			o = append(o, calls.WithTenant(tenant))
-		}
-		_ = c.api.Calls().ByID(created.ID).Delete(context.WithoutCancel(ctx), o...)
+		_ = c.api.Calls().ByID(created.ID).Delete(context.WithoutCancel(ctx), tenantOpts(tenant, nil)...)
 		return nil, err
 	}
 	return tracked, nil

@@ -79,7 +79,8 @@ type LogEntry struct {
 	CallID string
 	// TenantID is the tenant of the callback's token.
 	TenantID string
-	// Data is the notification as Graph sent it (one commsNotification, JSON).
+	// Data is a commsNotifications body holding the call's notifications of one
+	// callback, in order: the body Graph sent when it was all about this call.
 	Data []byte
 }
 
@@ -133,9 +134,6 @@ func defaultCluster(cfg *Config) error {
 	}
 	if cfg.LeaseTTL < 100*time.Millisecond {
 		return fmt.Errorf("graphcomms: Config.LeaseTTL %s is too short", cfg.LeaseTTL)
-	}
-	if cfg.ClusterTimeout <= 0 {
-		cfg.ClusterTimeout = DefaultClusterTimeout
 	}
 	return nil
 }
@@ -237,18 +235,9 @@ func (c *Client) stopCluster(release bool) {
 // accept stores a callback's notifications in their calls' logs before the handler
 // answers 202; the replica holding each call applies them.
 func (c *Client) accept(ctx context.Context, b notifications.Batch) error {
-	entries := make([]LogEntry, 0, len(b.Notifications))
-	for _, n := range b.Notifications {
-		if n.CallID == "" {
-			c.log.Debug("graphcomms: notification for no call", "resource", n.ResourcePath)
-			continue
-		}
-		data, err := wire.Marshal(n.Raw)
-		if err != nil {
-			c.reportError(fmt.Errorf("cluster: encoding a notification for call %s: %w", n.CallID, err))
-			continue
-		}
-		entries = append(entries, LogEntry{CallID: n.CallID, TenantID: b.TenantID, Data: data})
+	entries, err := logEntries(b)
+	if err != nil {
+		c.reportError(err)
 	}
 	if len(entries) == 0 {
 		return nil
@@ -256,17 +245,50 @@ func (c *Client) accept(ctx context.Context, b notifications.Batch) error {
 	ctx, cancel := context.WithTimeout(ctx, c.cfg.ClusterTimeout)
 	defer cancel()
 	if err := c.cluster.Append(ctx, entries); err != nil {
-		return fmt.Errorf("cluster: storing %d notifications: %w", len(entries), err)
+		return fmt.Errorf("cluster: storing the notifications of %d calls: %w", len(entries), err)
 	}
-	for i, e := range entries {
-		if i > 0 && entries[i-1].CallID == e.CallID {
-			continue
-		}
+	for _, e := range entries {
 		if call, ok := c.Call(e.CallID); ok {
 			call.pump()
 		}
 	}
 	return nil
+}
+
+// logEntries makes a callback's log entries: one per call, in the order of each
+// call's first notification. A callback all about one call (what Graph sends) is
+// stored as received; otherwise each call's notifications are encoded in a body of
+// their own. Notifications about no call are left out.
+func logEntries(b notifications.Batch) ([]LogEntry, error) {
+	one := len(b.Notifications) > 0 && b.Notifications[0].CallID != ""
+	for _, n := range b.Notifications {
+		one = one && n.CallID == b.Notifications[0].CallID
+	}
+	if one {
+		return []LogEntry{{CallID: b.Notifications[0].CallID, TenantID: b.TenantID, Data: b.Body}}, nil
+	}
+	var entries []LogEntry
+	byCall := map[string]*notifications.CommsNotifications{}
+	for _, n := range b.Notifications {
+		if n.CallID == "" {
+			continue
+		}
+		body := byCall[n.CallID]
+		if body == nil {
+			body = &notifications.CommsNotifications{}
+			byCall[n.CallID] = body
+			entries = append(entries, LogEntry{CallID: n.CallID, TenantID: b.TenantID})
+		}
+		body.Value = append(body.Value, n.Raw)
+	}
+	for i := range entries {
+		data, err := wire.Marshal(byCall[entries[i].CallID])
+		if err != nil {
+			return nil, fmt.Errorf("cluster: encoding the notifications of call %s: %w", entries[i].CallID, err)
+		}
+		entries[i].Data = data
+	}
+	return entries, nil
 }
 
 func (c *Client) wake(w Wakeup) {
@@ -374,15 +396,9 @@ func (c *Client) adopt(id string) {
 	var first *notifications.Notification
 	var tenant string
 	if !stored {
-		head, err := c.cluster.ReadLog(ctx, id, "", 1)
-		if err != nil {
+		if first, tenant, err = c.incomingHead(ctx, id); err != nil {
 			c.log.Warn("graphcomms: reading a call's log", "call", id, "error", err)
 			return
-		}
-		if len(head) > 0 {
-			if ns, err := decodeEntry(head[0]); err == nil && len(ns) == 1 && isIncoming(ns[0]) {
-				first, tenant = &ns[0], head[0].TenantID
-			}
 		}
 		if first == nil {
 			c.orphan(ctx, id)
@@ -447,6 +463,20 @@ func (c *Client) adopt(id string) {
 	}
 }
 
+// incomingHead returns the first notification of a call's log, with its tenant, when
+// it is an incoming call (nil otherwise).
+func (c *Client) incomingHead(ctx context.Context, id string) (*notifications.Notification, string, error) {
+	head, err := c.cluster.ReadLog(ctx, id, "", 1)
+	if err != nil || len(head) == 0 {
+		return nil, "", err
+	}
+	ns, err := notifications.Parse(head[0].Data)
+	if err != nil || len(ns) == 0 || !isIncoming(ns[0]) {
+		return nil, "", nil
+	}
+	return &ns[0], head[0].TenantID, nil
+}
+
 // orphan notes a log without state nor incoming call, and drops it once it has been
 // unclaimed for parkedTTL (claiming it first, so that a creator that just registered
 // the call keeps it).
@@ -477,7 +507,7 @@ func (c *Client) orphan(ctx context.Context, id string) {
 			_ = c.cluster.Forget(ctx, id)
 			return
 		}
-		_ = c.cluster.Release(ctx, id, c.cl.replica)
+		c.releaseLease(id)
 	}
 }
 
@@ -619,7 +649,7 @@ func (c *Call) pumpLog(limit int) {
 			return
 		}
 		for _, r := range recs {
-			notes, err := decodeEntry(r)
+			notes, err := notifications.Parse(r.Data)
 			if err != nil {
 				c.client.reportError(fmt.Errorf("cluster: skipping an unreadable log entry %s of call %s: %w", r.ID, c.id, err))
 			}
@@ -658,15 +688,6 @@ func (c *Call) pumpLog(limit int) {
 
 // trimEvery is how many applied entries a call's log keeps before they are trimmed.
 const trimEvery = 32
-
-// decodeEntry parses a log entry's notification.
-func decodeEntry(e LogEntry) ([]notifications.Notification, error) {
-	body := make([]byte, 0, len(e.Data)+12)
-	body = append(body, `{"value":[`...)
-	body = append(body, e.Data...)
-	body = append(body, "]}"...)
-	return notifications.Parse(body)
-}
 
 // lose drops a call another replica has taken over: no event, no store write; pending
 // operations and waits end with ErrCallMoved (a call that had ended keeps its EndInfo).

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -17,6 +18,7 @@ import (
 	"github.com/graphcomms/graphcomms/calls"
 	"github.com/graphcomms/graphcomms/emulator"
 	"github.com/graphcomms/graphcomms/media"
+	"github.com/graphcomms/graphcomms/notifications"
 )
 
 // fakeCluster is an in-memory Cluster for tests of the client's side of the protocol
@@ -319,4 +321,44 @@ func TestResumedToneFloor(t *testing.T) {
 		t.Errorf("writer after takeover %q", got.Writer)
 	}
 	_ = call
+}
+
+// TestLogEntries: a callback about one call is logged as received; one about several
+// calls gives each call a body of its own, in order; notifications about no call are
+// left out.
+func TestLogEntries(t *testing.T) {
+	batch := func(body string) notifications.Batch {
+		notes, err := notifications.Parse([]byte(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return notifications.Batch{Notifications: notes, Body: []byte(body), TenantID: "t-1"}
+	}
+	one := toneNote("c-1", 1)
+	entries, err := logEntries(batch(one))
+	if err != nil || len(entries) != 1 || string(entries[0].Data) != one || entries[0].TenantID != "t-1" {
+		t.Fatalf("one call: %+v %v", entries, err)
+	}
+	mixed := `{"value":[` +
+		`{"changeType":"updated","resourceUrl":"/communications/calls/c-1","resourceData":{"@odata.type":"#microsoft.graph.call","toneInfo":{"sequenceId":1,"tone":"tone1"}}},` +
+		`{"changeType":"updated","resourceUrl":"/communications/calls/c-2","resourceData":{"@odata.type":"#microsoft.graph.call","toneInfo":{"sequenceId":1,"tone":"tone2"}}},` +
+		`{"changeType":"updated","resourceUrl":"/communications/onlineMeetings/m-1","resourceData":{}},` +
+		`{"changeType":"updated","resourceUrl":"/communications/calls/c-1","resourceData":{"@odata.type":"#microsoft.graph.call","toneInfo":{"sequenceId":2,"tone":"tone3"}}}]}`
+	entries, err = logEntries(batch(mixed))
+	if err != nil || len(entries) != 2 || entries[0].CallID != "c-1" || entries[1].CallID != "c-2" {
+		t.Fatalf("mixed: %+v %v", entries, err)
+	}
+	var got []string
+	for _, e := range entries {
+		notes, err := notifications.Parse(e.Data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, n := range notes {
+			got = append(got, n.CallID+":"+string(n.Call.ToneInfo.Tone))
+		}
+	}
+	if want := "c-1:tone1 c-1:tone3 c-2:tone2"; strings.Join(got, " ") != want {
+		t.Errorf("entries hold %q, want %q", got, want)
+	}
 }

@@ -59,6 +59,9 @@ type HandlerConfig struct {
 type Batch struct {
 	// Notifications in the order Graph sent them.
 	Notifications []Notification
+	// Body is the callback body as received (the notifications' ResourceData shares
+	// its memory).
+	Body []byte
 	// TenantID is the tid of the callback's token (empty when validation is skipped).
 	TenantID string
 	// Claims are the token's checked claims (nil when validation is skipped).
@@ -177,7 +180,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.reject(w, r, http.StatusBadRequest, err.Error(), nil)
 		return
 	}
-	b := Batch{Notifications: notes, ClientRequestID: crid, ScenarioID: sid, ReceivedAt: h.cfg.Now(), Claims: claims}
+	b := Batch{Notifications: notes, Body: body, ClientRequestID: crid, ScenarioID: sid, ReceivedAt: h.cfg.Now(), Claims: claims}
 	if claims != nil {
 		b.TenantID = claims.TenantID
 	}
