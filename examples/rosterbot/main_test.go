@@ -1,18 +1,13 @@
 package main
 
 import (
-	"bytes"
-	"strings"
 	"testing"
+
+	"github.com/graphcomms/graphcomms/examples/internal/demotest"
 )
 
 func TestDemo(t *testing.T) {
-	var out bytes.Buffer
-	if err := runDemo(&out); err != nil {
-		t.Fatalf("%v\n%s", err, out.String())
-	}
-	got := out.String()
-	for _, want := range []string{
+	demotest.Run(t, runDemo,
 		"joined: Contoso bot",
 		"joined: Olivia",
 		"recording status set to recording",
@@ -24,12 +19,5 @@ func TestDemo(t *testing.T) {
 		"left: Carol",
 		"call.recordingStatus",
 		"the bot mutes Dave",
-	} {
-		if !strings.Contains(got, want) {
-			t.Errorf("output lacks %q", want)
-		}
-	}
-	if t.Failed() {
-		t.Log(got)
-	}
+	)
 }
