@@ -8,8 +8,11 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"os"
 	"runtime/debug"
+	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
@@ -17,20 +20,27 @@ import (
 
 	"github.com/graphcomms/graphcomms/auth"
 	"github.com/graphcomms/graphcomms/calls"
+	"github.com/graphcomms/graphcomms/internal/transport"
 	"github.com/graphcomms/graphcomms/media"
 	"github.com/graphcomms/graphcomms/meetings"
 	"github.com/graphcomms/graphcomms/notifications"
 	"github.com/graphcomms/graphcomms/participants"
+	"github.com/graphcomms/graphcomms/store"
 )
 
 // Defaults of Config.
 const (
 	DefaultKeepAliveInterval = 15 * time.Minute
 	DefaultOperationTimeout  = 30 * time.Second
+	// DefaultAnswerTimeout is Graph's 15 s answer deadline plus a 5 s margin.
+	DefaultAnswerTimeout  = 20 * time.Second
+	DefaultLeaseTTL       = 15 * time.Second
+	DefaultClusterTimeout = 2 * time.Second
 )
 
-// Clock is the time source of a Client's timers (keep-alive, operation polling). The
-// emulator's VirtualClock satisfies it, so tests can drive both with one clock.
+// Clock is the time source of a Client's timers (keep-alive, operation polling, the
+// answer deadline, leases). The emulator's VirtualClock satisfies it, so tests can
+// drive both with one clock.
 type Clock interface {
 	Now() time.Time
 	AfterFunc(d time.Duration, f func()) (stop func())
@@ -73,75 +83,100 @@ type Config struct {
 	ValidatorConfig auth.ValidatorConfig
 	// InsecureSkipValidation accepts unsigned callbacks: local experiments only.
 	InsecureSkipValidation bool
+	// AllowTenantMismatch applies a callback to a call even when its token's tenant
+	// (tid) is not the call's tenant: the tenant of its first callback (an incoming
+	// call) or the one it was created for. By default such a callback is refused with
+	// 403 and logged. Graph does not document which tenant the token of a call in
+	// another tenant's meeting names; set this if your bot joins such meetings and
+	// its callbacks are refused.
+	AllowTenantMismatch bool
 	// Logger receives the client's log; nil discards it.
 	Logger *slog.Logger
-	// Store keeps call state; default NewMemoryStore().
-	Store Store
 	// KeepAliveInterval is how often established calls get a keepAlive (with up to
 	// 10% jitter); default 15 minutes; negative disables keep-alive.
 	KeepAliveInterval time.Duration
 	// OperationTimeout is how long an operation waits for its completion notification
 	// before it polls GET .../operations/{id} (and again after each poll); default 30 s.
 	OperationTimeout time.Duration
-	// Clock drives keep-alive and operation polling; default the wall clock.
+	// AnswerTimeout is how long an incoming call may stay unanswered (not answered,
+	// rejected or redirected, and not ended by Graph) before it is dropped locally
+	// with ErrNotAnswered; default DefaultAnswerTimeout. Negative disables it.
+	AnswerTimeout time.Duration
+	// Clock drives the client's timers; default the wall clock.
 	Clock Clock
-	// QueueSize and MaxBodyBytes configure the callback handler (see
-	// notifications.HandlerConfig).
-	QueueSize    int
+	// MaxBodyBytes caps a callback body (see notifications.HandlerConfig).
 	MaxBodyBytes int64
+	// Cluster says where call state and the notification logs live. The default is
+	// a store.Memory of this process; see ClusterConfig to share calls between
+	// replicas.
+	Cluster ClusterConfig
+}
 
-	// Cluster, when set, makes this client one replica of a bot whose replicas share
-	// calls (see Cluster and the package documentation, "Running several replicas").
-	// It is also the Store; Config.Store must then be nil or the same value.
-	Cluster Cluster
-	// ReplicaID names this replica in the cluster; default host name, process ID and
-	// a random suffix. Two live replicas must never share one.
+// ClusterConfig is where a client keeps its calls. With the zero value the client is
+// a cluster of one: a store.Memory, leases this process always holds. With a shared
+// Store (store/redisstore), several replicas of a bot share their calls behind a
+// plain load balancer (see the package documentation, "Running several replicas").
+type ClusterConfig struct {
+	// Store keeps call state and notification logs; default
+	// store.NewMemory(store.MemoryConfig{}).
+	Store store.Cluster
+	// ReplicaID names this replica; default host name, process ID and a random
+	// suffix. Two live replicas must never share one.
 	ReplicaID string
 	// LeaseTTL bounds how long a call goes without a live replica; default
 	// DefaultLeaseTTL. Every LeaseTTL/5 a replica renews its leases (each lasting
 	// LeaseTTL - LeaseTTL/5) and looks for calls whose lease ran out, so a call whose
 	// replica died is taken over within LeaseTTL. A replica that cannot reach the
-	// cluster for longer than 3/5 LeaseTTL may lose its calls to the others.
+	// store for longer than 3/5 LeaseTTL may lose its calls to the others.
 	LeaseTTL time.Duration
 	// ClaimCall says whether this replica may take a call it does not hold: a new
 	// incoming call (incoming true) or one whose replica died or left. Nil takes every
 	// call. Use it to choose which replicas run which calls' callbacks.
 	ClaimCall func(callID string, incoming bool) bool
-	// ClusterTimeout bounds each cluster request made while Graph waits for an answer
-	// (storing a callback's notifications); default 2 s. Past it the callback is
-	// answered 503 with Retry-After.
-	ClusterTimeout time.Duration
+	// Timeout bounds each store request made while Graph waits for an answer
+	// (storing a callback's notifications); default DefaultClusterTimeout. Past it
+	// the callback is answered 503 with Retry-After.
+	Timeout time.Duration
 }
 
 // Client is the stateful calling-bot client: it serves the callback URL, tracks every
 // call with its roster and pending operations, delivers each call's events in order on
 // that call's own queue, keeps established calls alive, and cleans up ended ones. It is
 // safe for concurrent use.
+//
+// Registering callbacks follows one rule, for Client and Call alike: each On... method
+// adds a handler (all handlers run, in the order they were added) and returns a
+// function that removes it.
 type Client struct {
 	cfg     Config
 	api     *calls.API
 	handler *notifications.Handler
 	log     *slog.Logger
-	store   Store
-	cluster Cluster
+	cluster store.Cluster
+	owned   store.OwnedPutter // the cluster, when it can keep states without a copy
 	clock   Clock
-	cl      clusterState
+	replica string
+	ttl     time.Duration
+	trim    int // applied entries between two TrimLog requests
 
-	mu         sync.Mutex
-	calls      map[string]*Call
-	parked     map[string][]notifications.Notification
-	parkedAt   map[string]time.Time
-	onIncoming func(*Call)
-	onResume   func(*Call)
-	onError    func(error)
-	closed     bool
+	mu       sync.Mutex
+	calls    map[string]*Call
+	adopting map[string]bool
+	closed   bool
+	stopTick func()
 
-	stop chan struct{}
-	wg   sync.WaitGroup
+	onIncoming handlers[func(*Call)]
+	onResume   handlers[func(*Call)]
+	onError    handlers[func(*CallError)]
+
+	maintaining atomic.Bool
+	stop        chan struct{}
+	cancel      context.CancelFunc
+	wg          sync.WaitGroup
 }
 
-// New returns a Client and starts its dispatcher. Serve the client (it is an
-// http.Handler) at the callback URL's path.
+// New returns a Client and starts it. Serve the client (it is an http.Handler) at the
+// callback URL's path.
 func New(cfg Config) (*Client, error) {
 	if cfg.AppID == "" {
 		return nil, errors.New("graphcomms: Config.AppID is required")
@@ -166,17 +201,22 @@ func New(cfg Config) (*Client, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	if cfg.Cluster != nil {
-		if cfg.Store != nil && cfg.Store != Store(cfg.Cluster) {
-			return nil, errors.New("graphcomms: Config.Store and Config.Cluster differ; a cluster is its own store")
-		}
-		cfg.Store = cfg.Cluster
-		if err := defaultCluster(&cfg); err != nil {
-			return nil, err
-		}
+	cl := &cfg.Cluster
+	if cl.Store == nil {
+		cl.Store = store.NewMemory(store.MemoryConfig{})
 	}
-	if cfg.Store == nil {
-		cfg.Store = NewMemoryStore()
+	if cl.ReplicaID == "" {
+		host, _ := os.Hostname()
+		cl.ReplicaID = host + "-" + strconv.Itoa(os.Getpid()) + "-" + transport.NewUUID()[:8]
+	}
+	if cl.LeaseTTL == 0 {
+		cl.LeaseTTL = DefaultLeaseTTL
+	}
+	if cl.LeaseTTL < 100*time.Millisecond {
+		return nil, fmt.Errorf("graphcomms: Config.Cluster.LeaseTTL %s is too short", cl.LeaseTTL)
+	}
+	if cl.Timeout <= 0 {
+		cl.Timeout = DefaultClusterTimeout
 	}
 	if cfg.KeepAliveInterval == 0 {
 		cfg.KeepAliveInterval = DefaultKeepAliveInterval
@@ -184,8 +224,8 @@ func New(cfg Config) (*Client, error) {
 	if cfg.OperationTimeout <= 0 {
 		cfg.OperationTimeout = DefaultOperationTimeout
 	}
-	if cfg.ClusterTimeout <= 0 {
-		cfg.ClusterTimeout = DefaultClusterTimeout
+	if cfg.AnswerTimeout == 0 {
+		cfg.AnswerTimeout = DefaultAnswerTimeout
 	}
 	if cfg.Clock == nil {
 		cfg.Clock = realClock{}
@@ -206,25 +246,20 @@ func New(cfg Config) (*Client, error) {
 		}
 		v = val
 	}
-	c := &Client{cfg: cfg, api: calls.NewAPI(adapter, apiOpts...), log: cfg.Logger, store: cfg.Store, cluster: cfg.Cluster,
-		clock: cfg.Clock, calls: map[string]*Call{}, parked: map[string][]notifications.Notification{}, parkedAt: map[string]time.Time{},
+	c := &Client{cfg: cfg, api: calls.NewAPI(adapter, apiOpts...), log: cfg.Logger, cluster: cl.Store, clock: cfg.Clock,
+		replica: cl.ReplicaID, ttl: cl.LeaseTTL, trim: trimEvery, calls: map[string]*Call{}, adopting: map[string]bool{},
 		stop: make(chan struct{})}
-	hc := notifications.HandlerConfig{Validator: v, InsecureSkipValidation: cfg.InsecureSkipValidation,
-		Logger: cfg.Logger, QueueSize: cfg.QueueSize, MaxBodyBytes: cfg.MaxBodyBytes}
-	if c.cluster != nil {
-		hc.Accept = c.accept
+	if o, ok := cl.Store.(store.OwnedPutter); ok {
+		// An in-process store: states are kept as they are, and trimming costs nothing.
+		c.owned, c.trim = o, 1
 	}
-	h, err := notifications.NewHandler(hc)
+	h, err := notifications.NewHandler(notifications.HandlerConfig{Validator: v, InsecureSkipValidation: cfg.InsecureSkipValidation,
+		Logger: cfg.Logger, MaxBodyBytes: cfg.MaxBodyBytes, Accept: c.accept})
 	if err != nil {
 		return nil, err
 	}
 	c.handler = h
-	if c.cluster != nil {
-		c.startCluster()
-		return c, nil
-	}
-	c.wg.Add(1)
-	go c.consume()
+	c.start()
 	return c, nil
 }
 
@@ -245,8 +280,10 @@ func checkCallbackURL(raw string) error {
 	return nil
 }
 
-// ServeHTTP serves the callback URL: it validates, parses and queues each callback and
-// answers 202 at once (see notifications.Handler).
+// ServeHTTP serves the callback URL: it validates and parses each callback, stores its
+// notifications in their calls' logs and answers 202 (see notifications.Handler); 403
+// to a callback for a call of another tenant (see Config.AllowTenantMismatch); 503
+// with Retry-After when a call's log is full or the store cannot be reached.
 func (c *Client) ServeHTTP(w http.ResponseWriter, r *http.Request) { c.handler.ServeHTTP(w, r) }
 
 // CallbackURL returns the URL Graph sends the bot's notifications to.
@@ -255,37 +292,47 @@ func (c *Client) CallbackURL() string { return c.cfg.CallbackURL }
 // API returns the request builders the client uses, for requests it does not wrap.
 func (c *Client) API() *calls.API { return c.api }
 
-// OnIncoming sets the function called, on the new call's own queue, for each incoming
-// call. Set it before serving. The function should answer, reject or redirect the call
-// within 15 s.
-func (c *Client) OnIncoming(f func(*Call)) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.onIncoming = f
-}
+// ReplicaID returns this replica's name in the cluster (Config.Cluster.ReplicaID).
+func (c *Client) ReplicaID() string { return c.replica }
 
-// OnError sets the function told about failures that have no caller to return to: a
-// callback that panicked, a failed keep-alive, a store that refused a write.
-func (c *Client) OnError(f func(error)) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.onError = f
-}
+// OnIncoming adds a handler called, on the new call's own queue, for each incoming
+// call, before any later event of the call: handlers the call gets there miss
+// nothing. Add it before serving. A handler should answer, reject or redirect the
+// call within 15 s. It returns a function that removes the handler.
+func (c *Client) OnIncoming(f func(*Call)) (remove func()) { return c.onIncoming.add(f) }
 
-func (c *Client) reportError(err error) {
-	c.log.Error("graphcomms: " + err.Error())
-	c.mu.Lock()
-	f := c.onError
-	c.mu.Unlock()
-	if f != nil {
+// OnResume adds a handler called, on the call's own queue, for each call this replica
+// takes over from another one (that died or closed), before any later event: the
+// place to add the call's event handlers again. Call.Data and Call.PendingOperations
+// hold what the previous replica left. It returns a function that removes the handler.
+func (c *Client) OnResume(f func(*Call)) (remove func()) { return c.onResume.add(f) }
+
+// OnError adds a handler told about failures that have no caller to return to: a
+// callback that panicked, a failed keep-alive, a store that refused a write. It
+// returns a function that removes the handler.
+func (c *Client) OnError(f func(*CallError)) (remove func()) { return c.onError.add(f) }
+
+func (c *Client) reportError(e *CallError) {
+	c.log.Error("graphcomms: "+e.Stage+" failed", "call", e.CallID, "error", e.Err)
+	for _, h := range c.onError.get() {
 		func() {
 			defer func() { _ = recover() }()
-			f(err)
+			h.f(e)
 		}()
 	}
 }
 
-// Call returns a tracked call by ID (with a cluster: a call this replica holds).
+// callback runs one user callback of a call, turning a panic into a reported error.
+func (c *Client) callback(callID string, f func()) {
+	defer func() {
+		if r := recover(); r != nil {
+			c.reportError(&CallError{CallID: callID, Stage: StageCallback, Err: &PanicError{Value: r, Stack: debug.Stack()}})
+		}
+	}()
+	f()
+}
+
+// Call returns a tracked call by ID (with a shared cluster: a call this replica holds).
 func (c *Client) Call(id string) (*Call, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -293,7 +340,7 @@ func (c *Client) Call(id string) (*Call, bool) {
 	return call, ok
 }
 
-// Calls returns the tracked calls (with a cluster: those this replica holds).
+// Calls returns the tracked calls (with a shared cluster: those this replica holds).
 func (c *Client) Calls() []*Call {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -304,143 +351,37 @@ func (c *Client) Calls() []*Call {
 	return out
 }
 
-// consume moves accepted callbacks from the handler to each call's queue.
-func (c *Client) consume() {
-	defer c.wg.Done()
-	for {
-		select {
-		case <-c.stop:
-			return
-		case b := <-c.handler.Batches():
-			for _, n := range b.Notifications {
-				c.route(n, b.TenantID)
-			}
-		}
-	}
+// CreateOption configures Create and JoinMeeting.
+type CreateOption func(*createOptions)
+
+type createOptions struct {
+	setup []func(*Call)
+	req   []calls.RequestOption
 }
 
-// maxParked bounds the notifications kept for calls not (yet) tracked.
-const maxParked = 64
-
-// route hands a notification to its call's queue, creating the call for an incoming
-// one, or parks it until Create registers the call it belongs to.
-func (c *Client) route(n notifications.Notification, tenant string) {
-	if n.CallID == "" {
-		c.log.Debug("graphcomms: notification for no call", "resource", n.ResourcePath)
-		return
-	}
-	c.mu.Lock()
-	call := c.calls[n.CallID]
-	if call == nil {
-		if n.Kind == notifications.KindCall && n.ChangeType == notifications.ChangeCreated && n.Call != nil &&
-			n.Call.State == calls.StateIncoming && !c.closed {
-			call = c.newCall(n.CallID, tenant, *n.Call)
-			c.calls[n.CallID] = call
-			onIncoming := c.onIncoming
-			c.mu.Unlock()
-			call.enqueue(func() { call.applyStep(n, "") })
-			call.enqueue(func() {
-				if onIncoming != nil && !call.isEnded() {
-					onIncoming(call)
-				}
-			})
-			return
-		}
-		c.park(n)
-		c.mu.Unlock()
-		return
-	}
-	c.mu.Unlock()
-	call.enqueue(func() { call.applyStep(n, "") })
+// WithSetup runs f with the new call before any of its events is delivered: the
+// place to add its handlers, so that none is missed.
+func WithSetup(f func(*Call)) CreateOption {
+	return func(o *createOptions) { o.setup = append(o.setup, f) }
 }
 
-// park keeps a notification for a call not tracked (yet): Create may be about to
-// register it. Parked notifications are dropped after parkedTTL. Callers hold c.mu.
-func (c *Client) park(n notifications.Notification) {
-	now := c.clock.Now()
-	if len(c.parked) >= 256 {
-		for id, at := range c.parkedAt {
-			if now.Sub(at) > parkedTTL {
-				delete(c.parked, id)
-				delete(c.parkedAt, id)
-			}
-		}
-	}
-	if len(c.parked[n.CallID]) >= maxParked || len(c.parked) >= 4096 {
-		c.log.Warn("graphcomms: dropping a notification for an unknown call", "call", n.CallID)
-		return
-	}
-	if _, ok := c.parkedAt[n.CallID]; !ok {
-		c.parkedAt[n.CallID] = now
-	}
-	c.parked[n.CallID] = append(c.parked[n.CallID], n)
-}
-
-// parkedTTL is how long notifications for an unknown call are kept.
-const parkedTTL = time.Minute
-
-// track registers a call the bot created and replays what arrived for it before.
-func (c *Client) track(ctx context.Context, res calls.Call, tenant string) (*Call, error) {
-	if c.cluster != nil {
-		if err := c.claimCreated(ctx, res.ID); err != nil {
-			return nil, fmt.Errorf("graphcomms: call %s was created but could not be registered in the cluster: %w", res.ID, err)
-		}
-	}
-	c.mu.Lock()
-	call := c.calls[res.ID]
-	if call == nil {
-		call = c.newCall(res.ID, tenant, res)
-		c.calls[res.ID] = call
-	}
-	early := c.parked[res.ID]
-	delete(c.parked, res.ID)
-	delete(c.parkedAt, res.ID)
-	c.mu.Unlock()
-	if err := call.persistState(false); err != nil && c.cluster != nil {
-		return nil, fmt.Errorf("graphcomms: call %s was created but its state could not be stored: %w", res.ID, err)
-	}
-	for _, n := range early {
-		call.enqueue(func() { call.applyStep(n, "") })
-	}
-	call.pump()
-	return call, nil
-}
-
-// untrack forgets an ended call, here and in the store (and the cluster).
-func (c *Client) untrack(call *Call) {
-	id := call.id
-	c.forgetLocal(call)
-	ctx, cancel := context.WithTimeout(context.Background(), 2*c.cfg.ClusterTimeout)
-	defer cancel()
-	if err := c.store.Delete(ctx, id); err != nil {
-		c.reportError(fmt.Errorf("store: deleting call %s: %w", id, err))
-	}
-	if c.cluster != nil {
-		if err := c.cluster.Forget(ctx, id); err != nil {
-			c.reportError(fmt.Errorf("cluster: forgetting call %s: %w", id, err))
-		}
-	}
-}
-
-// forgetLocal drops a call from this client only (if it is still the one tracked
-// under its ID).
-func (c *Client) forgetLocal(call *Call) {
-	c.mu.Lock()
-	if c.calls[call.id] == call {
-		delete(c.calls, call.id)
-	}
-	delete(c.parked, call.id)
-	delete(c.parkedAt, call.id)
-	c.mu.Unlock()
+// WithRequestOptions adds request options to the create request.
+func WithRequestOptions(opts ...calls.RequestOption) CreateOption {
+	return func(o *createOptions) { o.req = append(o.req, opts...) }
 }
 
 // Create places a call (peer-to-peer, group or PSTN; see calls.NewCall) and tracks it.
 // CallbackURI defaults to the client's callback URL, MediaConfig to service-hosted
 // media, and Source to the bot. The call starts in state establishing; use
-// WaitForState to wait for established. A failed create leaves nothing behind.
-func (c *Client) Create(ctx context.Context, call *calls.Call, opts ...calls.RequestOption) (*Call, error) {
+// WaitForState to wait for established, and WithSetup to add handlers before its
+// first event. A failed create leaves nothing behind.
+func (c *Client) Create(ctx context.Context, call *calls.Call, opts ...CreateOption) (*Call, error) {
 	if call == nil {
 		return nil, errors.New("graphcomms: Create needs a call")
+	}
+	var o createOptions
+	for _, f := range opts {
+		f(&o)
 	}
 	req := *call
 	if req.CallbackURI == "" {
@@ -458,7 +399,7 @@ func (c *Client) Create(ctx context.Context, call *calls.Call, opts ...calls.Req
 	if req.ODataType == "" {
 		req.ODataType = "#microsoft.graph.call"
 	}
-	created, err := c.api.Calls().Post(ctx, &req, opts...)
+	created, err := c.api.Calls().Post(ctx, &req, o.req...)
 	if err != nil {
 		return nil, err
 	}
@@ -469,7 +410,7 @@ func (c *Client) Create(ctx context.Context, call *calls.Call, opts ...calls.Req
 	if tenant == "" {
 		tenant = created.TenantID
 	}
-	tracked, err := c.track(ctx, *created, tenant)
+	tracked, err := c.track(ctx, *created, tenant, o.setup)
 	if err != nil {
 		// Leave no call behind that nobody keeps alive.
 		_ = c.api.Calls().ByID(created.ID).Delete(context.WithoutCancel(ctx), tenantOpts(tenant, nil)...)
@@ -496,8 +437,8 @@ type JoinOptions struct {
 	Subject string
 }
 
-// JoinMeeting joins a Teams meeting and tracks the call.
-func (c *Client) JoinMeeting(ctx context.Context, o JoinOptions, opts ...calls.RequestOption) (*Call, error) {
+// JoinMeeting joins a Teams meeting and tracks the call (see Create for opts).
+func (c *Client) JoinMeeting(ctx context.Context, o JoinOptions, opts ...CreateOption) (*Call, error) {
 	call := calls.NewCall(c.cfg.CallbackURL, nil)
 	call.Subject, call.TenantID = o.Subject, o.TenantID
 	switch {
@@ -529,7 +470,7 @@ func (c *Client) Terminate(ctx context.Context) error {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if err := call.HangUp(ctx); err != nil && !calls.IsNotFound(err) {
+			if err := call.HangUp(ctx); err != nil && !calls.IsNotFound(err) && !errors.Is(err, ErrCallEnded) {
 				c.log.Warn("graphcomms: hanging up", "call", call.id, "error", err)
 			}
 			select {
@@ -543,9 +484,10 @@ func (c *Client) Terminate(ctx context.Context) error {
 	return ctx.Err()
 }
 
-// Close stops the client's dispatcher. It does not hang up calls (see Terminate). In a
-// cluster it also hands this replica's calls over: their leases are released, so that
-// the other replicas take them over at once, and here they end with ErrCallMoved.
+// Close stops the client. It does not hang up calls (see Terminate): its calls stop
+// here (Done is closed, EndInfo.Err is ErrCallMoved, no OnTerminated), and their
+// leases are released, so that with a shared cluster the other replicas take them
+// over at once.
 func (c *Client) Close() { c.shutdown(true) }
 
 func (c *Client) shutdown(release bool) {
@@ -555,20 +497,37 @@ func (c *Client) shutdown(release bool) {
 		return
 	}
 	c.closed = true
+	if c.stopTick != nil {
+		c.stopTick()
+	}
 	c.mu.Unlock()
 	close(c.stop)
-	if c.cluster != nil {
-		c.stopCluster(release)
+	c.cancel()
+	held := c.Calls()
+	var wg sync.WaitGroup
+	for _, call := range held {
+		call.enqueue(call.lose)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			select {
+			case <-call.Done():
+			case <-time.After(5 * time.Second):
+				c.log.Warn("graphcomms: a call's queue did not stop within 5 s", "call", call.id)
+			}
+			if release {
+				c.releaseLease(call.id)
+			}
+		}()
 	}
+	wg.Wait()
 	c.wg.Wait()
 }
 
-// runCall runs one of a call's events, turning a panic into a reported error.
-func (c *Client) runCall(call *Call, f func()) {
-	defer func() {
-		if r := recover(); r != nil {
-			c.reportError(fmt.Errorf("call %s event panicked: %v\n%s", call.id, r, debug.Stack()))
-		}
-	}()
-	f()
+// tenantOpts puts a tenant (when there is one) before the request options extra.
+func tenantOpts(tenant string, extra []calls.RequestOption) []calls.RequestOption {
+	if tenant == "" {
+		return extra
+	}
+	return append([]calls.RequestOption{calls.WithTenant(tenant)}, extra...)
 }

@@ -56,7 +56,7 @@ func newEnv(t testing.TB, mutate func(*graphcomms.Config)) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	client.OnError(func(err error) {
+	client.OnError(func(err *graphcomms.CallError) {
 		select {
 		case e.errs <- err:
 		default:

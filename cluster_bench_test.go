@@ -55,8 +55,7 @@ func newBenchBot(b *testing.B, replicas int, redisAddr string, calls_ int) *benc
 		if redisAddr != "" {
 			rdb := redis.NewClient(&redis.Options{Addr: redisAddr, PoolSize: 64})
 			b.Cleanup(func() { rdb.Close() })
-			cfg.Cluster = redisstore.New(rdb, redisstore.Options{Prefix: prefix})
-			cfg.ReplicaID = "bench-" + strconv.Itoa(i)
+			cfg.Cluster = graphcomms.ClusterConfig{Store: redisstore.New(rdb, redisstore.Options{Prefix: prefix}), ReplicaID: "bench-" + strconv.Itoa(i)}
 		}
 		c, err := graphcomms.New(cfg)
 		if err != nil {

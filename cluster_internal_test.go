@@ -4,11 +4,11 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -19,131 +19,11 @@ import (
 	"github.com/graphcomms/graphcomms/emulator"
 	"github.com/graphcomms/graphcomms/media"
 	"github.com/graphcomms/graphcomms/notifications"
+	"github.com/graphcomms/graphcomms/store"
 )
 
-// fakeCluster is an in-memory Cluster for tests of the client's side of the protocol
-// (the Redis one is tested in store/redisstore and cluster_test.go).
-type fakeCluster struct {
-	*MemoryStore
-	mu     sync.Mutex
-	logs   map[string][]LogEntry
-	seq    int
-	owners map[string]string
-	until  map[string]time.Time
-	wake   chan Wakeup
-}
-
-func newFakeCluster() *fakeCluster {
-	return &fakeCluster{MemoryStore: NewMemoryStore(), logs: map[string][]LogEntry{}, owners: map[string]string{},
-		until: map[string]time.Time{}, wake: make(chan Wakeup, 100)}
-}
-
-func (f *fakeCluster) Append(_ context.Context, entries []LogEntry) error {
-	f.mu.Lock()
-	var wakes []Wakeup
-	for _, e := range entries {
-		f.seq++
-		e.ID = strconv.Itoa(f.seq) + "-0"
-		f.logs[e.CallID] = append(f.logs[e.CallID], e)
-		kind := WakeAppended
-		if _, ok := f.until[e.CallID]; !ok {
-			f.until[e.CallID] = time.Time{}
-			kind = WakeNew
-		}
-		wakes = append(wakes, Wakeup{CallID: e.CallID, Kind: kind, Position: e.ID})
-	}
-	f.mu.Unlock()
-	for _, w := range wakes {
-		f.wake <- w
-	}
-	return nil
-}
-
-func (f *fakeCluster) ReadLog(_ context.Context, callID, after string, max int) ([]LogEntry, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	var out []LogEntry
-	past := after == ""
-	for _, e := range f.logs[callID] {
-		if past && len(out) < max {
-			out = append(out, e)
-		}
-		if e.ID == after {
-			past = true
-		}
-	}
-	return out, nil
-}
-
-func (f *fakeCluster) TrimLog(context.Context, string, string) error { return nil }
-
-func (f *fakeCluster) Claim(_ context.Context, callID, replica string, now time.Time, ttl time.Duration) (bool, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if o := f.owners[callID]; o != "" && o != replica && f.until[callID].After(now) {
-		return false, nil
-	}
-	f.owners[callID], f.until[callID] = replica, now.Add(ttl)
-	return true, nil
-}
-
-func (f *fakeCluster) Renew(_ context.Context, replica string, ids []string, now time.Time, ttl time.Duration) ([]string, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	var lost []string
-	for _, id := range ids {
-		if f.owners[id] == replica {
-			f.until[id] = now.Add(ttl)
-		} else {
-			lost = append(lost, id)
-		}
-	}
-	return lost, nil
-}
-
-func (f *fakeCluster) Release(_ context.Context, callID, replica string) error {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if f.owners[callID] == replica {
-		delete(f.owners, callID)
-		f.until[callID] = time.Time{}
-	}
-	return nil
-}
-
-func (f *fakeCluster) Unowned(context.Context, time.Time, int) ([]string, error) { return nil, nil }
-
-func (f *fakeCluster) Forget(_ context.Context, callID string) error {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	delete(f.logs, callID)
-	delete(f.owners, callID)
-	delete(f.until, callID)
-	return nil
-}
-
-func (f *fakeCluster) Wakeups(ctx context.Context) <-chan Wakeup {
-	out := make(chan Wakeup)
-	go func() {
-		defer close(out)
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case w := <-f.wake:
-				select {
-				case out <- w:
-				case <-ctx.Done():
-					return
-				}
-			}
-		}
-	}()
-	return out
-}
-
 // bump stores the call's state once more, as another replica would.
-func (f *fakeCluster) bump(t *testing.T, id string) {
+func bump(t *testing.T, f *store.Memory, id string) {
 	t.Helper()
 	for {
 		st, ok, _ := f.Get(context.Background(), id)
@@ -156,7 +36,7 @@ func (f *fakeCluster) bump(t *testing.T, id string) {
 		if err == nil {
 			return
 		}
-		if !errors.Is(err, ErrVersionConflict) {
+		if !errors.Is(err, store.ErrVersionConflict) {
 			t.Fatal(err)
 		}
 	}
@@ -164,7 +44,7 @@ func (f *fakeCluster) bump(t *testing.T, id string) {
 
 type fencedEnv struct {
 	c     *Client
-	fc    *fakeCluster
+	fc    *store.Memory
 	call  *Call
 	tones chan media.ToneInfo
 	ended chan EndInfo
@@ -172,9 +52,9 @@ type fencedEnv struct {
 
 func newFencedEnv(t *testing.T) *fencedEnv {
 	adapter, _ := auth.NewRequestAdapterWithAuth(&authentication.AnonymousAuthenticationProvider{}, auth.AdapterConfig{})
-	fc := newFakeCluster()
+	fc := store.NewMemory(store.MemoryConfig{})
 	c, err := New(Config{AppID: "app", Adapter: adapter, BaseURL: "http://127.0.0.1:1/v1.0", CallbackURL: "http://127.0.0.1:1/cb",
-		InsecureSkipValidation: true, Clock: emulator.NewVirtualClock(emulator.DefaultStart), Cluster: fc, ReplicaID: "me"})
+		InsecureSkipValidation: true, Clock: emulator.NewVirtualClock(emulator.DefaultStart), Cluster: ClusterConfig{Store: fc, ReplicaID: "me"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -218,6 +98,13 @@ func (e *fencedEnv) waitGone(t *testing.T) {
 	}
 }
 
+// flush waits until everything queued on call before it has run.
+func flush(call *Call) {
+	done := make(chan struct{})
+	call.enqueue(func() { close(done) })
+	<-done
+}
+
 func toneNote(id string, seq int) string {
 	return `{"value":[{"changeType":"updated","resourceUrl":"/communications/calls/` + id + `","resourceData":{"@odata.type":"#microsoft.graph.call","toneInfo":{"sequenceId":` + strconv.Itoa(seq) + `,"tone":"tone3"}}}]}`
 }
@@ -226,7 +113,7 @@ func toneNote(id string, seq int) string {
 // replica delivers nothing for the step, writes nothing more, and drops the call.
 func TestFencedStep(t *testing.T) {
 	e := newFencedEnv(t)
-	e.fc.bump(t, "c-1")
+	bump(t, e.fc, "c-1")
 	before, _, _ := e.fc.Get(context.Background(), "c-1")
 	e.post(t, toneNote("c-1", 1))
 	e.waitGone(t)
@@ -235,7 +122,8 @@ func TestFencedStep(t *testing.T) {
 		t.Fatalf("a refused step delivered a tone: %+v", ti)
 	default:
 	}
-	e.call.persist() // a keep-alive or an operation would write now
+	e.call.persistLater() // a keep-alive or an operation would write now
+	flush(e.call)
 	after, _, _ := e.fc.Get(context.Background(), "c-1")
 	if after.Version != before.Version || after.Writer != "other" {
 		t.Fatalf("the fenced replica wrote version %d (writer %q) over %d", after.Version, after.Writer, before.Version)
@@ -249,7 +137,7 @@ func TestFencedStep(t *testing.T) {
 // without OnTerminated (the replica that holds it delivers that).
 func TestFencedEnd(t *testing.T) {
 	e := newFencedEnv(t)
-	e.fc.bump(t, "c-1")
+	bump(t, e.fc, "c-1")
 	e.post(t, `{"value":[{"changeType":"deleted","resourceUrl":"/communications/calls/c-1","resourceData":{"@odata.type":"#microsoft.graph.call","state":"terminated","resultInfo":{"code":200,"subcode":5000}}}]}`)
 	e.waitGone(t)
 	select {
@@ -266,10 +154,15 @@ func TestFencedEnd(t *testing.T) {
 // with ErrCallMoved instead of hanging.
 func TestFencedOperation(t *testing.T) {
 	e := newFencedEnv(t)
-	st := e.call.ops.register("cc-1", "#microsoft.graph.playPromptOperation", time.Now())
-	e.call.ops.setID(st, "op-1")
-	op := &Operation[calls.Operation]{st: st}
-	e.fc.bump(t, "c-1")
+	w := newOpState("cc-1", "#microsoft.graph.playPromptOperation")
+	w.id = "op-1"
+	e.call.mu.Lock()
+	e.call.st.StartOperation(w.cc, w.typ, time.Now())
+	e.call.st.OperationStarted(w.cc, w.id)
+	e.call.waiters[w.cc] = w
+	e.call.mu.Unlock()
+	op := &Operation[calls.Operation]{st: w}
+	bump(t, e.fc, "c-1")
 	e.post(t, `{"value":[{"changeType":"deleted","resourceUrl":"/communications/calls/c-1/operations/op-1","resourceData":{"@odata.type":"#microsoft.graph.playPromptOperation","id":"op-1","clientContext":"cc-1","status":"completed"}}]}`)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
@@ -293,7 +186,7 @@ func TestResumedToneFloor(t *testing.T) {
 	<-e.call.Done()
 	adapter, _ := auth.NewRequestAdapterWithAuth(&authentication.AnonymousAuthenticationProvider{}, auth.AdapterConfig{})
 	c2, err := New(Config{AppID: "app", Adapter: adapter, BaseURL: "http://127.0.0.1:1/v1.0", CallbackURL: "http://127.0.0.1:1/cb",
-		InsecureSkipValidation: true, Clock: emulator.NewVirtualClock(emulator.DefaultStart), Cluster: e.fc, ReplicaID: "next"})
+		InsecureSkipValidation: true, Clock: emulator.NewVirtualClock(emulator.DefaultStart), Cluster: ClusterConfig{Store: e.fc, ReplicaID: "next"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -335,7 +228,8 @@ func TestLogEntries(t *testing.T) {
 		return notifications.Batch{Notifications: notes, Body: []byte(body), TenantID: "t-1"}
 	}
 	one := toneNote("c-1", 1)
-	entries, err := logEntries(batch(one))
+	c := &Client{clock: realClock{}, replica: "me", log: slog.New(slog.DiscardHandler)}
+	entries, err := c.logEntries(batch(one))
 	if err != nil || len(entries) != 1 || string(entries[0].Data) != one || entries[0].TenantID != "t-1" {
 		t.Fatalf("one call: %+v %v", entries, err)
 	}
@@ -344,7 +238,7 @@ func TestLogEntries(t *testing.T) {
 		`{"changeType":"updated","resourceUrl":"/communications/calls/c-2","resourceData":{"@odata.type":"#microsoft.graph.call","toneInfo":{"sequenceId":1,"tone":"tone2"}}},` +
 		`{"changeType":"updated","resourceUrl":"/communications/onlineMeetings/m-1","resourceData":{}},` +
 		`{"changeType":"updated","resourceUrl":"/communications/calls/c-1","resourceData":{"@odata.type":"#microsoft.graph.call","toneInfo":{"sequenceId":2,"tone":"tone3"}}}]}`
-	entries, err = logEntries(batch(mixed))
+	entries, err = c.logEntries(batch(mixed))
 	if err != nil || len(entries) != 2 || entries[0].CallID != "c-1" || entries[1].CallID != "c-2" {
 		t.Fatalf("mixed: %+v %v", entries, err)
 	}

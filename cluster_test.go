@@ -90,7 +90,7 @@ func newFleet(t *testing.T, n int, redisAddr string, mutate func(*graphcomms.Con
 		cfg := graphcomms.Config{
 			AppID: emu.AppID(), Adapter: adapter, BaseURL: emu.GraphURL(), CallbackURL: f.lb.URL + "/api/calls",
 			ValidatorConfig: auth.ValidatorConfig{OpenIDConfigURL: emu.OpenIDConfigURL()},
-			Clock:           emu.Clock(), Cluster: r.store, ReplicaID: r.id,
+			Clock:           emu.Clock(), Cluster: graphcomms.ClusterConfig{Store: r.store, ReplicaID: r.id},
 		}
 		if mutate != nil {
 			mutate(&cfg)
@@ -662,7 +662,7 @@ func TestFleetRedisRestart(t *testing.T) {
 // the keys pressed meanwhile are delivered once Redis answers again.
 func TestFleetRedisSlow(t *testing.T) {
 	srv := redistest.Start(t)
-	f := newFleet(t, 2, srv.Addr, func(c *graphcomms.Config) { c.ClusterTimeout = 300 * time.Millisecond })
+	f := newFleet(t, 2, srv.Addr, func(c *graphcomms.Config) { c.Cluster.Timeout = 300 * time.Millisecond })
 	ctx := ctxFor(t)
 	got := f.answerAll(ctx, t)
 	first, h := f.establish(ctx, t, got, "heidi", true)
@@ -692,8 +692,8 @@ func TestFleetRedisSlow(t *testing.T) {
 // takes no call, so r1 answers every incoming call whichever replica received it.
 func TestFleetClaimCall(t *testing.T) {
 	f := newFleet(t, 2, redisOrSkip(t), func(c *graphcomms.Config) {
-		if c.ReplicaID == "r0" {
-			c.ClaimCall = func(string, bool) bool { return false }
+		if c.Cluster.ReplicaID == "r0" {
+			c.Cluster.ClaimCall = func(string, bool) bool { return false }
 		}
 	})
 	ctx := ctxFor(t)

@@ -70,6 +70,10 @@ func (o *Operation[T]) Wait(ctx context.Context) (T, error) {
 	}
 	// Graph described the operation with another type (polling without @odata.type):
 	// keep the typed value and update its common members.
+	if any(o.initial) == nil {
+		var zero T
+		return zero, fmt.Errorf("graphcomms: operation %s finished as %T", o.st.id, o.st.result)
+	}
 	*o.initial.Base() = *o.st.result.Base()
 	return o.initial, nil
 }
@@ -78,21 +82,23 @@ func (o *Operation[T]) Wait(ctx context.Context) (T, error) {
 // operations: on a replica that took the call over (see Client.OnResume), Wait on them
 // returns what Graph finally says about the operations started on the previous one.
 func (c *Call) PendingOperations() []*Operation[calls.Operation] {
-	c.ops.mu.Lock()
-	defer c.ops.mu.Unlock()
-	out := make([]*Operation[calls.Operation], 0, len(c.ops.byCtx))
-	for _, st := range c.ops.byCtx {
-		out = append(out, &Operation[calls.Operation]{st: st})
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	ccs, _, _ := c.st.PendingOperations()
+	out := make([]*Operation[calls.Operation], 0, len(ccs))
+	for _, cc := range ccs {
+		if w := c.waiters[cc]; w != nil {
+			out = append(out, &Operation[calls.Operation]{st: w})
+		}
 	}
 	return out
 }
 
-// opState is one pending operation.
+// opState is what a waiter of one operation sees.
 type opState struct {
-	id, cc, typ string
-	started     time.Time
-	done        chan struct{}
-	settling    bool // its completion is applied, waiting to be stored (guarded by opTable.mu)
+	cc, typ string
+	id      string // set once Graph has answered (guarded by Call.mu)
+	done    chan struct{}
 
 	mu       sync.Mutex
 	result   calls.Operation
@@ -101,167 +107,34 @@ type opState struct {
 	stopPoll func()
 }
 
-// opTable tracks a call's pending operations, and completions that arrived before
-// their operation was known.
-type opTable struct {
-	mu      sync.Mutex
-	byID    map[string]*opState
-	byCtx   map[string]*opState
-	orphans map[string]calls.Operation
+func newOpState(cc, typ string) *opState {
+	return &opState{cc: cc, typ: typ, done: make(chan struct{})}
 }
 
-// lazy makes the table's maps on first use (most calls never start an operation).
-// t.mu is held.
-func (t *opTable) lazy() {
-	if t.byCtx == nil {
-		t.byID, t.byCtx = map[string]*opState{}, map[string]*opState{}
-	}
-	if t.orphans == nil { // also dropped by failAll
-		t.orphans = map[string]calls.Operation{}
-	}
-}
-
-func (t *opTable) register(cc, typ string, now time.Time) *opState {
-	st := &opState{cc: cc, typ: typ, started: now, done: make(chan struct{})}
-	t.mu.Lock()
-	t.lazy()
-	t.byCtx[cc] = st
-	t.mu.Unlock()
-	return st
-}
-
-// setID records the operation's ID and returns a completion that already arrived.
-func (t *opTable) setID(st *opState, id string) calls.Operation {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	st.id = id
-	if id != "" && t.byID != nil {
-		t.byID[id] = st
-	}
-	if op, ok := t.orphans["id:"+id]; ok && id != "" {
-		delete(t.orphans, "id:"+id)
-		return op
-	}
-	if op, ok := t.orphans["cc:"+st.cc]; ok {
-		delete(t.orphans, "cc:"+st.cc)
-		return op
-	}
-	return nil
-}
-
-func (t *opTable) forget(st *opState) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	if t.byID[st.id] == st {
-		delete(t.byID, st.id)
-	}
-	if t.byCtx[st.cc] == st {
-		delete(t.byCtx, st.cc)
-	}
-}
-
-// complete applies a completion (or progress) notification.
-func (t *opTable) complete(c *Call, op calls.Operation) {
-	if op == nil {
-		return
-	}
-	b := op.Base()
-	t.mu.Lock()
-	st := t.byID[b.ID]
-	if st == nil && b.ClientContext != "" {
-		st = t.byCtx[b.ClientContext]
-	}
-	if st == nil {
-		t.lazy()
-		if b.Status.IsFinal() && len(t.orphans) < 64 {
-			if b.ID != "" {
-				t.orphans["id:"+b.ID] = op
-			}
-			if b.ClientContext != "" {
-				t.orphans["cc:"+b.ClientContext] = op
-			}
-		}
-		t.mu.Unlock()
-		return
-	}
-	t.mu.Unlock()
-	if b.Status.IsFinal() {
-		// Off the pending list in the state stored for this step; the waiter wakes
-		// once it is stored (or fails with the call if the step is refused).
-		t.mu.Lock()
-		st.settling = true
-		t.mu.Unlock()
-		c.later(func() { t.resolve(st, op) })
-	}
-}
-
-// resolve finishes an operation once.
-func (t *opTable) resolve(st *opState, op calls.Operation) {
-	st.mu.Lock()
-	if st.finished {
-		st.mu.Unlock()
-		return
-	}
-	st.finished = true
-	st.result = op
+// resolve finishes the operation with its final form, once.
+func (st *opState) resolve(op calls.Operation) {
+	var err error
 	if b := op.Base(); b.Status == calls.OperationFailed {
-		st.err = &OperationError{Operation: op, ResultInfo: b.ResultInfo}
+		err = &OperationError{Operation: op, ResultInfo: b.ResultInfo}
 	}
-	if st.stopPoll != nil {
-		st.stopPoll()
-	}
-	st.mu.Unlock()
-	close(st.done)
-	t.forget(st)
+	st.finish(op, err)
 }
 
-// fail finishes an operation with err.
-func (t *opTable) fail(st *opState, err error) {
+// fail finishes the operation with err, once.
+func (st *opState) fail(err error) { st.finish(nil, err) }
+
+func (st *opState) finish(op calls.Operation, err error) {
 	st.mu.Lock()
 	if st.finished {
 		st.mu.Unlock()
 		return
 	}
-	st.finished, st.err = true, err
+	st.finished, st.result, st.err = true, op, err
 	if st.stopPoll != nil {
 		st.stopPoll()
 	}
 	st.mu.Unlock()
 	close(st.done)
-	t.forget(st)
-}
-
-func (t *opTable) failAll(err error) {
-	t.mu.Lock()
-	var all []*opState
-	for _, st := range t.byCtx {
-		all = append(all, st)
-	}
-	for _, st := range t.byID {
-		if t.byCtx[st.cc] != st { // not already listed under its clientContext
-			all = append(all, st)
-		}
-	}
-	t.orphans = nil
-	t.mu.Unlock()
-	for _, st := range all {
-		t.fail(st, err)
-	}
-}
-
-func (t *opTable) pending() []PendingOperation {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	if len(t.byCtx) == 0 {
-		return nil
-	}
-	out := make([]PendingOperation, 0, len(t.byCtx))
-	for _, st := range t.byCtx {
-		if !st.settling {
-			out = append(out, PendingOperation{ID: st.id, ClientContext: st.cc, Type: st.typ, StartedAt: st.started})
-		}
-	}
-	return out
 }
 
 // startOp sends an operation action and tracks the operation it starts. cc points at
@@ -269,63 +142,110 @@ func (t *opTable) pending() []PendingOperation {
 // a completion can be matched even before Graph's answer arrives.
 func startOp[Req any, T calls.Operation](ctx context.Context, c *Call, action *calls.OperationAction[Req, T], body *Req,
 	cc func(*Req) *string, opts []calls.RequestOption) (*Operation[T], error) {
-	if c.isEnded() {
-		return nil, ErrCallEnded
-	}
 	ccp := cc(body)
 	if *ccp == "" {
 		*ccp = "gc-" + transport.NewUUID()
 	}
 	var zero T
-	st := c.ops.register(*ccp, zero.ODataTypeName(), c.client.clock.Now())
-	op, err := action.Post(ctx, body, c.opts(opts)...)
+	w := newOpState(*ccp, zero.ODataTypeName())
+	c.mu.Lock()
+	if c.ended {
+		err := endError(c.end)
+		c.mu.Unlock()
+		return nil, err
+	}
+	c.st.StartOperation(w.cc, w.typ, c.client.clock.Now())
+	c.waiters[w.cc] = w
+	c.mu.Unlock()
+	var op T
+	err := c.do(ctx, func(ctx context.Context) error {
+		var err error
+		op, err = action.Post(ctx, body, c.opts(opts)...)
+		return err
+	})
 	if err != nil {
-		c.ops.fail(st, err)
-		return nil, c.check(err)
+		c.mu.Lock()
+		c.st.OperationFinished(w.cc)
+		delete(c.waiters, w.cc)
+		c.mu.Unlock()
+		w.fail(err)
+		return nil, err
 	}
-	early := c.ops.setID(st, op.Base().ID)
-	switch {
-	case early != nil:
-		c.ops.resolve(st, early)
-	case op.Base().Status.IsFinal():
-		c.ops.resolve(st, op)
-	default:
-		c.schedulePoll(st)
+	c.mu.Lock()
+	w.id = op.Base().ID
+	early := c.st.OperationStarted(w.cc, w.id)
+	if early == nil && op.Base().Status.IsFinal() {
+		c.st.OperationFinished(w.cc)
+		early = op
 	}
-	c.persist()
-	return &Operation[T]{st: st, initial: op}, nil
+	if early != nil || c.waiters[w.cc] != w {
+		delete(c.waiters, w.cc)
+	} else {
+		c.schedulePollLocked(w)
+	}
+	c.mu.Unlock()
+	if early != nil {
+		w.resolve(early)
+	}
+	c.persistLater()
+	return &Operation[T]{st: w, initial: op}, nil
 }
 
-// schedulePoll polls the operation after OperationTimeout without a notification.
-func (c *Call) schedulePoll(st *opState) {
-	stop := c.client.clock.AfterFunc(c.client.cfg.OperationTimeout, func() { go c.poll(st) })
-	st.mu.Lock()
-	if st.finished {
-		st.mu.Unlock()
+// schedulePollLocked polls the operation after OperationTimeout without a
+// notification. c.mu is held.
+func (c *Call) schedulePollLocked(w *opState) {
+	stop := c.client.clock.AfterFunc(c.client.cfg.OperationTimeout, func() { go c.poll(w) })
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.finished {
 		stop()
 		return
 	}
-	st.stopPoll = stop
-	st.mu.Unlock()
+	w.stopPoll = stop
 }
 
-func (c *Call) poll(st *opState) {
-	if st.id == "" {
+func (c *Call) poll(w *opState) {
+	c.mu.Lock()
+	id := w.id
+	c.mu.Unlock()
+	if id == "" {
 		return
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	ctx, cancel := context.WithTimeout(c.ctx, 30*time.Second)
 	defer cancel()
-	op, err := c.builder().Operations().ByID(st.id).Get(ctx, c.opts(nil)...)
+	op, err := c.builder().Operations().ByID(id).Get(ctx, c.opts(nil)...)
 	switch {
+	case c.ctx.Err() != nil:
+		return // the call ended: its waiters were told
 	case calls.IsNotFound(err):
-		c.ops.fail(st, fmt.Errorf("graphcomms: operation %s not found: %w", st.id, err))
+		c.settle(w, nil, fmt.Errorf("graphcomms: operation %s not found: %w", id, err))
 	case err != nil:
-		c.client.log.Warn("graphcomms: polling an operation", "call", c.id, "operation", st.id, "error", err)
-		c.schedulePoll(st)
+		c.client.reportError(&CallError{CallID: c.id, Stage: StagePoll, Err: err})
+		c.mu.Lock()
+		c.schedulePollLocked(w)
+		c.mu.Unlock()
 	case op.Base().Status.IsFinal():
-		c.ops.resolve(st, op)
-		c.persist()
+		c.settle(w, op, nil)
 	default:
-		c.schedulePoll(st)
+		c.mu.Lock()
+		c.schedulePollLocked(w)
+		c.mu.Unlock()
 	}
+}
+
+// settle finishes an operation found final (or gone) by a poll, then stores that it
+// is no longer pending.
+func (c *Call) settle(w *opState, op calls.Operation, err error) {
+	c.mu.Lock()
+	c.st.OperationFinished(w.cc)
+	if c.waiters[w.cc] == w {
+		delete(c.waiters, w.cc)
+	}
+	c.mu.Unlock()
+	if err != nil {
+		w.fail(err)
+	} else {
+		w.resolve(op)
+	}
+	c.persistLater()
 }

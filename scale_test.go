@@ -24,7 +24,7 @@ func TestManyConcurrentCalls(t *testing.T) {
 		n = 100
 	}
 	before := runtime.NumGoroutine()
-	e := newEnv(t, func(c *graphcomms.Config) { c.QueueSize = 4096 })
+	e := newEnv(t, nil)
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	var keys, ended atomic.Int64

@@ -178,7 +178,7 @@ func callBodies(id string) [][]byte {
 // with two participants each, fed through its public callback handler.
 func memoryOurs(t *testing.T, n int) float64 {
 	client, err := graphcomms.New(graphcomms.Config{AppID: benchApp, Credential: nopCred{},
-		CallbackURL: "http://127.0.0.1:1/cb", InsecureSkipValidation: true, QueueSize: 3 * n, KeepAliveInterval: 15 * time.Minute})
+		CallbackURL: "http://127.0.0.1:1/cb", InsecureSkipValidation: true, KeepAliveInterval: 15 * time.Minute})
 	if err != nil {
 		t.Fatal(err)
 	}

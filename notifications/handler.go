@@ -49,10 +49,26 @@ type HandlerConfig struct {
 	// Accept, when set, takes each parsed batch before the answer is sent, instead of
 	// the queue: the handler answers 202 only once Accept has returned nil, and 503
 	// with Retry-After when it returns an error, so that Graph sends the callback
-	// again. A replicated bot uses it to store notifications durably before
-	// acknowledging them. Accept runs on the request's goroutine with the request's
+	// again (or with the status of a *RejectError it returns). The graphcomms client
+	// uses it to store notifications in their calls' logs before acknowledging them. Accept runs on the request's goroutine with the request's
 	// context; keep it short (Graph waits for the answer).
 	Accept func(ctx context.Context, b Batch) error
+}
+
+// RejectError is an error HandlerConfig.Accept returns to refuse a callback with a
+// status of its own (403 for a call of another tenant, say) instead of 503: Graph
+// does not send such a callback again.
+type RejectError struct {
+	// Status is the HTTP status to answer; Reason the one-line reason sent and logged.
+	Status int
+	Reason string
+	// Err, when set, is logged with the reason.
+	Err error
+}
+
+// Error returns "notifications: callback refused (<status>): <reason>".
+func (e *RejectError) Error() string {
+	return fmt.Sprintf("notifications: callback refused (%d): %s", e.Status, e.Reason)
 }
 
 // Batch is what one accepted callback delivered.
@@ -186,6 +202,11 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	if h.cfg.Accept != nil {
 		if err := h.cfg.Accept(r.Context(), b); err != nil {
+			var rej *RejectError
+			if errors.As(err, &rej) {
+				h.reject(w, r, rej.Status, rej.Reason, rej.Err)
+				return
+			}
 			h.retryLater(w)
 			h.reject(w, r, http.StatusServiceUnavailable, "could not store the notifications", err)
 			return

@@ -1,12 +1,12 @@
 // Package redisstore shares a bot's calls between replicas through Redis: it is a
-// graphcomms.Store and a graphcomms.Cluster. Give the same Redis (and Prefix) to every
-// replica of a bot, put any plain load balancer in front of them, and any replica can
-// take any callback:
+// store.Store and a store.Cluster. Give the same Redis (and Prefix) to every replica
+// of a bot, put any plain load balancer in front of them, and any replica can take any
+// callback:
 //
 //	rdb := redis.NewClient(&redis.Options{Addr: "redis:6379"})
 //	client, err := graphcomms.New(graphcomms.Config{
 //		AppID: appID, Credential: cred, CallbackURL: "https://bot.example.com/api/calls",
-//		Cluster: redisstore.New(rdb, redisstore.Options{}),
+//		Cluster: graphcomms.ClusterConfig{Store: redisstore.New(rdb, redisstore.Options{})},
 //	})
 //
 // # What is stored
@@ -17,17 +17,39 @@
 //     sequence numbers, pending operations, next keep-alive, log position) as JSON in
 //     field s, its version in field v;
 //   - calls, a set of the IDs of stored calls (for List);
-//   - log:{id}, a stream: the call's notifications not yet applied, in arrival order;
+//   - log:{id}, a stream: the call's notifications not yet applied, in arrival order,
+//     one entry per callback with its tenant (field t), accepting replica (f),
+//     whether it starts an incoming call (i), previous position (p) and body (d);
+//     the stream's IDs are the log positions, and its last-generated-id, which
+//     trimming keeps, is the position of the last entry ever appended;
 //   - leases, a sorted set: per call, when its lease runs out (Unix milliseconds; 0
-//     means nobody holds it);
+//     means nobody holds it); a call is in it once it has a state, a lease or a log
+//     whose first entry is incoming;
 //   - owners, a hash: per call, the replica holding its lease;
 //   - wake, a pub/sub channel: "a:{id} {position}" when a call's log grew up to
 //     position, "n:{id} {position}" for a new call nobody holds, "r:{id}" when a
 //     replica released a call.
 //
-// Every write is one Lua script, so it is atomic; the scripts name keys they build
-// from Prefix, so this package needs a single Redis primary (standalone or with
-// Sentinel), not Redis Cluster.
+// Every write is one Lua script (Delete and Forget: one MULTI transaction), so it is
+// atomic; the scripts name keys they build from Prefix, so this package needs a single
+// Redis primary (standalone or with Sentinel), not Redis Cluster.
+//
+// # Caps and parked logs
+//
+// A call's log holds at most Options.MaxLogEntries entries (default 1024): the holder
+// trims it as it applies it, so it fills only when the holder is not keeping up or
+// its callbacks are blocked. Append then appends nothing and returns an error wrapping
+// store.ErrLogFull; the client answers the callback 503 with Retry-After, so Graph
+// sends it again later instead of Redis queueing without bound.
+//
+// A log whose first entry is not incoming, for a call with neither state nor lease,
+// is parked: a replica may be creating that call right now (its callbacks can come
+// before Create returns), or it is a call no replica knows. A parked log wakes nobody
+// and Unowned does not list it; it expires Options.ParkedTTL (default one minute)
+// after its first entry, and takes at most Options.MaxParkedEntries entries (default
+// 64; later ones are dropped, without an error). Claim or Put on its call removes the
+// expiry, and it is an ordinary log from then on. Redis's expiry bounds the parked
+// logs in time, not in number: their number is at most what arrives in a ParkedTTL.
 //
 // # Versioned compare-and-set, with a lease for liveness
 //
@@ -44,7 +66,7 @@
 //
 // Lease times come from the replicas' clocks (graphcomms.Config.Clock), so replicas
 // need clocks within a small fraction of the lease TTL of each other (NTP gives
-// milliseconds; the default lease is 15 s).
+// milliseconds; the default graphcomms.ClusterConfig.LeaseTTL is 15 s).
 //
 // # Durability
 //
@@ -53,7 +75,8 @@
 // file: appendonly yes and appendfsync always loses nothing that was acknowledged;
 // appendfsync everysec (Redis's default when AOF is on) can lose the last second on a
 // crash of the Redis host. With replicas, a failover can lose what the primary had not
-// yet sent them.
+// yet sent them. Entries of parked logs are acknowledged too, and lost when their log
+// expires or is at its cap: they are about calls no replica has.
 //
 // # Failures
 //

@@ -4,6 +4,8 @@ import (
 	"context"
 	"log"
 	"net/http"
+	"os"
+	"time"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	"github.com/redis/go-redis/v9"
@@ -21,7 +23,14 @@ func Example() {
 		AppID:       "b0b0b0b0-1111-4222-8333-444455556666",
 		Credential:  cred,
 		CallbackURL: "https://bot.example.com/api/calls",
-		Cluster:     redisstore.New(rdb, redisstore.Options{Prefix: "incidentbot:"}),
+		Cluster: graphcomms.ClusterConfig{
+			Store: redisstore.New(rdb, redisstore.Options{Prefix: "incidentbot:"}),
+			// Names this replica in the leases (default: host name, process ID and a
+			// random suffix).
+			ReplicaID: os.Getenv("POD_NAME"),
+			// A call whose replica died is taken over within LeaseTTL.
+			LeaseTTL: 10 * time.Second,
+		},
 	})
 	if err != nil {
 		log.Fatal(err)

@@ -166,7 +166,7 @@ func (r Real) Client(logger *slog.Logger) (*graphcomms.Client, error) {
 	}
 	cfg := graphcomms.Config{AppID: r.AppID, Credential: cred, CallbackURL: r.CallbackURL, Logger: logger}
 	if r.Clustered() {
-		if cfg.Cluster, err = newCluster(r); err != nil {
+		if cfg.Cluster.Store, err = newCluster(r); err != nil {
 			return nil, err
 		}
 	}

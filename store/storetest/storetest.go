@@ -1,9 +1,9 @@
-// Package storetest is the conformance test every graphcomms.Store (Run) and every
-// graphcomms.Cluster (RunCluster) must pass. Call it from a test of your
+// Package storetest is the conformance test every store.Store (Run) and every
+// store.Cluster (RunCluster) must pass. Call it from a test of your
 // implementation:
 //
 //	func TestMyStore(t *testing.T) {
-//		storetest.Run(t, func(t *testing.T) graphcomms.Store { return newMyStore(t) })
+//		storetest.Run(t, func(t *testing.T) store.Store { return newMyStore(t) })
 //	}
 package storetest
 
@@ -11,20 +11,21 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/graphcomms/graphcomms"
 	"github.com/graphcomms/graphcomms/calls"
 	"github.com/graphcomms/graphcomms/media"
 	"github.com/graphcomms/graphcomms/participants"
+	"github.com/graphcomms/graphcomms/store"
 )
 
 // Run runs the conformance tests. newStore must return an empty store each time.
-func Run(t *testing.T, newStore func(t *testing.T) graphcomms.Store) {
+func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 	t.Run("PutGet", func(t *testing.T) { testPutGet(t, newStore(t)) })
 	t.Run("Versions", func(t *testing.T) { testVersions(t, newStore(t)) })
 	t.Run("Copies", func(t *testing.T) { testCopies(t, newStore(t)) })
@@ -33,7 +34,7 @@ func Run(t *testing.T, newStore func(t *testing.T) graphcomms.Store) {
 }
 
 // Sample returns a realistic call state with two participants.
-func Sample(callID string) graphcomms.CallState {
+func Sample(callID string) store.CallState {
 	c := calls.Call{ID: callID, State: calls.StateEstablished, Direction: calls.DirectionIncoming,
 		CallbackURI: "https://bot.example.com/api/calls", MediaState: media.CallMediaState{Audio: media.StateActive},
 		Source: participants.Info{Identity: participants.User("u-1", "t-1")}, TenantID: "t-1",
@@ -42,13 +43,13 @@ func Sample(callID string) graphcomms.CallState {
 		{ID: "p-bot", Info: participants.Info{Identity: participants.Application("app", "Bot")}},
 		{ID: "p-1", Info: participants.Info{Identity: participants.User("u-1", "t-1")}, IsMuted: true},
 	}
-	return graphcomms.CallState{CallID: callID, Version: 1, Call: c, Participants: ps, RosterSequence: 3, ToneSequence: 2,
-		Operations: []graphcomms.PendingOperation{{ID: "op-1", ClientContext: "ctx", Type: "#microsoft.graph.playPromptOperation",
+	return store.CallState{CallID: callID, Version: 1, Call: c, Participants: ps, RosterSequence: 3, ToneSequence: 2,
+		Operations: []store.PendingOperation{{ID: "op-1", ClientContext: "ctx", Type: "#microsoft.graph.playPromptOperation",
 			StartedAt: time.Date(2026, 1, 5, 9, 0, 0, 0, time.UTC)}},
-		KeepAliveAt: time.Date(2026, 1, 5, 9, 15, 0, 0, time.UTC), UpdatedAt: time.Date(2026, 1, 5, 9, 0, 1, 0, time.UTC)}
+		KeepAliveAt: time.Date(2026, 1, 5, 9, 15, 0, 0, time.UTC), Etag: 7, Data: []byte(`{"ticket":"INC-42"}`), UpdatedAt: time.Date(2026, 1, 5, 9, 0, 1, 0, time.UTC)}
 }
 
-func testPutGet(t *testing.T, s graphcomms.Store) {
+func testPutGet(t *testing.T, s store.Store) {
 	ctx := context.Background()
 	if _, ok, err := s.Get(ctx, "nope"); ok || err != nil {
 		t.Fatalf("Get of a missing call: ok %v err %v", ok, err)
@@ -66,18 +67,18 @@ func testPutGet(t *testing.T, s graphcomms.Store) {
 	}
 }
 
-func testVersions(t *testing.T, s graphcomms.Store) {
+func testVersions(t *testing.T, s store.Store) {
 	ctx := context.Background()
 	st := Sample("c-1")
 	st.Version = 2
-	if err := s.Put(ctx, st); !errors.Is(err, graphcomms.ErrVersionConflict) {
+	if err := s.Put(ctx, st); !errors.Is(err, store.ErrVersionConflict) {
 		t.Fatalf("first Put with version 2: %v, want ErrVersionConflict", err)
 	}
 	st.Version = 1
 	if err := s.Put(ctx, st); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.Put(ctx, st); !errors.Is(err, graphcomms.ErrVersionConflict) {
+	if err := s.Put(ctx, st); !errors.Is(err, store.ErrVersionConflict) {
 		t.Fatalf("Put of version 1 again: %v", err)
 	}
 	st.Version = 2
@@ -91,7 +92,7 @@ func testVersions(t *testing.T, s graphcomms.Store) {
 	}
 }
 
-func testCopies(t *testing.T, s graphcomms.Store) {
+func testCopies(t *testing.T, s store.Store) {
 	ctx := context.Background()
 	st := Sample("c-1")
 	if err := s.Put(ctx, st); err != nil {
@@ -111,7 +112,7 @@ func testCopies(t *testing.T, s graphcomms.Store) {
 	}
 }
 
-func testDeleteList(t *testing.T, s graphcomms.Store) {
+func testDeleteList(t *testing.T, s store.Store) {
 	ctx := context.Background()
 	for i := range 3 {
 		if err := s.Put(ctx, Sample(fmt.Sprintf("c-%d", i))); err != nil {
@@ -141,7 +142,7 @@ func testDeleteList(t *testing.T, s graphcomms.Store) {
 
 // testConcurrent: writers that read, change and write with compare-and-set never lose
 // an update.
-func testConcurrent(t *testing.T, s graphcomms.Store) {
+func testConcurrent(t *testing.T, s store.Store) {
 	ctx := context.Background()
 	if err := s.Put(ctx, Sample("c-1")); err != nil {
 		t.Fatal(err)
@@ -163,7 +164,7 @@ func testConcurrent(t *testing.T, s graphcomms.Store) {
 				switch err := s.Put(ctx, st); {
 				case err == nil:
 					done++
-				case errors.Is(err, graphcomms.ErrVersionConflict):
+				case errors.Is(err, store.ErrVersionConflict):
 				default:
 					t.Error(err)
 					return
@@ -178,11 +179,11 @@ func testConcurrent(t *testing.T, s graphcomms.Store) {
 	}
 }
 
-// RunCluster runs the conformance tests of a graphcomms.Cluster: the Store tests, then
+// RunCluster runs the conformance tests of a store.Cluster: the Store tests, then
 // leases (Claim, Renew, Release, Unowned, Forget) and the log with its wake-ups (Append,
 // ReadLog, TrimLog, Wakeups). newCluster must return an empty cluster each time.
-func RunCluster(t *testing.T, newCluster func(t *testing.T) graphcomms.Cluster) {
-	Run(t, func(t *testing.T) graphcomms.Store { return newCluster(t) })
+func RunCluster(t *testing.T, newCluster func(t *testing.T) store.Cluster) {
+	Run(t, func(t *testing.T) store.Store { return newCluster(t) })
 	t.Run("Leases", func(t *testing.T) { testLeases(t, newCluster(t)) })
 	t.Run("Log", func(t *testing.T) { testLog(t, newCluster(t)) })
 }
@@ -190,7 +191,7 @@ func RunCluster(t *testing.T, newCluster func(t *testing.T) graphcomms.Cluster) 
 var t0 = time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC)
 
 // nextWake returns the next wake-up that names a call.
-func nextWake(t *testing.T, ctx context.Context, wake <-chan graphcomms.Wakeup) graphcomms.Wakeup {
+func nextWake(t *testing.T, ctx context.Context, wake <-chan store.Wakeup) store.Wakeup {
 	t.Helper()
 	for {
 		select {
@@ -207,7 +208,7 @@ func nextWake(t *testing.T, ctx context.Context, wake <-chan graphcomms.Wakeup) 
 	}
 }
 
-func testLeases(t *testing.T, s graphcomms.Cluster) {
+func testLeases(t *testing.T, s store.Cluster) {
 	ctx := context.Background()
 	const ttl = 10 * time.Second
 	must := func(ok bool, err error) bool {
@@ -266,7 +267,7 @@ func testLeases(t *testing.T, s graphcomms.Cluster) {
 	}
 	// Expired leases come before calls nobody held, however many of those there are.
 	for i := range 5 {
-		if err := s.Append(ctx, []graphcomms.LogEntry{{CallID: fmt.Sprintf("free-%d", i), Data: []byte(`{}`)}}); err != nil {
+		if err := s.Append(ctx, []store.LogEntry{{CallID: fmt.Sprintf("free-%d", i), Incoming: true, Data: []byte(`{}`)}}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -281,7 +282,7 @@ func testLeases(t *testing.T, s graphcomms.Cluster) {
 	}
 }
 
-func testLog(t *testing.T, s graphcomms.Cluster) {
+func testLog(t *testing.T, s store.Cluster) {
 	ctx, cancel0 := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel0()
 	wctx, cancel := context.WithCancel(ctx)
@@ -290,20 +291,25 @@ func testLog(t *testing.T, s graphcomms.Cluster) {
 	if w := <-wake; w.CallID != "" {
 		t.Fatalf("first wake-up %+v, want the empty one that says the subscription is ready", w)
 	}
-	var entries []graphcomms.LogEntry
+	var entries []store.LogEntry
 	for i := range 5 {
-		entries = append(entries, graphcomms.LogEntry{CallID: "c-1", TenantID: "t", Data: fmt.Appendf(nil, `{"n":%d}`, i)})
+		entries = append(entries, store.LogEntry{CallID: "c-1", TenantID: "t", Incoming: i == 0, At: t0, Data: fmt.Appendf(nil, `{"n":%d}`, i)})
 	}
-	entries = append(entries, graphcomms.LogEntry{CallID: "c-2", Data: []byte(`{}`)})
+	entries = append(entries, store.LogEntry{CallID: "c-2", Incoming: true, At: t0, Data: []byte(`{}`)})
 	if err := s.Append(ctx, entries); err != nil {
 		t.Fatal(err)
 	}
-	got := map[string]graphcomms.WakeupKind{}
+	for i, e := range entries[:5] {
+		if e.ID == "" || i == 0 && e.Prev != "" || i > 0 && e.Prev != entries[i-1].ID {
+			t.Fatalf("entry %d after Append: ID %q Prev %q (previous ID %q)", i, e.ID, e.Prev, entries[max(i-1, 0)].ID)
+		}
+	}
+	got := map[string]store.WakeupKind{}
 	for range 2 {
 		w := nextWake(t, ctx, wake)
 		got[w.CallID] = w.Kind
 	}
-	if got["c-1"] != graphcomms.WakeNew || got["c-2"] != graphcomms.WakeNew {
+	if got["c-1"] != store.WakeNew || got["c-2"] != store.WakeNew {
 		t.Errorf("wake-ups %v, want WakeNew for both calls", got)
 	}
 	all, err := s.ReadLog(ctx, "c-1", "", 10)
@@ -326,10 +332,29 @@ func testLog(t *testing.T, s graphcomms.Cluster) {
 	if len(left) != 2 || left[0].ID != all[3].ID {
 		t.Fatalf("after TrimLog: %+v", left)
 	}
-	if err := s.Append(ctx, entries[:1]); err != nil {
+	more := []store.LogEntry{{CallID: "c-1", TenantID: "t", At: t0, Data: []byte(`{"n":5}`)}}
+	if err := s.Append(ctx, more); err != nil {
 		t.Fatal(err)
 	}
-	if w := nextWake(t, ctx, wake); w.CallID != "c-1" || w.Kind != graphcomms.WakeAppended {
+	if more[0].Prev != entries[4].ID {
+		t.Errorf("Prev of an entry appended after a trim: %q, want %q", more[0].Prev, entries[4].ID)
+	}
+	if w := nextWake(t, ctx, wake); w.CallID != "c-1" || w.Kind != store.WakeAppended {
 		t.Errorf("wake-up %+v, want WakeAppended for c-1", w)
+	}
+	// A log that starts with no incoming call, for a call with neither state nor
+	// lease, is parked: kept (a replica may be creating that call), not listed.
+	parked := []store.LogEntry{{CallID: "c-parked", At: t0, Data: []byte(`{"n":0}`)}}
+	if err := s.Append(ctx, parked); err != nil {
+		t.Fatal(err)
+	}
+	if ids, _ := s.Unowned(ctx, t0, 100); slices.Contains(ids, "c-parked") {
+		t.Errorf("Unowned lists a parked log: %v", ids)
+	}
+	if ok, err := s.Claim(ctx, "c-parked", "creator", t0, time.Minute); err != nil || !ok {
+		t.Fatalf("claiming a parked call: %v %v", ok, err)
+	}
+	if got, _ := s.ReadLog(ctx, "c-parked", "", 10); len(got) != 1 || string(got[0].Data) != `{"n":0}` {
+		t.Errorf("the parked entry, read by the replica that claimed its call: %+v", got)
 	}
 }
