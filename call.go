@@ -46,6 +46,7 @@ type Call struct {
 	items         []item
 	running       bool
 	reading       bool   // a read of the log is queued or running
+	again         bool   // a read was asked for while one was running
 	tail          string // position of the last log entry queued
 	persistQueued bool
 

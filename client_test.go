@@ -26,7 +26,7 @@ type env struct {
 	emu    *emulator.Server
 	client *graphcomms.Client
 	srv    *httptest.Server
-	errs   chan error
+	errs   chan *graphcomms.CallError
 }
 
 func newEnv(t testing.TB, mutate func(*graphcomms.Config)) *env {
@@ -39,7 +39,7 @@ func newEnv(t testing.TB, mutate func(*graphcomms.Config)) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := &env{emu: emu, errs: make(chan error, 100)}
+	e := &env{emu: emu, errs: make(chan *graphcomms.CallError, 100)}
 	// The callback URL is known only once the server listens; start it around a
 	// handler set just after.
 	var h atomicHandler
@@ -275,12 +275,13 @@ func answered(t testing.TB, e *env, who string) *graphcomms.Call {
 	t.Helper()
 	ctx := ctxFor(t)
 	got := make(chan *graphcomms.Call, 1)
-	e.client.OnIncoming(func(c *graphcomms.Call) {
+	remove := e.client.OnIncoming(func(c *graphcomms.Call) {
 		if err := c.Answer(ctx); err != nil {
 			t.Error(err)
 		}
 		got <- c
 	})
+	defer remove() // the next call gets the next handler
 	p := e.emu.Person(who)
 	if p == nil {
 		p = e.emu.AddUser(who, emulator.Behavior{})
@@ -389,7 +390,8 @@ func TestPanickingCallback(t *testing.T) {
 	}
 	select {
 	case err := <-e.errs:
-		if !strings.Contains(err.Error(), "panicked: boom") {
+		var p *graphcomms.PanicError
+		if !errors.As(err, &p) || p.Value != "boom" || err.Stage != graphcomms.StageCallback || err.CallID != call.ID() {
 			t.Errorf("reported %v", err)
 		}
 	case <-ctx.Done():

@@ -72,10 +72,12 @@ func (c *Call) wake(position string) {
 	}
 }
 
-// pump queues a read of the call's log after its tail (one at a time).
+// pump queues a read of the call's log after its tail (one at a time: asked for
+// while one is queued or running, it makes that one read again once it is done).
 func (c *Call) pump() {
 	c.qmu.Lock()
 	if c.reading {
+		c.again = true
 		c.qmu.Unlock()
 		return
 	}
@@ -142,11 +144,31 @@ func (c *Call) drain() {
 
 // readLog reads and applies the call's log after the tail; it runs on the queue.
 func (c *Call) readLog() {
-	defer func() {
-		c.qmu.Lock()
-		c.reading = false
-		c.qmu.Unlock()
-	}()
+	for c.readOnce() {
+	}
+}
+
+// readOnce reads the log until it is drained; it reports whether it must read again
+// (a wake-up came meanwhile).
+func (c *Call) readOnce() bool {
+	defer c.qmu.Unlock()
+	c.drainLog()
+	c.qmu.Lock()
+	if c.again && !c.isGoneLocked() {
+		c.again = false
+		return true
+	}
+	c.again, c.reading = false, false
+	return false
+}
+
+func (c *Call) isGoneLocked() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.gone
+}
+
+func (c *Call) drainLog() {
 	for {
 		if c.isGone() {
 			return
