@@ -1,0 +1,306 @@
+package graphcomms
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/microsoft/kiota-abstractions-go/authentication"
+
+	"github.com/graphcomms/graphcomms/auth"
+	"github.com/graphcomms/graphcomms/emulator"
+	"github.com/graphcomms/graphcomms/media"
+	"github.com/graphcomms/graphcomms/notifications"
+	"github.com/graphcomms/graphcomms/store"
+)
+
+// unit is a client whose Graph is unreachable (an action that sent a request would
+// fail with a connection error), on a virtual clock and an in-memory store.
+type unit struct {
+	c     *Client
+	mem   *store.Memory
+	clock *emulator.VirtualClock
+}
+
+func newUnit(t *testing.T, mc store.MemoryConfig, mutate func(*Config)) *unit {
+	t.Helper()
+	adapter, _ := auth.NewRequestAdapterWithAuth(&authentication.AnonymousAuthenticationProvider{}, auth.AdapterConfig{})
+	u := &unit{mem: store.NewMemory(mc), clock: emulator.NewVirtualClock(emulator.DefaultStart)}
+	cfg := Config{AppID: "app", Adapter: adapter, BaseURL: "http://127.0.0.1:1/v1.0", CallbackURL: "http://127.0.0.1:1/cb",
+		InsecureSkipValidation: true, Clock: u.clock, Cluster: ClusterConfig{Store: u.mem, ReplicaID: "me"}}
+	if mutate != nil {
+		mutate(&cfg)
+	}
+	c, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(c.Close)
+	u.c = c
+	return u
+}
+
+// send hands a callback to the client as its handler does, with the token's tenant.
+func (u *unit) send(t testing.TB, tenant, body string) error {
+	notes, err := notifications.Parse([]byte(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u.c.accept(context.Background(), notifications.Batch{Notifications: notes, Body: []byte(body), TenantID: tenant})
+}
+
+// incomingCall sends an incoming call and returns it from OnIncoming, with its tones
+// and end on channels.
+func (u *unit) incomingCall(t *testing.T, id string) (*Call, chan media.ToneInfo, chan EndInfo) {
+	t.Helper()
+	got := make(chan *Call, 1)
+	tones, ended := make(chan media.ToneInfo, 100), make(chan EndInfo, 2)
+	remove := u.c.OnIncoming(func(call *Call) {
+		call.OnTone(func(ti media.ToneInfo) { tones <- ti })
+		call.OnTerminated(func(e EndInfo) { ended <- e })
+		got <- call
+	})
+	defer remove()
+	if err := u.send(t, "t-a", incoming(id)); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case call := <-got:
+		return call, tones, ended
+	case <-time.After(10 * time.Second):
+		t.Fatal("no OnIncoming")
+	}
+	return nil, nil, nil
+}
+
+func terminated(id string) string {
+	return `{"value":[{"changeType":"deleted","resourceUrl":"/communications/calls/` + id + `","resourceData":{"@odata.type":"#microsoft.graph.call","state":"terminated","resultInfo":{"code":200,"subcode":5000}}}]}`
+}
+
+// TestParkingBounded: notifications for calls nobody knows are parked within the
+// store's caps, at a constant cost each, and expire; an incoming call sent right after
+// a flood of them is handled at once.
+func TestParkingBounded(t *testing.T) {
+	u := newUnit(t, store.MemoryConfig{MaxParkedCalls: 100, MaxParkedBytes: 64 << 10, MaxParkedEntries: 4}, nil)
+	for i := range 5000 {
+		if err := u.send(t, "t-a", toneNote(fmt.Sprintf("unknown-%d", i%500), i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	st := u.mem.Stats()
+	if st.ParkedCalls > 100 || st.ParkedBytes > 64<<10 || st.DroppedParked == 0 {
+		t.Fatalf("parked %d calls, %d bytes, dropped %d: over the caps", st.ParkedCalls, st.ParkedBytes, st.DroppedParked)
+	}
+	call, _, _ := u.incomingCall(t, "c-real")
+	if call.ID() != "c-real" {
+		t.Fatal(call.ID())
+	}
+	// The TTL applies on the maintenance pass too, with no more callbacks coming.
+	u.clock.Advance(2 * store.DefaultParkedTTL)
+	if _, err := u.mem.Unowned(context.Background(), u.clock.Now(), 10); err != nil {
+		t.Fatal(err)
+	}
+	if st := u.mem.Stats(); st.ParkedCalls != 0 || st.ParkedBytes != 0 {
+		t.Errorf("after the TTL: %d parked calls, %d bytes", st.ParkedCalls, st.ParkedBytes)
+	}
+}
+
+// TestCallLogFull: a call whose callbacks are blocked stops taking notifications at
+// its log's cap: the callback is answered 503 with Retry-After (so Graph sends it
+// again later), and nothing accepted is lost.
+func TestCallLogFull(t *testing.T) {
+	u := newUnit(t, store.MemoryConfig{MaxLogEntries: 8}, nil)
+	call, tones, _ := u.incomingCall(t, "c-1")
+	block := make(chan struct{})
+	call.OnTone(func(media.ToneInfo) { <-block })
+	accepted, refused := 0, 0
+	for i := 1; i <= 40; i++ {
+		notes, _ := notifications.Parse([]byte(toneNote("c-1", i)))
+		_ = notes
+		w := httptest.NewRecorder()
+		u.c.ServeHTTP(w, httptest.NewRequest(http.MethodPost, "/cb", strings.NewReader(toneNote("c-1", i))))
+		switch w.Code {
+		case http.StatusAccepted:
+			accepted++
+		case http.StatusServiceUnavailable:
+			refused++
+			if w.Header().Get("Retry-After") == "" {
+				t.Fatal("503 without Retry-After")
+			}
+		default:
+			t.Fatalf("callback %d answered %d", i, w.Code)
+		}
+	}
+	if refused == 0 || accepted > 8+maxBatch {
+		t.Fatalf("accepted %d, refused %d: the call's queue is not bounded", accepted, refused)
+	}
+	close(block)
+	for range accepted {
+		select {
+		case <-tones:
+		case <-time.After(10 * time.Second):
+			t.Fatal("an accepted tone was lost")
+		}
+	}
+}
+
+// TestUnansweredIncomingDropped: an incoming call the bot neither answers nor rejects
+// is dropped once Graph's answer deadline (plus a margin) has passed, with one
+// OnTerminated. Graph docs: "the bot must answer within 15 seconds" (incoming call
+// notifications).
+func TestUnansweredIncomingDropped(t *testing.T) {
+	u := newUnit(t, store.MemoryConfig{}, nil)
+	call, _, ended := u.incomingCall(t, "c-1")
+	u.clock.Advance(DefaultAnswerTimeout - time.Second)
+	select {
+	case e := <-ended:
+		t.Fatalf("dropped before the deadline: %+v", e)
+	case <-time.After(50 * time.Millisecond):
+	}
+	u.clock.Advance(time.Second)
+	select {
+	case e := <-ended:
+		if !errors.Is(e.Err, ErrNotAnswered) {
+			t.Fatalf("end %+v", e)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the unanswered call was kept")
+	}
+	<-call.Done()
+	if len(u.c.Calls()) != 0 || u.mem.Stats().Calls != 0 {
+		t.Error("the dropped call is still tracked or stored")
+	}
+	select {
+	case e := <-ended:
+		t.Fatalf("a second OnTerminated: %+v", e)
+	default:
+	}
+}
+
+// TestTenantMismatchRefused: a callback whose token names another tenant than the
+// call's is refused (403) and changes nothing, unless Config.AllowTenantMismatch.
+func TestTenantMismatchRefused(t *testing.T) {
+	u := newUnit(t, store.MemoryConfig{}, nil)
+	_, tones, _ := u.incomingCall(t, "c-1")
+	err := u.send(t, "t-b", toneNote("c-1", 1))
+	var rej *notifications.RejectError
+	if !errors.As(err, &rej) || rej.Status != http.StatusForbidden {
+		t.Fatalf("a tone from another tenant: %v, want a 403 RejectError", err)
+	}
+	if err := u.send(t, "t-a", toneNote("c-1", 2)); err != nil {
+		t.Fatal(err)
+	}
+	if ti := <-tones; ti.SequenceID != 2 {
+		t.Fatalf("delivered tone %d", ti.SequenceID)
+	}
+
+	relaxed := newUnit(t, store.MemoryConfig{}, func(c *Config) { c.AllowTenantMismatch = true })
+	_, tones, _ = relaxed.incomingCall(t, "c-2")
+	if err := relaxed.send(t, "t-b", toneNote("c-2", 1)); err != nil {
+		t.Fatalf("with AllowTenantMismatch: %v", err)
+	}
+	<-tones
+}
+
+// TestEndedCallActions: once a call has ended, every action returns an error
+// wrapping ErrCallEnded without sending a request (Graph is unreachable here, so a
+// request would fail otherwise), and the call's context is cancelled with that cause.
+func TestEndedCallActions(t *testing.T) {
+	u := newUnit(t, store.MemoryConfig{}, nil)
+	call, _, ended := u.incomingCall(t, "c-1")
+	if err := u.send(t, "t-a", terminated("c-1")); err != nil {
+		t.Fatal(err)
+	}
+	<-ended
+	<-call.Done()
+	ctx := context.Background()
+	if err := call.HangUp(ctx); !errors.Is(err, ErrCallEnded) {
+		t.Errorf("HangUp: %v", err)
+	}
+	if _, err := call.PlayPrompt(ctx, nil); !errors.Is(err, ErrCallEnded) {
+		t.Errorf("PlayPrompt: %v", err)
+	}
+	if err := call.Transfer(ctx, call.Resource().Targets[0]); !errors.Is(err, ErrCallEnded) {
+		t.Errorf("Transfer: %v", err)
+	}
+	if err := SetData(call, "x"); !errors.Is(err, ErrCallEnded) {
+		t.Errorf("SetData: %v", err)
+	}
+	if call.Context().Err() == nil || !errors.Is(context.Cause(call.Context()), ErrCallEnded) {
+		t.Errorf("Context: %v, cause %v", call.Context().Err(), context.Cause(call.Context()))
+	}
+}
+
+// TestHandlersRemovable: each On... adds a handler and returns its removal.
+func TestHandlersRemovable(t *testing.T) {
+	u := newUnit(t, store.MemoryConfig{}, nil)
+	call, tones, _ := u.incomingCall(t, "c-1")
+	extra := make(chan media.ToneInfo, 10)
+	remove := call.OnTone(func(ti media.ToneInfo) { extra <- ti })
+	_ = u.send(t, "t-a", toneNote("c-1", 1))
+	<-tones
+	<-extra
+	remove()
+	_ = u.send(t, "t-a", toneNote("c-1", 2))
+	<-tones
+	flush(call)
+	select {
+	case ti := <-extra:
+		t.Fatalf("a removed handler got tone %d", ti.SequenceID)
+	default:
+	}
+}
+
+// TestForgetAndData: the bot's data is stored with the call and restored on the
+// replica that takes it over before OnResume; Forget drops a call locally.
+func TestForgetAndData(t *testing.T) {
+	u := newUnit(t, store.MemoryConfig{}, nil)
+	call, _, ended := u.incomingCall(t, "c-1")
+	type ticket struct{ ID string }
+	if err := SetData(call, ticket{"INC-7"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := SetData(call, strings.Repeat("x", store.MaxDataBytes)); err == nil {
+		t.Fatal("data over the cap accepted")
+	}
+	flush(call)
+	call.enqueue(call.lose) // this replica dies
+	<-call.Done()
+	adapter, _ := auth.NewRequestAdapterWithAuth(&authentication.AnonymousAuthenticationProvider{}, auth.AdapterConfig{})
+	c2, err := New(Config{AppID: "app", Adapter: adapter, BaseURL: "http://127.0.0.1:1/v1.0", CallbackURL: "http://127.0.0.1:1/cb",
+		InsecureSkipValidation: true, Clock: u.clock, Cluster: ClusterConfig{Store: u.mem, ReplicaID: "next"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c2.Close()
+	got := make(chan ticket, 1)
+	resumed := make(chan *Call, 1)
+	c2.OnResume(func(call *Call) {
+		v, ok, err := Data[ticket](call)
+		if !ok || err != nil {
+			t.Errorf("Data in OnResume: %v %v", ok, err)
+		}
+		got <- v
+		call.OnTerminated(func(e EndInfo) { ended <- e })
+		resumed <- call
+	})
+	_ = u.mem.Release(context.Background(), "c-1", "me")
+	c2.adopt("c-1")
+	if v := <-got; v.ID != "INC-7" {
+		t.Fatalf("resumed data %+v", v)
+	}
+	again := <-resumed
+	again.Forget()
+	if e := <-ended; !errors.Is(e.Err, ErrForgotten) {
+		t.Fatalf("end %+v", e)
+	}
+	<-again.Done()
+	if _, ok, _ := u.mem.Get(context.Background(), "c-1"); ok {
+		t.Error("a forgotten call's state is still stored")
+	}
+}
