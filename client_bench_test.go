@@ -34,14 +34,6 @@ func newBenchClient(b *testing.B) *Client {
 	return c
 }
 
-func parse(b *testing.B, body string) []notifications.Notification {
-	notes, err := notifications.Parse([]byte(body))
-	if err != nil {
-		b.Fatal(err)
-	}
-	return notes
-}
-
 func incoming(id string) string {
 	return `{"value":[{"changeType":"created","resourceUrl":"/communications/calls/` + id + `","resourceData":{"@odata.type":"#microsoft.graph.call","state":"incoming","direction":"incoming","callbackUri":"https://bot.example.com/api/calls","source":{"identity":{"user":{"id":"aaaa1111-2222-4333-8444-555566667777","displayName":"Alice Example","tenantId":"11111111-2222-4333-8444-000000000001"}}},"targets":[{"identity":{"application":{"id":"b0b0b0b0-1111-4222-8333-444455556666","displayName":"Bot"}}}],"requestedModalities":["audio"],"tenantId":"11111111-2222-4333-8444-000000000001"}}]}`
 }

@@ -25,6 +25,13 @@ import (
 // bump stores the call's state once more, as another replica would.
 func bump(t *testing.T, f *store.Memory, id string) {
 	t.Helper()
+	// The other replica holds the lease too (as after this one's lease ran out), so
+	// that this one cannot take the call back once it is fenced.
+	ctx := context.Background()
+	_ = f.Release(ctx, id, "me")
+	if ok, err := f.Claim(ctx, id, "other", time.Now(), time.Hour); err != nil || !ok {
+		t.Fatalf("the other replica could not claim the call: %v %v", ok, err)
+	}
 	for {
 		st, ok, _ := f.Get(context.Background(), id)
 		if !ok {
