@@ -189,7 +189,7 @@ func TestResumedToneFloor(t *testing.T) {
 		t.Fatalf("stored tone sequence %d", st.ToneSequence)
 	}
 	// Hand the call to a second client, as after the first died.
-	e.call.enqueue(e.call.lose)
+	e.c.Close() // releases the lease; a closed client takes nothing back
 	<-e.call.Done()
 	adapter, _ := auth.NewRequestAdapterWithAuth(&authentication.AnonymousAuthenticationProvider{}, auth.AdapterConfig{})
 	c2, err := New(Config{AppID: "app", Adapter: adapter, BaseURL: "http://127.0.0.1:1/v1.0", CallbackURL: "http://127.0.0.1:1/cb",
@@ -204,10 +204,7 @@ func TestResumedToneFloor(t *testing.T) {
 		call.OnTone(func(ti media.ToneInfo) { tones <- ti })
 		resumed <- call
 	})
-	if err := e.fc.Release(context.Background(), "c-1", "me"); err != nil {
-		t.Fatal(err)
-	}
-	c2.adopt("c-1")
+	c2.goAdopt("c-1")
 	call := <-resumed
 	w := httptest.NewRecorder()
 	c2.ServeHTTP(w, httptest.NewRequest(http.MethodPost, "/cb", bytes.NewReader([]byte(toneNote("c-1", 1)))))

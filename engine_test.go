@@ -269,7 +269,7 @@ func TestForgetAndData(t *testing.T) {
 		t.Fatal("data over the cap accepted")
 	}
 	flush(call)
-	call.enqueue(call.lose) // this replica dies
+	u.c.Close() // this replica leaves: its lease is released
 	<-call.Done()
 	adapter, _ := auth.NewRequestAdapterWithAuth(&authentication.AnonymousAuthenticationProvider{}, auth.AdapterConfig{})
 	c2, err := New(Config{AppID: "app", Adapter: adapter, BaseURL: "http://127.0.0.1:1/v1.0", CallbackURL: "http://127.0.0.1:1/cb",
@@ -289,8 +289,7 @@ func TestForgetAndData(t *testing.T) {
 		call.OnTerminated(func(e EndInfo) { ended <- e })
 		resumed <- call
 	})
-	_ = u.mem.Release(context.Background(), "c-1", "me")
-	c2.adopt("c-1")
+	c2.goAdopt("c-1")
 	if v := <-got; v.ID != "INC-7" {
 		t.Fatalf("resumed data %+v", v)
 	}

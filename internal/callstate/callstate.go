@@ -193,7 +193,7 @@ func (s *State) Apply(n *notifications.Notification, fx []Effect) []Effect {
 	case notifications.KindParticipants:
 		return s.applyRoster(n, fx)
 	case notifications.KindOperation:
-		return s.complete(n.Operation, fx)
+		return s.complete(n.Operation, n.OperationID, fx)
 	}
 	return fx
 }
@@ -230,7 +230,10 @@ func Rank(st calls.State) int {
 func (s *State) applyCall(n *notifications.Notification, fx []Effect) []Effect {
 	upd := n.Call
 	if upd == nil {
-		return fx
+		if n.ChangeType != notifications.ChangeDeleted {
+			return fx
+		}
+		upd = &calls.Call{} // a deleted call without resourceData still ends it
 	}
 	if upd.ToneInfo.Tone != "" {
 		if !s.newTone(upd.ToneInfo.SequenceID) {

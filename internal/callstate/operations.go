@@ -72,12 +72,19 @@ func (s *State) dropOp(i int) {
 }
 
 // complete applies an operation's progress or completion notification.
-func (s *State) complete(o calls.Operation, fx []Effect) []Effect {
+func (s *State) complete(o calls.Operation, urlID string, fx []Effect) []Effect {
 	if o == nil {
 		return fx
 	}
 	b := o.Base()
-	i := s.opIndex("", b.ID)
+	id := b.ID
+	if id == "" {
+		id = urlID // the resource URL names the operation when its data does not
+	}
+	i := -1
+	if id != "" {
+		i = s.opIndex("", id)
+	}
 	if i < 0 && b.ClientContext != "" {
 		i = s.opIndex(b.ClientContext, "")
 	}

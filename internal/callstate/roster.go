@@ -106,7 +106,10 @@ func (s *State) applyRoster(n *notifications.Notification, fx []Effect) []Effect
 			if n.Sequence <= r.seq {
 				return fx // a duplicate or stale delta
 			}
-			return s.wantRoster(fx) // a gap: re-read the whole roster
+			// A gap: re-read the whole roster (it includes this delta), and go on from
+			// this sequence number.
+			r.seq = n.Sequence
+			return s.wantRoster(fx)
 		}
 		r.seq = n.Sequence
 		return s.rosterChanged(r.applyDelta(n.Participants), fx)
