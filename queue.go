@@ -47,7 +47,8 @@ func (c *Call) deliver(e *store.LogEntry) {
 }
 
 // first queues a new call's first log entry, then f, before the call is registered
-// (so nothing can come between them).
+// (so nothing can come between them). The queue starts once the call is registered
+// (Client.register), so f never runs before Client.Call finds the call.
 func (c *Call) first(e *store.LogEntry, f func()) {
 	c.qmu.Lock()
 	if e.Prev == "" {
@@ -58,7 +59,24 @@ func (c *Call) first(e *store.LogEntry, f func()) {
 		c.items = append(c.items, item{f: c.readLog})
 	}
 	c.items = append(c.items, item{f: f})
+	c.qmu.Unlock()
+}
+
+// kick starts the queue's goroutine if there is work and it is not running.
+func (c *Call) kick() {
+	c.qmu.Lock()
+	if len(c.items) == 0 {
+		c.qmu.Unlock()
+		return
+	}
 	c.startLocked()
+}
+
+// queueFirst queues f before the call is registered (see first).
+func (c *Call) queueFirst(f func()) {
+	c.qmu.Lock()
+	c.items = append(c.items, item{f: f})
+	c.qmu.Unlock()
 }
 
 // wake is a wake-up for the call: read its log unless everything up to position was

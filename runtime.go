@@ -370,7 +370,8 @@ func (c *Client) adopt(id string) {
 }
 
 // register makes call a call of this client, unless the client is closed or already
-// has one by that ID; then it reads whatever the log got meanwhile.
+// has one by that ID; then it starts the call's queue, with a read of whatever the log
+// got meanwhile.
 func (c *Client) register(call *Call) bool {
 	c.mu.Lock()
 	if c.closed || c.calls[call.id] != nil {
@@ -380,6 +381,7 @@ func (c *Client) register(call *Call) bool {
 	c.calls[call.id] = call
 	c.mu.Unlock()
 	call.pump()
+	call.kick()
 	return true
 }
 
@@ -437,7 +439,7 @@ func (c *Client) resume(st store.CallState) bool {
 	call.version, call.tail = st.Version, st.LogPosition
 	call.restoreTimers()
 	c.log.Info("graphcomms: took a call over", "call", st.CallID, "version", st.Version)
-	call.enqueue(func() {
+	call.queueFirst(func() {
 		for _, h := range c.onResume.get() {
 			if call.isEnded() {
 				return
