@@ -14,6 +14,7 @@ import (
 	"github.com/graphcomms/graphcomms/media"
 	"github.com/graphcomms/graphcomms/notifications"
 	"github.com/graphcomms/graphcomms/participants"
+	"github.com/graphcomms/graphcomms/store"
 )
 
 // benchClient is a client whose Graph is unreachable (nothing is sent in these
@@ -136,5 +137,41 @@ func BenchmarkNotificationToCallback(b *testing.B) {
 		b.StartTimer()
 		accept(b, c, n)
 		<-got
+	}
+}
+
+// BenchmarkParkedFlood accepts n notifications for 20,000 calls nobody knows (a bot
+// restarted without shared state gets such a burst), then one real incoming call, and
+// reports the cost per parked notification and how long the incoming call took to
+// reach OnIncoming after the flood.
+func BenchmarkParkedFlood(b *testing.B) {
+	for _, n := range []int{40_000, 400_000} {
+		b.Run(fmt.Sprintf("n=%d", n), func(b *testing.B) {
+			flood := make([]notifications.Batch, 0, 1000)
+			for i := range 1000 {
+				flood = append(flood, batch(b, established(fmt.Sprintf("%08d-0000-4000-8000-00000000dead", i))))
+			}
+			for b.Loop() {
+				c := newBenchClient(b)
+				got := make(chan struct{}, 1)
+				c.OnIncoming(func(*Call) { got <- struct{}{} })
+				start := time.Now()
+				for i := range n {
+					bt := flood[i%len(flood)]
+					bt.Notifications = append([]notifications.Notification(nil), bt.Notifications...)
+					bt.Notifications[0].CallID = fmt.Sprintf("%08d-0000-4000-8000-00000000dead", i%20_000)
+					accept(b, c, bt)
+				}
+				perNote := time.Since(start) / time.Duration(n)
+				sent := time.Now()
+				accept(b, c, batch(b, incoming("00000001-0000-4000-8000-000000000000")))
+				<-got
+				b.ReportMetric(float64(time.Since(sent).Microseconds()), "µs-to-OnIncoming")
+				b.ReportMetric(float64(perNote.Nanoseconds()), "ns/parked")
+				st := c.cluster.(interface{ Stats() store.MemoryStats }).Stats()
+				b.ReportMetric(float64(st.ParkedBytes)/(1<<20), "MiB-parked")
+				c.Close()
+			}
+		})
 	}
 }
