@@ -246,10 +246,6 @@ func (c *Call) check(err error) error {
 	return err
 }
 
-func isEnded(err error) bool { return errors.Is(err, ErrCallEnded) }
-
-func isConflict(err error) bool { return errors.Is(err, store.ErrVersionConflict) }
-
 // answered records that an incoming call was answered, rejected or redirected.
 func (c *Call) answered() {
 	c.mu.Lock()
@@ -276,7 +272,7 @@ func (c *Call) AnswerWith(ctx context.Context, req *calls.AnswerRequest, opts ..
 	}
 	err := c.do(ctx, func(ctx context.Context) error { return c.builder().Answer().Post(ctx, req, c.opts(opts)...) })
 	if err != nil {
-		if !isEnded(err) {
+		if !errors.Is(err, ErrCallEnded) {
 			c.endLocally(EndInfo{Reason: calls.EndReasonUnknown, Err: fmt.Errorf("answer failed: %w", err)})
 		}
 		return err

@@ -120,8 +120,6 @@ func TestCallLogFull(t *testing.T) {
 	call.OnTone(func(media.ToneInfo) { <-block })
 	accepted, refused := 0, 0
 	for i := 1; i <= 40; i++ {
-		notes, _ := notifications.Parse([]byte(toneNote("c-1", i)))
-		_ = notes
 		w := httptest.NewRecorder()
 		u.c.ServeHTTP(w, httptest.NewRequest(http.MethodPost, "/cb", strings.NewReader(toneNote("c-1", i))))
 		switch w.Code {

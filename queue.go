@@ -2,6 +2,7 @@ package graphcomms
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"time"
@@ -160,32 +161,34 @@ func (c *Call) drain() {
 	}
 }
 
+// announce runs the client's OnIncoming or OnResume handlers for the call, on its
+// queue, while it has not ended.
+func (c *Call) announce(hs *handlers[func(*Call)]) {
+	for _, h := range hs.get() {
+		if c.isEnded() {
+			return
+		}
+		c.client.callback(c.id, func() { h.f(c) })
+	}
+}
+
 // readLog reads and applies the call's log after the tail; it runs on the queue.
+// Reads asked for meanwhile (again) make it read once more.
 func (c *Call) readLog() {
-	for c.readOnce() {
-	}
-}
-
-// readOnce reads the log until it is drained; it reports whether it must read again
-// (a wake-up came meanwhile).
-func (c *Call) readOnce() bool {
-	defer c.qmu.Unlock()
-	c.drainLog()
-	c.qmu.Lock()
-	if c.again && !c.isGoneLocked() {
+	for {
+		c.drainLog()
+		c.qmu.Lock()
+		if !c.again || c.isGone() {
+			c.again, c.reading = false, false
+			c.qmu.Unlock()
+			return
+		}
 		c.again = false
-		return true
+		c.qmu.Unlock()
 	}
-	c.again, c.reading = false, false
-	return false
 }
 
-func (c *Call) isGoneLocked() bool {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.gone
-}
-
+// drainLog applies the log after the tail until it is drained.
 func (c *Call) drainLog() {
 	for {
 		if c.isGone() {
@@ -230,7 +233,7 @@ func (c *Call) applyEntries(entries []store.LogEntry) {
 		return
 	}
 	fx := c.fx[:0]
-	var refused []string
+	var problems []error // reported once c.mu is released
 	for i := range entries {
 		e := &entries[i]
 		c.st.Position = e.ID
@@ -238,16 +241,14 @@ func (c *Call) applyEntries(entries []store.LogEntry) {
 			c.owner = e.TenantID // the tenant of a created call's first callback
 		}
 		if !c.client.tenantOK(c, e.TenantID) {
-			refused = append(refused, e.TenantID)
+			problems = append(problems, fmt.Errorf("skipped a callback of tenant %s for a call of tenant %s", e.TenantID, c.owner))
 			continue
 		}
 		notes := e.Notifications
 		if notes == nil {
 			var err error
 			if notes, err = notifications.Parse(e.Data); err != nil {
-				c.mu.Unlock()
-				c.client.reportError(&CallError{CallID: c.id, Stage: StageLog, Err: fmt.Errorf("skipping unreadable log entry %s: %w", e.ID, err)})
-				c.mu.Lock()
+				problems = append(problems, fmt.Errorf("skipping unreadable log entry %s: %w", e.ID, err))
 			}
 		}
 		for j := range notes {
@@ -255,8 +256,8 @@ func (c *Call) applyEntries(entries []store.LogEntry) {
 		}
 	}
 	c.mu.Unlock()
-	for _, t := range refused {
-		c.client.reportError(&CallError{CallID: c.id, Stage: StageLog, Err: fmt.Errorf("skipped a callback of tenant %s for a call of tenant %s", t, c.owner)})
+	for _, err := range problems {
+		c.client.reportError(&CallError{CallID: c.id, Stage: StageLog, Err: err})
 	}
 	c.commit(fx)
 	c.untrimmed += len(entries)
@@ -305,7 +306,7 @@ func (c *Call) commit(fx []callstate.Effect) {
 
 // fenced drops a call whose state could not be stored.
 func (c *Call) fenced(err error) {
-	if isConflict(err) {
+	if errors.Is(err, store.ErrVersionConflict) {
 		c.client.log.Info("graphcomms: another replica took the call over", "call", c.id)
 	} else {
 		c.client.reportError(&CallError{CallID: c.id, Stage: StageStore, Err: err})
@@ -530,7 +531,7 @@ func (c *Call) sendKeepAlive() {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	if err := c.KeepAlive(ctx); err != nil {
-		if !calls.IsNotFound(err) && !isEnded(err) { // a 404 has already ended the call locally
+		if !calls.IsNotFound(err) && !errors.Is(err, ErrCallEnded) { // a 404 has already ended the call locally
 			c.client.reportError(&CallError{CallID: c.id, Stage: StageKeepAlive, Err: err})
 		}
 		return

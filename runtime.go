@@ -201,23 +201,40 @@ func (c *Client) wake(w store.Wakeup) {
 
 // goAdopt starts a takeover of a call, unless too many run already.
 func (c *Client) goAdopt(id string) {
-	c.mu.Lock()
-	busy := c.calls[id] != nil || c.adopting[id] || len(c.adopting) >= maxAdopting
-	if !busy {
-		c.adopting[id] = true
-	}
-	c.mu.Unlock()
-	if busy {
+	if !c.reserve(id, maxAdopting) {
 		return
 	}
 	c.goTracked(func() {
-		defer func() {
-			c.mu.Lock()
-			delete(c.adopting, id)
-			c.mu.Unlock()
-		}()
+		defer c.unreserve(id)
 		c.adopt(id)
 	})
+}
+
+// reserve marks a call as being taken by this replica, unless the client is closed,
+// holds the call, is taking it already, or is taking limit calls (0: no limit).
+func (c *Client) reserve(id string, limit int) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closed || c.calls[id] != nil || c.adopting[id] || limit > 0 && len(c.adopting) >= limit {
+		return false
+	}
+	c.adopting[id] = true
+	return true
+}
+
+func (c *Client) unreserve(id string) {
+	c.mu.Lock()
+	delete(c.adopting, id)
+	c.mu.Unlock()
+}
+
+// claim takes the lease on a call for this replica; it reports whether it holds it.
+func (c *Client) claim(ctx context.Context, id string) bool {
+	won, err := c.cluster.Claim(ctx, id, c.replica, c.clock.Now(), c.lease())
+	if err != nil {
+		c.log.Warn("graphcomms: claiming a call", "call", id, "error", err)
+	}
+	return err == nil && won
 }
 
 // maintain renews this replica's leases, checks the logs of its calls and takes over
@@ -272,27 +289,13 @@ func (c *Client) claimIncoming(e *store.LogEntry) {
 	if f := c.cfg.Cluster.ClaimCall; f != nil && !f(e.CallID, true) {
 		return
 	}
-	c.mu.Lock()
-	busy := c.closed || c.calls[e.CallID] != nil || c.adopting[e.CallID]
-	if !busy {
-		c.adopting[e.CallID] = true
-	}
-	c.mu.Unlock()
-	if busy {
+	if !c.reserve(e.CallID, 0) {
 		return
 	}
-	defer func() {
-		c.mu.Lock()
-		delete(c.adopting, e.CallID)
-		c.mu.Unlock()
-	}()
+	defer c.unreserve(e.CallID)
 	ctx, cancel := context.WithTimeout(context.Background(), c.cfg.Cluster.Timeout)
 	defer cancel()
-	won, err := c.cluster.Claim(ctx, e.CallID, c.replica, c.clock.Now(), c.lease())
-	if err != nil || !won {
-		if err != nil {
-			c.log.Warn("graphcomms: claiming a call", "call", e.CallID, "error", err)
-		}
+	if !c.claim(ctx, e.CallID) {
 		return
 	}
 	if !c.startIncoming(e) {
@@ -326,11 +329,7 @@ func (c *Client) adopt(id string) {
 	if f := c.cfg.Cluster.ClaimCall; f != nil && !f(id, !stored) {
 		return
 	}
-	won, err := c.cluster.Claim(ctx, id, c.replica, c.clock.Now(), c.lease())
-	if err != nil || !won {
-		if err != nil {
-			c.log.Warn("graphcomms: claiming a call", "call", id, "error", err)
-		}
+	if !c.claim(ctx, id) {
 		return
 	}
 	// Read again under the lease: the previous holder may have written meanwhile.
@@ -397,14 +396,7 @@ func (c *Client) startIncoming(e *store.LogEntry) bool {
 		e.Notifications = notes
 	}
 	call := c.newCall(callstate.New(e.CallID, e.TenantID, *notes[0].Call, c.clock.Now()), e.TenantID)
-	call.first(e, func() {
-		for _, h := range c.onIncoming.get() {
-			if call.isEnded() {
-				return
-			}
-			c.callback(call.id, func() { h.f(call) })
-		}
-	})
+	call.first(e, func() { call.announce(&c.onIncoming) })
 	call.armDeadline()
 	return c.register(call)
 }
@@ -439,14 +431,7 @@ func (c *Client) resume(st store.CallState) bool {
 	call.version, call.tail = st.Version, st.LogPosition
 	call.restoreTimers()
 	c.log.Info("graphcomms: took a call over", "call", st.CallID, "version", st.Version)
-	call.queueFirst(func() {
-		for _, h := range c.onResume.get() {
-			if call.isEnded() {
-				return
-			}
-			c.callback(call.id, func() { h.f(call) })
-		}
-	})
+	call.queueFirst(func() { call.announce(&c.onResume) })
 	return c.register(call)
 }
 
