@@ -43,7 +43,8 @@ type Call struct {
 	doneOnce sync.Once
 
 	qmu           sync.Mutex
-	items         []item
+	items         []item // items[head:] are waiting
+	head          int
 	running       bool
 	reading       bool   // a read of the log is queued or running
 	again         bool   // a read was asked for while one was running

@@ -39,7 +39,7 @@ func (c *Call) deliver(e *store.LogEntry) {
 		return
 	}
 	c.tail = e.ID
-	if n := len(c.items); n > 0 && c.items[n-1].f == nil && len(c.items[n-1].entries) < maxBatch {
+	if n := len(c.items); n > c.head && c.items[n-1].f == nil && len(c.items[n-1].entries) < maxBatch {
 		c.items[n-1].entries = append(c.items[n-1].entries, *e)
 	} else {
 		c.items = append(c.items, item{entries: []store.LogEntry{*e}})
@@ -66,7 +66,7 @@ func (c *Call) first(e *store.LogEntry, f func()) {
 // kick starts the queue's goroutine if there is work and it is not running.
 func (c *Call) kick() {
 	c.qmu.Lock()
-	if len(c.items) == 0 {
+	if c.head == len(c.items) {
 		c.qmu.Unlock()
 		return
 	}
@@ -143,15 +143,23 @@ func (c *Call) startLocked() {
 func (c *Call) drain() {
 	for {
 		c.qmu.Lock()
-		if len(c.items) == 0 {
-			c.running = false
-			c.items = nil
+		if c.head == len(c.items) {
+			// Empty: keep the array for the next items (it only grows while the
+			// call has a backlog, which its log's cap bounds).
+			c.items, c.head, c.running = c.items[:0], 0, false
 			c.qmu.Unlock()
 			return
 		}
-		it := c.items[0]
-		c.items[0] = item{}
-		c.items = c.items[1:]
+		it := c.items[c.head]
+		c.items[c.head] = item{}
+		c.head++
+		if c.head >= 64 && 2*c.head >= len(c.items) {
+			// A queue that never empties: move what waits to the front, so that the
+			// array does not grow with what was done (amortised O(1) per item).
+			n := copy(c.items, c.items[c.head:])
+			clear(c.items[n:])
+			c.items, c.head = c.items[:n], 0
+		}
 		c.qmu.Unlock()
 		if it.f != nil {
 			c.client.callback(c.id, it.f)
@@ -197,7 +205,7 @@ func (c *Call) drainLog() {
 		c.qmu.Lock()
 		after := c.tail
 		c.qmu.Unlock()
-		ctx, cancel := context.WithTimeout(context.Background(), c.client.cfg.Cluster.Timeout)
+		ctx, cancel := c.client.storeCtx(context.Background(), 1)
 		recs, err := c.client.cluster.ReadLog(ctx, c.id, after, maxBatch)
 		cancel()
 		if err != nil {
@@ -262,7 +270,7 @@ func (c *Call) applyEntries(entries []store.LogEntry) {
 	c.commit(fx)
 	c.untrimmed += len(entries)
 	if c.untrimmed >= c.client.trim && !c.isGone() {
-		ctx, cancel := context.WithTimeout(context.Background(), c.client.cfg.Cluster.Timeout)
+		ctx, cancel := c.client.storeCtx(context.Background(), 1)
 		if err := c.client.cluster.TrimLog(ctx, c.id, entries[len(entries)-1].ID); err == nil {
 			c.untrimmed = 0
 		}
@@ -270,11 +278,12 @@ func (c *Call) applyEntries(entries []store.LogEntry) {
 	}
 }
 
-// snapshot returns the state to write next. c.mu is not held.
-func (c *Call) snapshot() store.CallState {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.st.Snapshot(c.version+1, c.client.clock.Now(), c.client.replica)
+// snapshot returns the state to write next, on the heap (an in-process store keeps
+// it, and a state is too large to copy from frame to frame). c.mu is held.
+func (c *Call) snapshotLocked() *store.CallState {
+	st := new(store.CallState)
+	*st = c.st.Snapshot(c.version+1, c.client.clock.Now(), c.client.replica)
+	return st
 }
 
 // commit stores the call's state, then performs fx. A refused write means another
@@ -290,7 +299,7 @@ func (c *Call) commit(fx []callstate.Effect) {
 		c.mu.Unlock()
 		return
 	}
-	st := c.st.Snapshot(c.version+1, c.client.clock.Now(), c.client.replica)
+	st := c.snapshotLocked()
 	c.mu.Unlock()
 	if err := c.client.put(st); err != nil {
 		c.fenced(err)

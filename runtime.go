@@ -114,7 +114,7 @@ func (c *Client) accept(ctx context.Context, b notifications.Batch) error {
 			return &notifications.RejectError{Status: 403, Reason: "callback token is for another tenant than the call's"}
 		}
 	}
-	ctx, cancel := context.WithTimeout(ctx, c.cfg.Cluster.Timeout)
+	ctx, cancel := c.storeCtx(ctx, 1)
 	defer cancel()
 	if err := c.cluster.Append(ctx, entries); err != nil {
 		return fmt.Errorf("graphcomms: storing the notifications of %d calls: %w", len(entries), err)
@@ -248,7 +248,7 @@ func (c *Client) maintain() {
 		return
 	}
 	defer c.maintaining.Store(false)
-	ctx, cancel := context.WithTimeout(context.Background(), c.cfg.Cluster.Timeout)
+	ctx, cancel := c.storeCtx(context.Background(), 1)
 	defer cancel()
 	held := c.Calls()
 	if len(held) > 0 {
@@ -293,7 +293,7 @@ func (c *Client) claimIncoming(e *store.LogEntry) {
 		return
 	}
 	defer c.unreserve(e.CallID)
-	ctx, cancel := context.WithTimeout(context.Background(), c.cfg.Cluster.Timeout)
+	ctx, cancel := c.storeCtx(context.Background(), 1)
 	defer cancel()
 	if !c.claim(ctx, e.CallID) {
 		return
@@ -307,7 +307,7 @@ func (c *Client) claimIncoming(e *store.LogEntry) {
 // incoming call (its log starts with the incoming notification), or a call with stored
 // state whose holder died or left.
 func (c *Client) adopt(id string) {
-	ctx, cancel := context.WithTimeout(context.Background(), 2*c.cfg.Cluster.Timeout)
+	ctx, cancel := c.storeCtx(context.Background(), 2)
 	defer cancel()
 	_, stored, err := c.cluster.Get(ctx, id)
 	if err != nil {
@@ -414,7 +414,10 @@ func (c *Client) track(ctx context.Context, res calls.Call, tenant string, setup
 	for _, f := range setup {
 		c.callback(call.id, func() { f(call) })
 	}
-	if err := c.put(call.snapshot()); err != nil {
+	call.mu.Lock()
+	st := call.snapshotLocked()
+	call.mu.Unlock()
+	if err := c.put(st); err != nil {
 		c.releaseLease(res.ID)
 		return nil, fmt.Errorf("graphcomms: call %s was created but its state could not be stored: %w", res.ID, err)
 	}
@@ -437,7 +440,7 @@ func (c *Client) resume(st store.CallState) bool {
 
 // untrack forgets an ended call in the cluster.
 func (c *Client) untrack(id string) {
-	ctx, cancel := context.WithTimeout(context.Background(), 2*c.cfg.Cluster.Timeout)
+	ctx, cancel := c.storeCtx(context.Background(), 2)
 	defer cancel()
 	if err := c.cluster.Delete(ctx, id); err != nil {
 		c.reportError(&CallError{CallID: id, Stage: StageStore, Err: fmt.Errorf("deleting the state: %w", err)})
@@ -459,26 +462,36 @@ func (c *Client) forgetLocal(call *Call) {
 
 // releaseLease gives up this replica's lease on a call, if it still holds it.
 func (c *Client) releaseLease(id string) {
-	ctx, cancel := context.WithTimeout(context.Background(), c.cfg.Cluster.Timeout)
+	ctx, cancel := c.storeCtx(context.Background(), 1)
 	defer cancel()
 	if err := c.cluster.Release(ctx, id, c.replica); err != nil {
 		c.log.Warn("graphcomms: releasing a call", "call", id, "error", err)
 	}
 }
 
+// storeCtx bounds store requests to n times Config.Cluster.Timeout. An in-process
+// store (store.Memory) makes no request, so its calls are not bounded (which keeps a
+// timer off the path of every notification).
+func (c *Client) storeCtx(parent context.Context, n time.Duration) (context.Context, context.CancelFunc) {
+	if c.owned != nil {
+		return parent, func() {}
+	}
+	return context.WithTimeout(parent, n*c.cfg.Cluster.Timeout)
+}
+
 // put stores a state: as it is in an in-process store, else with retries of failures
 // other than a version conflict until they pass or the client closes (a notification
 // that cannot be recorded must not be delivered). A retry refused because the first
 // try did land is a success.
-func (c *Client) put(st store.CallState) error {
+func (c *Client) put(st *store.CallState) error {
 	if c.owned != nil {
 		return c.owned.PutOwned(context.Background(), st)
 	}
 	wait := 20 * time.Millisecond
 	failed := false
 	for {
-		ctx, cancel := context.WithTimeout(context.Background(), c.cfg.Cluster.Timeout)
-		err := c.cluster.Put(ctx, st)
+		ctx, cancel := c.storeCtx(context.Background(), 1)
+		err := c.cluster.Put(ctx, *st)
 		if err != nil && failed && errors.Is(err, store.ErrVersionConflict) {
 			if got, ok, gerr := c.cluster.Get(ctx, st.CallID); gerr == nil && ok && got.Version == st.Version && got.Writer == st.Writer {
 				err = nil

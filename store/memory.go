@@ -64,7 +64,7 @@ type Memory struct {
 	cfg MemoryConfig
 
 	mu      sync.Mutex
-	states  map[string]CallState
+	states  map[string]*CallState
 	logs    map[string]*memLog
 	leases  map[string]*memLease
 	parked  list.List // of *memLog, oldest first
@@ -113,7 +113,7 @@ func NewMemory(cfg MemoryConfig) *Memory {
 	if cfg.ParkedTTL <= 0 {
 		cfg.ParkedTTL = DefaultParkedTTL
 	}
-	return &Memory{cfg: cfg, states: map[string]CallState{}, logs: map[string]*memLog{}, leases: map[string]*memLease{},
+	return &Memory{cfg: cfg, states: map[string]*CallState{}, logs: map[string]*memLog{}, leases: map[string]*memLease{},
 		subs: map[*memSub]struct{}{}}
 }
 
@@ -135,7 +135,7 @@ func (m *Memory) Get(_ context.Context, callID string) (CallState, bool, error) 
 	if !ok {
 		return CallState{}, false, nil
 	}
-	c, err := CloneState(s)
+	c, err := CloneState(*s)
 	return c, true, err
 }
 
@@ -145,19 +145,23 @@ func (m *Memory) Put(ctx context.Context, s CallState) error {
 	if err != nil {
 		return err
 	}
-	return m.PutOwned(ctx, c)
+	return m.PutOwned(ctx, &c)
 }
 
-// PutOwned is Put without the copy: the caller promises never to change s, or
-// anything it refers to, afterwards. The client uses it on every state change, since
+// PutOwned is Put without the copy: it keeps *s, and the caller promises never to
+// change it, or anything it refers to, afterwards. The client uses it on every state change, since
 // it replaces what it changes instead of changing it in place.
-func (m *Memory) PutOwned(_ context.Context, s CallState) error {
+func (m *Memory) PutOwned(_ context.Context, s *CallState) error {
 	if s.CallID == "" {
 		return errors.New("store: CallState without CallID")
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if s.Version != m.states[s.CallID].Version+1 {
+	var cur int64
+	if old := m.states[s.CallID]; old != nil {
+		cur = old.Version
+	}
+	if s.Version != cur+1 {
 		return ErrVersionConflict
 	}
 	m.states[s.CallID] = s
@@ -170,7 +174,7 @@ func (m *Memory) PutOwned(_ context.Context, s CallState) error {
 // OwnedPutter is implemented by stores that can keep a state without copying it
 // (see Memory.PutOwned).
 type OwnedPutter interface {
-	PutOwned(ctx context.Context, s CallState) error
+	PutOwned(ctx context.Context, s *CallState) error
 }
 
 // Delete implements Store.
@@ -186,7 +190,7 @@ func (m *Memory) List(context.Context) ([]CallState, error) {
 	m.mu.Lock()
 	all := make([]CallState, 0, len(m.states))
 	for _, s := range m.states {
-		all = append(all, s)
+		all = append(all, *s)
 	}
 	m.mu.Unlock()
 	slices.SortFunc(all, func(a, b CallState) int { return cmpString(a.CallID, b.CallID) })
