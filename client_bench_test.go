@@ -25,10 +25,16 @@ func benchClient(b *testing.B) *Client {
 	return c
 }
 
-func newBenchClient(b *testing.B) *Client {
+// offlineConfig configures a client whose Graph is unreachable (an action that sent
+// a request would fail with a connection error) and whose callbacks are unsigned.
+func offlineConfig(clock Clock, cluster ClusterConfig) Config {
 	adapter, _ := auth.NewRequestAdapterWithAuth(&authentication.AnonymousAuthenticationProvider{}, auth.AdapterConfig{})
-	c, err := New(Config{AppID: "app", Adapter: adapter, BaseURL: "http://127.0.0.1:1/v1.0", CallbackURL: "http://127.0.0.1:1/cb",
-		InsecureSkipValidation: true, Clock: emulator.NewVirtualClock(emulator.DefaultStart)})
+	return Config{AppID: "app", Adapter: adapter, BaseURL: "http://127.0.0.1:1/v1.0", CallbackURL: "http://127.0.0.1:1/cb",
+		InsecureSkipValidation: true, Clock: clock, Cluster: cluster}
+}
+
+func newBenchClient(b *testing.B) *Client {
+	c, err := New(offlineConfig(emulator.NewVirtualClock(emulator.DefaultStart), ClusterConfig{}))
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -12,9 +12,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/microsoft/kiota-abstractions-go/authentication"
-
-	"github.com/graphcomms/graphcomms/auth"
 	"github.com/graphcomms/graphcomms/calls"
 	"github.com/graphcomms/graphcomms/emulator"
 	"github.com/graphcomms/graphcomms/media"
@@ -58,10 +55,8 @@ type fencedEnv struct {
 }
 
 func newFencedEnv(t *testing.T) *fencedEnv {
-	adapter, _ := auth.NewRequestAdapterWithAuth(&authentication.AnonymousAuthenticationProvider{}, auth.AdapterConfig{})
 	fc := store.NewMemory(store.MemoryConfig{})
-	c, err := New(Config{AppID: "app", Adapter: adapter, BaseURL: "http://127.0.0.1:1/v1.0", CallbackURL: "http://127.0.0.1:1/cb",
-		InsecureSkipValidation: true, Clock: emulator.NewVirtualClock(emulator.DefaultStart), Cluster: ClusterConfig{Store: fc, ReplicaID: "me"}})
+	c, err := New(offlineConfig(emulator.NewVirtualClock(emulator.DefaultStart), ClusterConfig{Store: fc, ReplicaID: "me"}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -191,9 +186,7 @@ func TestResumedToneFloor(t *testing.T) {
 	// Hand the call to a second client, as after the first died.
 	e.c.Close() // releases the lease; a closed client takes nothing back
 	<-e.call.Done()
-	adapter, _ := auth.NewRequestAdapterWithAuth(&authentication.AnonymousAuthenticationProvider{}, auth.AdapterConfig{})
-	c2, err := New(Config{AppID: "app", Adapter: adapter, BaseURL: "http://127.0.0.1:1/v1.0", CallbackURL: "http://127.0.0.1:1/cb",
-		InsecureSkipValidation: true, Clock: emulator.NewVirtualClock(emulator.DefaultStart), Cluster: ClusterConfig{Store: e.fc, ReplicaID: "next"}})
+	c2, err := New(offlineConfig(emulator.NewVirtualClock(emulator.DefaultStart), ClusterConfig{Store: e.fc, ReplicaID: "next"}))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -10,9 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/microsoft/kiota-abstractions-go/authentication"
-
-	"github.com/graphcomms/graphcomms/auth"
 	"github.com/graphcomms/graphcomms/emulator"
 	"github.com/graphcomms/graphcomms/media"
 	"github.com/graphcomms/graphcomms/notifications"
@@ -29,10 +26,8 @@ type unit struct {
 
 func newUnit(t *testing.T, mc store.MemoryConfig, mutate func(*Config)) *unit {
 	t.Helper()
-	adapter, _ := auth.NewRequestAdapterWithAuth(&authentication.AnonymousAuthenticationProvider{}, auth.AdapterConfig{})
 	u := &unit{mem: store.NewMemory(mc), clock: emulator.NewVirtualClock(emulator.DefaultStart)}
-	cfg := Config{AppID: "app", Adapter: adapter, BaseURL: "http://127.0.0.1:1/v1.0", CallbackURL: "http://127.0.0.1:1/cb",
-		InsecureSkipValidation: true, Clock: u.clock, Cluster: ClusterConfig{Store: u.mem, ReplicaID: "me"}}
+	cfg := offlineConfig(u.clock, ClusterConfig{Store: u.mem, ReplicaID: "me"})
 	if mutate != nil {
 		mutate(&cfg)
 	}
@@ -269,9 +264,7 @@ func TestForgetAndData(t *testing.T) {
 	flush(call)
 	u.c.Close() // this replica leaves: its lease is released
 	<-call.Done()
-	adapter, _ := auth.NewRequestAdapterWithAuth(&authentication.AnonymousAuthenticationProvider{}, auth.AdapterConfig{})
-	c2, err := New(Config{AppID: "app", Adapter: adapter, BaseURL: "http://127.0.0.1:1/v1.0", CallbackURL: "http://127.0.0.1:1/cb",
-		InsecureSkipValidation: true, Clock: u.clock, Cluster: ClusterConfig{Store: u.mem, ReplicaID: "next"}})
+	c2, err := New(offlineConfig(u.clock, ClusterConfig{Store: u.mem, ReplicaID: "next"}))
 	if err != nil {
 		t.Fatal(err)
 	}
