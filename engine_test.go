@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/graphcomms/graphcomms/calls"
 	"github.com/graphcomms/graphcomms/emulator"
 	"github.com/graphcomms/graphcomms/media"
 	"github.com/graphcomms/graphcomms/notifications"
@@ -292,5 +293,130 @@ func TestForgetAndData(t *testing.T) {
 	<-again.Done()
 	if _, ok, _ := u.mem.Get(context.Background(), "c-1"); ok {
 		t.Error("a forgotten call's state is still stored")
+	}
+}
+
+// newUnitWithGraph is newUnit with an httptest Graph: handle answers each request
+// (and may use the unit, which exists by the time a request arrives).
+func newUnitWithGraph(t *testing.T, handle func(u *unit, w http.ResponseWriter, r *http.Request)) *unit {
+	t.Helper()
+	var u *unit
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { handle(u, w, r) }))
+	t.Cleanup(srv.Close)
+	u = newUnit(t, store.MemoryConfig{}, func(c *Config) { c.BaseURL = srv.URL + "/v1.0" })
+	return u
+}
+
+func holdOrEstablished(id string, etag int, st calls.State) string {
+	return fmt.Sprintf(`{"value":[{"changeType":"updated","resourceUrl":"/communications/calls/%s","resourceData":{"@odata.type":"#microsoft.graph.call","@odata.etag":"W/\"%d\"","state":"%s"}}]}`, id, etag, st)
+}
+
+// TestRosterReadsCoalesced: a call that goes on and off hold many times while a roster
+// read is in flight reads the roster at most twice (one in flight, one queued), not
+// once per return to established.
+func TestRosterReadsCoalesced(t *testing.T) {
+	gets := make(chan struct{}, 1000)
+	release := make(chan struct{})
+	u := newUnitWithGraph(t, func(_ *unit, w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodGet && strings.HasSuffix(r.URL.Path, "/participants") {
+			gets <- struct{}{}
+			<-release
+			w.Header().Set("Content-Type", "application/json")
+			_, _ = w.Write([]byte(`{"value":[]}`))
+			return
+		}
+		w.WriteHeader(http.StatusAccepted)
+	})
+	call, _, _ := u.incomingCall(t, "c-1")
+	for i := range 1000 {
+		st := calls.StateEstablished
+		if i%2 == 1 {
+			st = calls.StateHold
+		}
+		if err := u.send(t, "t-a", holdOrEstablished("c-1", i+2, st)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	flush(call)
+	close(release)
+	for i := range 2 { // the one in flight, then the one queued behind it
+		select {
+		case <-gets:
+		case <-time.After(10 * time.Second):
+			t.Fatalf("roster read %d did not happen", i+1)
+		}
+	}
+	// End the call: a third read, had one been asked for, would have come by then.
+	flush(call)
+	if err := u.send(t, "t-a", terminated("c-1")); err != nil {
+		t.Fatal(err)
+	}
+	<-call.Done()
+	if n := len(gets); n != 0 {
+		t.Fatalf("%d more roster reads for 500 returns to established, want 2 in all", n)
+	}
+}
+
+// TestRequestCutOffByEnd: a request in flight when the call ends returns an error
+// wrapping ErrCallEnded (not a bare context.Canceled).
+func TestRequestCutOffByEnd(t *testing.T) {
+	started, stop := make(chan struct{}), make(chan struct{})
+	u := newUnitWithGraph(t, func(_ *unit, w http.ResponseWriter, r *http.Request) {
+		if strings.HasSuffix(r.URL.Path, "/playPrompt") {
+			close(started)
+			select { // Graph does not answer: the call ends meanwhile
+			case <-r.Context().Done():
+			case <-stop:
+			}
+			return
+		}
+		w.WriteHeader(http.StatusNotFound)
+	})
+	t.Cleanup(func() { close(stop) }) // before the server's Close, which waits for handlers
+	call, _, _ := u.incomingCall(t, "c-1")
+	go func() {
+		<-started
+		_ = u.send(t, "t-a", terminated("c-1"))
+	}()
+	_, err := call.PlayPrompt(context.Background(), []media.Prompt{media.NewMediaPrompt("https://cdn.example.com/a.wav")})
+	if !errors.Is(err, ErrCallEnded) {
+		t.Fatalf("PlayPrompt cut off by the end: %v, want an error wrapping ErrCallEnded", err)
+	}
+}
+
+// TestCreateWithSetup: a notification that arrives before Create returns (Graph sends
+// establishing as soon as the call exists) is delivered to a handler added with
+// WithSetup, not missed.
+func TestCreateWithSetup(t *testing.T) {
+	const id = "c-created"
+	u := newUnitWithGraph(t, func(u *unit, w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodPost && strings.HasSuffix(r.URL.Path, "/communications/calls") {
+			if err := u.send(t, "t-a", holdOrEstablished(id, 2, calls.StateEstablishing)); err != nil {
+				t.Error(err)
+			}
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusCreated)
+			_, _ = w.Write([]byte(`{"@odata.type":"#microsoft.graph.call","id":"` + id + `","state":"establishing","tenantId":"t-a"}`))
+			return
+		}
+		w.WriteHeader(http.StatusAccepted)
+	})
+	updates := make(chan calls.State, 4)
+	call, err := u.c.Create(context.Background(), calls.NewCall("", nil), WithSetup(func(c *Call) {
+		c.OnUpdated(func(_, nw calls.Call) { updates <- nw.State })
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case st := <-updates:
+		if st != calls.StateEstablishing {
+			t.Fatalf("first update %s", st)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the notification that came before Create returned was missed")
+	}
+	if call.ID() != id {
+		t.Fatal(call.ID())
 	}
 }
