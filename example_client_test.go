@@ -14,6 +14,7 @@ import (
 	"github.com/graphcomms/graphcomms/calls"
 	"github.com/graphcomms/graphcomms/emulator"
 	"github.com/graphcomms/graphcomms/media"
+	"github.com/graphcomms/graphcomms/participants"
 )
 
 // A bot that answers, plays a menu, and hangs up on "9". It runs here against the
@@ -80,4 +81,61 @@ func ExampleClient_OnIncoming() {
 	// menu played
 	// key 9
 	// ended: botHangUp
+}
+
+// A bot that places a call: WithSetup adds the call's handlers before its first event,
+// so even a notification that arrives before Create returns reaches them; SetData
+// keeps the bot's own data with the call's state (a replica that takes the call over
+// reads it back with Data before OnResume).
+func ExampleClient_Create() {
+	emu, _ := emulator.Start(emulator.Config{})
+	defer emu.Close()
+	adapter, _ := auth.NewRequestAdapterWithAuth(&authentication.AnonymousAuthenticationProvider{}, auth.AdapterConfig{})
+	var client *graphcomms.Client
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { client.ServeHTTP(w, r) }))
+	defer srv.Close()
+	client, err := graphcomms.New(graphcomms.Config{
+		AppID: emu.AppID(), Adapter: adapter, BaseURL: emu.GraphURL(), CallbackURL: srv.URL,
+		ValidatorConfig: auth.ValidatorConfig{OpenIDConfigURL: emu.OpenIDConfigURL()},
+		Clock:           emu.Clock(),
+	})
+	if err != nil {
+		panic(err)
+	}
+	defer client.Close()
+	emu.SetCallbackURL(srv.URL)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+
+	dave := emu.AddUser("dave", emulator.Behavior{AnswerAfter: time.Second})
+	req := calls.NewCall("", nil)
+	req.Targets = []participants.Invitation{participants.Invite(dave.Identity())}
+	states := make(chan calls.State, 8)
+	call, err := client.Create(ctx, req, graphcomms.WithSetup(func(c *graphcomms.Call) {
+		c.OnUpdated(func(_, now calls.Call) { states <- now.State })
+	}))
+	if err != nil {
+		panic(err)
+	}
+	type ticket struct{ ID string }
+	if err := graphcomms.SetData(call, ticket{ID: "INC-7"}); err != nil {
+		panic(err)
+	}
+	emu.Advance(time.Second)
+	if err := call.WaitForState(ctx, calls.StateEstablished); err != nil {
+		panic(err)
+	}
+	t, _, _ := graphcomms.Data[ticket](call)
+	fmt.Println("established, ticket", t.ID)
+	_ = call.HangUp(ctx)
+	<-call.Done()
+	for len(states) > 0 {
+		if st := <-states; st == calls.StateEstablished || st == calls.StateTerminated {
+			fmt.Println("update:", st)
+		}
+	}
+	// Output:
+	// established, ticket INC-7
+	// update: established
+	// update: terminated
 }
