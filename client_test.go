@@ -102,6 +102,7 @@ func TestIVRThroughClient(t *testing.T) {
 	keys := make(chan byte, 10)
 	ended := make(chan graphcomms.EndInfo, 1)
 	var promptErr atomic.Value
+	promptDone := make(chan struct{})
 	e.client.OnIncoming(func(call *graphcomms.Call) {
 		call.OnTone(func(ti media.ToneInfo) { keys <- ti.Tone.Key() })
 		call.OnTerminated(func(end graphcomms.EndInfo) { ended <- end })
@@ -110,6 +111,7 @@ func TestIVRThroughClient(t *testing.T) {
 			return
 		}
 		go func() { // long work leaves the call's queue
+			defer close(promptDone)
 			if err := call.WaitForState(ctx, calls.StateEstablished); err != nil {
 				t.Error(err)
 				return
@@ -148,6 +150,14 @@ func TestIVRThroughClient(t *testing.T) {
 	}
 	if k := <-keys; k != '1' {
 		t.Fatalf("key %c", k)
+	}
+	// The emulator records the prompt when its request arrives; the bot's POST may
+	// still be in flight. Transfer only once the bot has seen the prompt through, or
+	// the call's end cuts that request off (ErrCallEnded, as documented on Call).
+	select {
+	case <-promptDone:
+	case <-ctx.Done():
+		t.Fatal("the prompt never finished on the bot's side")
 	}
 	call, ok := e.client.Call(h.ID())
 	if !ok {
