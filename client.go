@@ -11,6 +11,7 @@ import (
 	"os"
 	"runtime/debug"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -70,7 +71,8 @@ type Config struct {
 	// Adapter is a ready Kiota request adapter (auth.NewRequestAdapter's, or another).
 	Adapter abs.RequestAdapter
 	// BaseURL is Graph's base URL: default v1.0; calls.BetaBaseURL, or an emulator's
-	// GraphURL().
+	// GraphURL(). With Credential, a loopback BaseURL (an emulator's) is the only way
+	// the Graph token goes to loopback: see auth.TokenConfig.AllowLoopback.
 	BaseURL string
 	// CallbackURL is where Graph sends the bot's notifications; https, except on
 	// loopback (the emulator).
@@ -190,7 +192,10 @@ func New(cfg Config) (*Client, error) {
 			return nil, errors.New("graphcomms: Config.Credential or Config.Adapter is required")
 		}
 		var err error
-		if adapter, err = auth.NewRequestAdapter(cfg.Credential, auth.AdapterConfig{}); err != nil {
+		// A loopback BaseURL is an emulator's or a local proxy's: only then may the
+		// token go to loopback (see auth.TokenConfig.AllowLoopback).
+		tc := auth.TokenConfig{AllowLoopback: isLoopbackURL(cfg.BaseURL)}
+		if adapter, err = auth.NewRequestAdapter(cfg.Credential, auth.AdapterConfig{Token: tc}); err != nil {
 			return nil, err
 		}
 	}
@@ -271,13 +276,22 @@ func checkCallbackURL(raw string) error {
 	if err != nil || u.Host == "" {
 		return fmt.Errorf("graphcomms: Config.CallbackURL %q is not an absolute URL", raw)
 	}
-	host := u.Hostname()
-	ip := net.ParseIP(host)
-	loopback := host == "localhost" || ip != nil && ip.IsLoopback()
-	if u.Scheme != "https" && !(u.Scheme == "http" && loopback) {
+	if u.Scheme != "https" && !(u.Scheme == "http" && isLoopbackHost(u.Hostname())) {
 		return fmt.Errorf("graphcomms: Config.CallbackURL must be https (http only on loopback): %q", raw)
 	}
 	return nil
+}
+
+// isLoopbackHost reports whether host is localhost or a loopback address.
+func isLoopbackHost(host string) bool {
+	ip := net.ParseIP(host)
+	return strings.EqualFold(host, "localhost") || ip != nil && ip.IsLoopback()
+}
+
+// isLoopbackURL reports whether raw is an absolute URL on a loopback host.
+func isLoopbackURL(raw string) bool {
+	u, err := url.Parse(raw)
+	return err == nil && u.Host != "" && isLoopbackHost(u.Hostname())
 }
 
 // ServeHTTP serves the callback URL: it validates and parses each callback, stores its

@@ -12,6 +12,7 @@ import (
 
 	"github.com/graphcomms/graphcomms/calls"
 	"github.com/graphcomms/graphcomms/emulator"
+	"github.com/graphcomms/graphcomms/graph"
 	"github.com/graphcomms/graphcomms/media"
 	"github.com/graphcomms/graphcomms/notifications"
 	"github.com/graphcomms/graphcomms/store"
@@ -418,5 +419,22 @@ func TestCreateWithSetup(t *testing.T) {
 	}
 	if call.ID() != id {
 		t.Fatal(call.ID())
+	}
+}
+
+// TestInvalidCallIDRefused: a callback naming a call ID that cannot go into a URL path
+// (a resourceUrl ending in /calls/.., say) is refused with 400 before anything is
+// stored, so that no action can ever be sent for it.
+func TestInvalidCallIDRefused(t *testing.T) {
+	u := newUnit(t, store.MemoryConfig{}, nil)
+	for _, id := range []string{"..", "."} {
+		err := u.send(t, "t-a", incoming(id))
+		var rej *notifications.RejectError
+		if !errors.As(err, &rej) || rej.Status != http.StatusBadRequest || !errors.Is(rej.Err, graph.ErrInvalidID) {
+			t.Errorf("call ID %q: %v, want a 400 RejectError wrapping graph.ErrInvalidID", id, err)
+		}
+	}
+	if st := u.mem.Stats(); st.Logs != 0 || st.ParkedCalls != 0 {
+		t.Errorf("stored: %+v", st)
 	}
 }

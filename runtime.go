@@ -17,9 +17,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"time"
 
 	"github.com/graphcomms/graphcomms/calls"
+	"github.com/graphcomms/graphcomms/graph"
 	"github.com/graphcomms/graphcomms/internal/callstate"
 	"github.com/graphcomms/graphcomms/internal/wire"
 	"github.com/graphcomms/graphcomms/notifications"
@@ -100,6 +102,15 @@ func (c *Client) accept(ctx context.Context, b notifications.Batch) error {
 	}
 	if len(entries) == 0 {
 		return nil
+	}
+	for i := range entries {
+		// Call IDs become URL path segments and store keys: one that cannot be a
+		// Graph call ID (../answer, say) refuses the whole callback before anything
+		// is stored. Graph does not resend a 400.
+		if err := graph.ValidateID(entries[i].CallID); err != nil {
+			c.log.Warn("graphcomms: refused a callback naming an invalid call ID", "error", err)
+			return &notifications.RejectError{Status: http.StatusBadRequest, Reason: "notification for an invalid call ID", Err: err}
+		}
 	}
 	held := make([]*Call, len(entries))
 	c.mu.Lock()

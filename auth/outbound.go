@@ -16,6 +16,7 @@ import (
 	"github.com/microsoft/kiota-abstractions-go/authentication"
 	nethttp "github.com/microsoft/kiota-http-go"
 
+	"github.com/graphcomms/graphcomms/graph"
 	"github.com/graphcomms/graphcomms/internal/transport"
 )
 
@@ -46,9 +47,16 @@ type TokenConfig struct {
 	Scopes []string
 	// TenantID is the tenant of requests that name none; empty uses the credential's.
 	TenantID string
-	// AllowedHosts receive tokens: by default Graph's hosts in every cloud and loopback
-	// addresses (the emulator). Requests to other hosts are sent without a token.
+	// AllowedHosts receive tokens over https: by default Graph's hosts in every cloud
+	// (graph.microsoft.com, graph.microsoft.us, dod-graph.microsoft.us,
+	// microsoftgraph.chinacloudapi.cn). Requests to any other host, and plain-http
+	// requests to these, are sent without a token.
 	AllowedHosts []string
+	// AllowLoopback also sends tokens to loopback addresses (127.0.0.0/8, ::1,
+	// localhost), over http or https: set it only when the client is configured for an
+	// emulator or a local proxy. Off by default, so that a base URL pointed at loopback
+	// by mistake never receives a real Graph token over plain http.
+	AllowLoopback bool
 }
 
 // NewTokenProvider returns a TokenProvider over cred.
@@ -95,7 +103,7 @@ func (p *TokenProvider) AuthenticateRequest(ctx context.Context, ri *abs.Request
 func (p *TokenProvider) allowed(u *url.URL) bool {
 	host := strings.ToLower(u.Hostname())
 	if ip := net.ParseIP(host); ip != nil && ip.IsLoopback() || host == "localhost" {
-		return true
+		return p.cfg.AllowLoopback && (u.Scheme == "http" || u.Scheme == "https")
 	}
 	if u.Scheme != "https" {
 		return false
@@ -117,15 +125,30 @@ type AdapterConfig struct {
 	HTTPClient *http.Client
 	// Retry is the retry policy (429 and 503 with Retry-After, 504 and transport errors
 	// for requests that may be replayed).
-	Retry transport.RetryPolicy
+	Retry RetryPolicy
 	// UserAgent, if set, is sent before graphcomms-go/<version>.
 	UserAgent string
 	// Token configures the token provider made from the credential.
 	Token TokenConfig
 }
 
-// RetryPolicy says when and how often requests are retried; see AdapterConfig.Retry.
-type RetryPolicy = transport.RetryPolicy
+// RetryPolicy says when and how often the adapter retries a request; see
+// AdapterConfig.Retry. The zero value is the default policy. Retries honour
+// Retry-After (capped by MaxDelay) and never replay a create after an ambiguous
+// failure unless the request allows it (graph.WithReplay).
+type RetryPolicy struct {
+	// MaxRetries is the number of retries after the first attempt. Default 3; a
+	// negative value turns retries off.
+	MaxRetries int
+	// BaseDelay is the first backoff delay, doubled for each retry (with up to 20%
+	// jitter). Default 1 s.
+	BaseDelay time.Duration
+	// MaxDelay caps one delay, whether from backoff or from Retry-After. Default 60 s.
+	MaxDelay time.Duration
+	// Sleep waits between attempts; nil uses a timer. Tests use it to run without
+	// waiting.
+	Sleep func(ctx context.Context, d time.Duration) error
+}
 
 // NewRequestAdapter returns a Kiota request adapter for Graph that authenticates with
 // cred. Its middleware runs in a fixed order (headers, retry, redirect, query-parameter
@@ -159,7 +182,7 @@ func NewRequestAdapterWithAuth(provider authentication.AuthenticationProvider, c
 	// Redirects are followed by the middleware, which drops Authorization across hosts.
 	client.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 	client.Transport = nethttp.NewCustomTransportWithParentTransport(parent,
-		transport.Middlewares(cfg.UserAgent, transport.Retry{Policy: cfg.Retry, Now: time.Now})...)
+		transport.Middlewares(cfg.UserAgent, transport.Retry{Policy: transport.RetryPolicy(cfg.Retry), Now: time.Now})...)
 	adapter, err := nethttp.NewNetHttpRequestAdapterWithParseNodeFactoryAndSerializationWriterFactoryAndHttpClient(
 		provider, nil, nil, client)
 	if err != nil {
@@ -167,7 +190,7 @@ func NewRequestAdapterWithAuth(provider authentication.AuthenticationProvider, c
 	}
 	base := cfg.BaseURL
 	if base == "" {
-		base = transport.V1BaseURL
+		base = graph.V1BaseURL
 	}
 	adapter.SetBaseUrl(strings.TrimSuffix(base, "/"))
 	return adapter, nil

@@ -52,7 +52,8 @@ func TestPerTenantTokens(t *testing.T) {
 	}))
 	defer srv.Close()
 	cred := &fakeCredential{}
-	adapter, err := auth.NewRequestAdapter(cred, auth.AdapterConfig{Token: auth.TokenConfig{TenantID: "bot-home"}})
+	// The server is on loopback, which receives tokens only when allowed.
+	adapter, err := auth.NewRequestAdapter(cred, auth.AdapterConfig{Token: auth.TokenConfig{TenantID: "bot-home", AllowLoopback: true}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -99,9 +100,54 @@ func TestTokensOnlyToAllowedHosts(t *testing.T) {
 	}
 }
 
+// TestTokenHosts: the token goes to Graph's hosts over https, to AllowedHosts when they
+// are set, and to loopback only with AllowLoopback; never over plain http elsewhere.
+func TestTokenHosts(t *testing.T) {
+	cases := []struct {
+		url  string
+		cfg  auth.TokenConfig
+		want bool
+	}{
+		{"https://graph.microsoft.com/v1.0/communications/calls", auth.TokenConfig{}, true},
+		{"https://GRAPH.microsoft.com/v1.0/communications/calls", auth.TokenConfig{}, true},
+		{"https://graph.microsoft.us/v1.0/communications/calls", auth.TokenConfig{}, true},
+		{"http://graph.microsoft.com/v1.0/communications/calls", auth.TokenConfig{}, false},
+		{"https://graph.microsoft.com.evil.example/v1.0", auth.TokenConfig{}, false},
+		{"https://evil.example.com/v1.0", auth.TokenConfig{}, false},
+		{"http://127.0.0.1:9440/v1.0/communications/calls", auth.TokenConfig{}, false},
+		{"http://localhost:9440/v1.0", auth.TokenConfig{}, false},
+		{"http://[::1]:9440/v1.0", auth.TokenConfig{}, false},
+		{"http://127.0.0.1:9440/v1.0", auth.TokenConfig{AllowedHosts: []string{"graph.example.com"}}, false},
+		{"http://127.0.0.1:9440/v1.0", auth.TokenConfig{AllowedHosts: []string{"127.0.0.1"}}, false},
+		{"https://graph.example.com/v1.0", auth.TokenConfig{AllowedHosts: []string{"graph.example.com"}}, true},
+		{"https://graph.microsoft.com/v1.0", auth.TokenConfig{AllowedHosts: []string{"graph.example.com"}}, false},
+		{"http://127.0.0.1:9440/v1.0", auth.TokenConfig{AllowLoopback: true}, true},
+		{"http://localhost:9440/v1.0", auth.TokenConfig{AllowLoopback: true}, true},
+		{"http://[::1]:9440/v1.0", auth.TokenConfig{AllowLoopback: true}, true},
+		{"http://10.0.0.1:9440/v1.0", auth.TokenConfig{AllowLoopback: true}, false},
+	}
+	for _, c := range cases {
+		p, err := auth.NewTokenProvider(&fakeCredential{}, c.cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		adapter, _ := auth.NewRequestAdapterWithAuth(p, auth.AdapterConfig{})
+		ri, err := calls.NewAPI(adapter, calls.WithBaseURL(c.url)).Calls().ToGetRequestInformation(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := p.AuthenticateRequest(context.Background(), ri, nil); err != nil {
+			t.Fatal(err)
+		}
+		if got := ri.Headers.ContainsKey("Authorization"); got != c.want {
+			t.Errorf("%s with %+v: token sent %v, want %v", c.url, c.cfg, got, c.want)
+		}
+	}
+}
+
 func TestTokenFailure(t *testing.T) {
 	cred := &fakeCredential{fail: errors.New("AADSTS7000215: invalid client secret")}
-	adapter, _ := auth.NewRequestAdapter(cred, auth.AdapterConfig{})
+	adapter, _ := auth.NewRequestAdapter(cred, auth.AdapterConfig{Token: auth.TokenConfig{AllowLoopback: true}})
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { t.Error("request sent without a token") }))
 	defer srv.Close()
 	api := calls.NewAPI(adapter, calls.WithBaseURL(srv.URL+"/v1.0"))

@@ -17,6 +17,7 @@ import (
 
 	"github.com/graphcomms/graphcomms/auth"
 	"github.com/graphcomms/graphcomms/calls"
+	"github.com/graphcomms/graphcomms/graph"
 	"github.com/graphcomms/graphcomms/media"
 )
 
@@ -321,5 +322,40 @@ func TestContextCancelStopsRetries(t *testing.T) {
 	_, err := api.Calls().ByID("c1").Get(ctx)
 	if err == nil || n.Load() != 1 {
 		t.Errorf("%v after %d attempts", err, n.Load())
+	}
+}
+
+// TestInvalidIDsNeverSent: an ID that could leave its path segment (a resourceUrl of a
+// forged notification ending in /calls/.., say) fails the request with a *graph.IDError
+// before anything is sent, from every kind of builder.
+func TestInvalidIDsNeverSent(t *testing.T) {
+	var sent atomic.Int32
+	api, _ := setup(t, func(w http.ResponseWriter, r *http.Request) {
+		sent.Add(1)
+		t.Errorf("request sent: %s %s", r.Method, r.URL.EscapedPath())
+	})
+	ctx := context.Background()
+	for _, id := range []string{"", ".", "..", "../answer", "a/b", `a\b`, "a\r\nb", "\xff"} {
+		errs := []error{
+			api.Calls().ByID(id).Answer().Post(ctx, &calls.AnswerRequest{}),
+			api.Calls().ByID(id).Delete(ctx),
+		}
+		_, err := api.Calls().ByID(id).PlayPrompt().Post(ctx, &calls.PlayPromptRequest{})
+		errs = append(errs, err)
+		_, err = api.Calls().ByID("c1").Participants().ByID(id).Get(ctx)
+		errs = append(errs, err)
+		_, err = api.Calls().ByID("c1").Operations().ByID(id).Get(ctx)
+		errs = append(errs, err)
+		_, err = api.Calls().ByID(id).Participants().ByID("p1").StartHoldMusic().ToPostRequestInformation(ctx, nil)
+		errs = append(errs, err)
+		for i, err := range errs {
+			var ie *graph.IDError
+			if !errors.As(err, &ie) || !errors.Is(err, graph.ErrInvalidID) {
+				t.Errorf("%q, request %d: %v, want a *graph.IDError", id, i, err)
+			}
+		}
+	}
+	if n := sent.Load(); n != 0 {
+		t.Errorf("%d requests sent", n)
 	}
 }

@@ -2,6 +2,7 @@ package transport
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -15,13 +16,9 @@ import (
 	"github.com/microsoft/kiota-abstractions-go/serialization"
 	nethttp "github.com/microsoft/kiota-http-go"
 
+	"github.com/graphcomms/graphcomms/graph"
+	"github.com/graphcomms/graphcomms/internal/retryafter"
 	"github.com/graphcomms/graphcomms/internal/wire"
-)
-
-// Graph base URLs.
-const (
-	V1BaseURL   = "https://graph.microsoft.com/v1.0"
-	BetaBaseURL = "https://graph.microsoft.com/beta"
 )
 
 // maxResponse caps how much of a response body is read.
@@ -39,8 +36,6 @@ type Client struct {
 	Adapter abs.RequestAdapter
 	// BaseURL overrides the adapter's base URL when set (no trailing slash).
 	BaseURL string
-	// ErrorFor turns a failed response (status >= 400) into the caller's error type.
-	ErrorFor func(r *Response) error
 }
 
 // Base returns the base URL requests go to: BaseURL, else the adapter's, else v1.0.
@@ -53,7 +48,7 @@ func (c *Client) Base() string {
 			return strings.TrimSuffix(b, "/")
 		}
 	}
-	return V1BaseURL
+	return graph.V1BaseURL
 }
 
 // Request describes one call to Graph.
@@ -67,11 +62,17 @@ type Request struct {
 	// Create marks a POST that creates a resource: it is not replayed after an
 	// ambiguous failure unless Options.AllowReplay is set.
 	Create  bool
-	Options Options
+	Options graph.RequestOptions
+	// Err, when set, is returned instead of sending anything: the first invalid ID
+	// met while the path was built.
+	Err error
 }
 
 // RequestInformation builds the Kiota request for r without sending it.
 func (c *Client) RequestInformation(r Request) (*abs.RequestInformation, error) {
+	if r.Err != nil {
+		return nil, r.Err
+	}
 	u, err := url.Parse(c.Base() + r.Path)
 	if err != nil {
 		return nil, fmt.Errorf("graphcomms: bad request URL: %w", err)
@@ -168,10 +169,7 @@ func (c *Client) Send(ctx context.Context, ri *abs.RequestInformation, out any) 
 		return nil, errors.New("graphcomms: no response")
 	}
 	if resp.StatusCode >= 400 {
-		if c.ErrorFor != nil {
-			return resp, c.ErrorFor(resp)
-		}
-		return resp, fmt.Errorf("graph: HTTP %d", resp.StatusCode)
+		return resp, errorFromResponse(resp)
 	}
 	if out != nil && len(strings.TrimSpace(string(resp.Body))) > 0 {
 		if err := wire.Unmarshal(resp.Body, out); err != nil {
@@ -192,21 +190,42 @@ func (*parsed) GetFieldDeserializers() map[string]func(serialization.ParseNode) 
 	return map[string]func(serialization.ParseNode) error{}
 }
 
-// ParseRetryAfter reads a Retry-After header: seconds, or an HTTP date relative to now.
-// It returns 0 when the header is absent or unreadable.
-func ParseRetryAfter(h http.Header, now time.Time) time.Duration {
-	v := strings.TrimSpace(h.Get("Retry-After"))
-	if v == "" {
-		return 0
+// graphErrorBody is Graph's error JSON.
+type graphErrorBody struct {
+	Error struct {
+		Code       string `json:"code"`
+		Message    string `json:"message"`
+		InnerError struct {
+			RequestID       string `json:"request-id"`
+			ClientRequestID string `json:"client-request-id"`
+			Date            string `json:"date"`
+			AdditionalData  map[string]json.RawMessage
+		} `json:"innerError"`
+		AdditionalData map[string]json.RawMessage
+	} `json:"error"`
+	AdditionalData map[string]json.RawMessage
+}
+
+// errorFromResponse builds a *graph.Error from a failed response.
+func errorFromResponse(r *Response) error {
+	e := &graph.Error{StatusCode: r.StatusCode, Header: r.Header, Body: r.Body}
+	var body graphErrorBody
+	if len(r.Body) > 0 && wire.Unmarshal(r.Body, &body) == nil {
+		e.Code = body.Error.Code
+		e.Message = body.Error.Message
+		e.RequestID = body.Error.InnerError.RequestID
+		e.ClientRequestID = body.Error.InnerError.ClientRequestID
+		e.Date = body.Error.InnerError.Date
 	}
-	var secs float64
-	if _, err := fmt.Sscanf(v, "%g", &secs); err == nil && secs >= 0 && !strings.ContainsAny(v, " ,") {
-		return time.Duration(secs * float64(time.Second))
+	if e.RequestID == "" {
+		e.RequestID = r.Header.Get("request-id")
 	}
-	if t, err := http.ParseTime(v); err == nil {
-		if d := t.Sub(now); d > 0 {
-			return d
-		}
+	if e.ClientRequestID == "" {
+		e.ClientRequestID = r.Header.Get("client-request-id")
 	}
-	return 0
+	if e.Date == "" {
+		e.Date = r.Header.Get("Date")
+	}
+	e.RetryAfter = retryafter.Parse(r.Header, time.Now())
+	return e
 }

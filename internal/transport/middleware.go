@@ -16,6 +16,7 @@ import (
 
 	nethttp "github.com/microsoft/kiota-http-go"
 
+	"github.com/graphcomms/graphcomms/internal/retryafter"
 	"github.com/graphcomms/graphcomms/internal/version"
 )
 
@@ -142,7 +143,7 @@ func (r Retry) Intercept(p nethttp.Pipeline, i int, req *http.Request) (*http.Re
 			}
 			delay = backoff(pol, attempt)
 		case resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode == http.StatusServiceUnavailable:
-			delay = ParseRetryAfter(resp.Header, now())
+			delay = retryafter.Parse(resp.Header, now())
 			if delay == 0 {
 				delay = backoff(pol, attempt)
 			}

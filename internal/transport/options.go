@@ -4,20 +4,6 @@ import (
 	abs "github.com/microsoft/kiota-abstractions-go"
 )
 
-// Options are the per-request options of every graphcomms request method.
-type Options struct {
-	// Headers are added to the request.
-	Headers map[string]string
-	// ClientRequestID, when set, is sent as client-request-id instead of a fresh one.
-	ClientRequestID string
-	// TenantID selects the tenant whose token authenticates the request.
-	TenantID string
-	// AllowReplay lets the retry policy replay a create after an ambiguous failure.
-	AllowReplay bool
-	// NoRedirect returns a redirect response as it is instead of following it.
-	NoRedirect bool
-}
-
 // TenantOptionKey is the Kiota request-option key of TenantOption.
 var TenantOptionKey = abs.RequestOptionKey{Key: "graphcomms.TenantOption"}
 
@@ -45,19 +31,4 @@ func TenantFrom(ri *abs.RequestInformation) string {
 		}
 	}
 	return ""
-}
-
-// Option changes the Options of one request. Package calls exposes it as
-// calls.RequestOption.
-type Option func(*Options)
-
-// Collect applies opts in order.
-func Collect(opts []Option) Options {
-	var o Options
-	for _, f := range opts {
-		if f != nil {
-			f(&o)
-		}
-	}
-	return o
 }
