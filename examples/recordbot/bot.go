@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -16,16 +15,20 @@ import (
 )
 
 // Recorder answers, records the caller's message (after a greeting and a beep, up to
-// MaxSeconds, ending on "#"), downloads the recording with its access token, plays it
-// back to the caller, and hangs up. It serves the recordings it keeps at
-// /recordings/{id}.wav on the bot's own HTTP server, which is where playback fetches
-// them from.
+// MaxSeconds, ending on "#"), downloads the recording with its access token (over
+// https only, unless Download says otherwise), plays it back to the caller, and hangs
+// up. It serves the recordings it keeps at /recordings/{id}.wav on the bot's own HTTP
+// server, which is where playback fetches them from.
 type Recorder struct {
 	GreetingURL string
 	// PublicBaseURL is where the bot's HTTP server is reachable by Graph.
 	PublicBaseURL string
 	MaxSeconds    int32
 	Logger        *slog.Logger
+	// Download configures the recording downloads. The zero value, for Microsoft Graph,
+	// accepts only https locations and sends the access token to nowhere else; the demo
+	// sets AllowLoopback, as its emulator serves recordings over http on 127.0.0.1.
+	Download calls.DownloadOptions
 	// Saved is called with each message kept.
 	Saved func(callID string, wav []byte)
 
@@ -90,7 +93,8 @@ func (r *Recorder) converse(ctx context.Context, call *graphcomms.Call) error {
 	if rec.CompletionReason == calls.RecordCompletionInitialSilenceTimeout || rec.RecordingLocation == "" {
 		return fmt.Errorf("no message (%s)", rec.CompletionReason)
 	}
-	wav, err := download(ctx, rec.RecordingLocation, rec.RecordingAccessToken)
+	// At once: Graph keeps the recording briefly.
+	wav, err := rec.Download(ctx, &r.Download)
 	if err != nil {
 		return err
 	}
@@ -106,23 +110,4 @@ func (r *Recorder) converse(ctx context.Context, call *graphcomms.Call) error {
 	}
 	_, err = play.Wait(ctx)
 	return err
-}
-
-// download fetches a recording: at once (Graph keeps it briefly), with its access
-// token as a bearer token.
-func download(ctx context.Context, location, token string) ([]byte, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, location, nil)
-	if err != nil {
-		return nil, err
-	}
-	req.Header.Set("Authorization", "Bearer "+token)
-	resp, err := (&http.Client{Timeout: time.Minute}).Do(req)
-	if err != nil {
-		return nil, err
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("downloading the recording: %s", resp.Status)
-	}
-	return io.ReadAll(io.LimitReader(resp.Body, 64<<20))
 }

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/graphcomms/graphcomms"
+	"github.com/graphcomms/graphcomms/calls"
 	"github.com/graphcomms/graphcomms/emulator"
 	"github.com/graphcomms/graphcomms/examples/internal/demo"
 )
@@ -45,6 +46,8 @@ func runDemo(out io.Writer) error {
 	saved := map[string]time.Duration{}
 	rec := &Recorder{GreetingURL: "https://media.contoso.example/leave-a-message.wav", PublicBaseURL: env.BaseURL,
 		MaxSeconds: 30, Logger: slog.New(slog.DiscardHandler),
+		// The emulator serves recordings over plain http on loopback; Graph uses https.
+		Download: calls.DownloadOptions{AllowLoopback: true},
 		Saved: func(id string, wav []byte) {
 			d, _ := emulator.WAVDuration(bytes.NewReader(wav))
 			mu.Lock()
