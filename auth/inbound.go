@@ -1,6 +1,7 @@
 package auth
 
 import (
+	"bytes"
 	"context"
 	"crypto"
 	"crypto/rsa"
@@ -12,12 +13,14 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"math/big"
 	"net/http"
 	"slices"
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 )
 
 // Defaults for validating Graph's callback tokens.
@@ -25,8 +28,13 @@ const (
 	// DefaultOpenIDConfigURL is where Graph's (Skype's) callback signing keys are
 	// published.
 	DefaultOpenIDConfigURL = "https://api.aps.skype.com/v1/.well-known/OpenIdConfiguration"
-	// DefaultLeeway is the clock skew allowed on exp and nbf.
+	// DefaultLeeway is the clock skew allowed on exp, nbf and iat.
 	DefaultLeeway = 5 * time.Minute
+	// DefaultMaxLifetime is the longest lifetime a callback token may claim (see
+	// ValidatorConfig.MaxLifetime). Graph's callback tokens live about an hour; a day
+	// leaves ample room should Graph lengthen them, yet bounds how long a captured
+	// token can be replayed.
+	DefaultMaxLifetime = 24 * time.Hour
 )
 
 // DefaultIssuers are the issuers of Graph's callback tokens.
@@ -47,6 +55,19 @@ var (
 	ErrMissingTenant        = errors.New("auth: token has no tid claim")
 	ErrTenantNotAllowed     = errors.New("auth: tenant not allowed")
 	ErrKeysUnavailable      = errors.New("auth: signing keys unavailable")
+
+	// ErrUnsupportedCritical means the header has a crit member. Validator
+	// understands no JWS extension, so it rejects every crit, whatever it lists
+	// (RFC 7515 §4.1.11).
+	ErrUnsupportedCritical = errors.New("auth: token requires an unsupported JWS extension (crit)")
+	// ErrUnsupportedType means the header has a typ other than JWT (or
+	// application/jwt), in any case.
+	ErrUnsupportedType = errors.New("auth: token typ is not JWT")
+	// ErrIssuedInFuture means iat is later than now plus the leeway.
+	ErrIssuedInFuture = errors.New("auth: token issued in the future")
+	// ErrTokenLifetime means the token claims a lifetime longer than
+	// ValidatorConfig.MaxLifetime.
+	ErrTokenLifetime = errors.New("auth: token lifetime too long")
 )
 
 // IsForbidden reports whether err means the caller is authenticated but not for this
@@ -80,8 +101,15 @@ type ValidatorConfig struct {
 	Issuers []string
 	// AllowedTenants, when set, are the only tenants (tid) accepted.
 	AllowedTenants []string
-	// Leeway allowed on exp and nbf; default DefaultLeeway. A negative value means none.
+	// Leeway is the clock skew allowed on exp, nbf and iat; default DefaultLeeway. A
+	// negative value means none.
 	Leeway time.Duration
+	// MaxLifetime is the longest lifetime a token may claim: exp-iat or, for a token
+	// without iat, exp-now, which may exceed it by Leeway. Default DefaultMaxLifetime
+	// (24 h; Graph's callback tokens live about an hour). A negative value disables
+	// the check, which is not recommended: a leaked token would then be good until
+	// whatever exp it names. iat is checked against the clock either way.
+	MaxLifetime time.Duration
 	// KeyTTL is how long fetched keys are used before they are fetched again; default
 	// 24 h.
 	KeyTTL time.Duration
@@ -116,13 +144,27 @@ type Validator struct {
 	refreshErr  error
 
 	cacheMu sync.Mutex
-	cache   map[string]*Claims
+	cache   map[string]cacheEntry
+}
+
+// cacheEntry is a verified token's claims and the instant from which its time claims
+// (nbf, iat, lifetime) accept it; it is answered from the cache only between that
+// instant and exp.
+type cacheEntry struct {
+	claims *Claims
+	from   time.Time
 }
 
 // NewValidator returns a Validator. It fetches no keys until the first token arrives.
 func NewValidator(cfg ValidatorConfig) (*Validator, error) {
 	if len(cfg.AppIDs) == 0 {
 		return nil, errors.New("auth: ValidatorConfig.AppIDs is required (the bot's app IDs)")
+	}
+	for _, id := range cfg.AppIDs {
+		// An empty app ID would accept a token whose audience is empty.
+		if strings.TrimSpace(id) == "" {
+			return nil, errors.New("auth: ValidatorConfig.AppIDs holds an empty app ID")
+		}
 	}
 	if cfg.OpenIDConfigURL == "" {
 		cfg.OpenIDConfigURL = DefaultOpenIDConfigURL
@@ -134,6 +176,9 @@ func NewValidator(cfg ValidatorConfig) (*Validator, error) {
 		cfg.Leeway = DefaultLeeway
 	} else if cfg.Leeway < 0 {
 		cfg.Leeway = 0
+	}
+	if cfg.MaxLifetime == 0 {
+		cfg.MaxLifetime = DefaultMaxLifetime
 	}
 	if cfg.KeyTTL <= 0 {
 		cfg.KeyTTL = 24 * time.Hour
@@ -153,20 +198,37 @@ func NewValidator(cfg ValidatorConfig) (*Validator, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	return &Validator{cfg: cfg, cache: map[string]*Claims{}}, nil
+	return &Validator{cfg: cfg, cache: map[string]cacheEntry{}}, nil
 }
 
-// ValidateRequest checks the Authorization header of a callback request.
+// ValidateRequest checks the Authorization header of a callback request: "Bearer",
+// in any case, a space, and the token (surrounding spaces and tabs are ignored).
 func (v *Validator) ValidateRequest(r *http.Request) (*Claims, error) {
 	h := r.Header.Get("Authorization")
 	scheme, token, ok := strings.Cut(h, " ")
-	if h == "" || !ok || !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(token) == "" {
+	token = strings.Trim(token, " \t")
+	if h == "" || !ok || !strings.EqualFold(scheme, "Bearer") || token == "" {
 		return nil, ErrMissingToken
 	}
-	return v.Validate(r.Context(), strings.TrimSpace(token))
+	return v.Validate(r.Context(), token)
 }
 
 // Validate checks a token and returns its claims.
+//
+// The token must be in JWS compact form, strictly: three parts of unpadded,
+// canonical base64url (no '=', no whitespace or line breaks, no stray trailing
+// bits), a header and claims that are JSON objects in UTF-8 with unique member
+// names (even ignoring case: a parser that matches names case-insensitively must
+// not read another token than this one). Header and claim names are matched
+// exactly ("ALG" is not "alg"), and a member whose name differs only in case from
+// one Validator reads is rejected. The header must have alg "RS256", no crit
+// member (ErrUnsupportedCritical), and, when it has typ, typ "JWT" or
+// "application/jwt" in any case (media types are case-insensitive, RFC 7515
+// §4.1.9, RFC 7519 §5.1). The claims must have exp; iat, when present, must not be
+// later than now plus the leeway (ErrIssuedInFuture), and the lifetime is bounded
+// by ValidatorConfig.MaxLifetime (ErrTokenLifetime).
+//
+// A token accepted is cached under its exact text; a token rejected never is.
 func (v *Validator) Validate(ctx context.Context, token string) (*Claims, error) {
 	now := v.cfg.Now()
 	if c := v.cached(token, now); c != nil {
@@ -176,10 +238,11 @@ func (v *Validator) Validate(ctx context.Context, token string) (*Claims, error)
 	if err != nil {
 		return nil, err
 	}
-	if header.Alg != "RS256" {
-		return nil, fmt.Errorf("%w: %q", ErrUnsupportedAlgorithm, header.Alg)
+	h, err := parseHeader(header)
+	if err != nil {
+		return nil, err
 	}
-	key, err := v.key(ctx, header.Kid, now)
+	key, err := v.key(ctx, h.kid, now)
 	if err != nil {
 		return nil, err
 	}
@@ -187,134 +250,309 @@ func (v *Validator) Validate(ctx context.Context, token string) (*Claims, error)
 	if err := rsa.VerifyPKCS1v15(key, crypto.SHA256, digest[:], sig); err != nil {
 		return nil, ErrBadSignature
 	}
-	c, err := v.check(claims, now)
+	c, from, err := v.check(claims, now)
 	if err != nil {
 		return nil, err
 	}
-	v.remember(token, c)
+	v.remember(token, c, from)
 	return c, nil
 }
 
+// jwtHeader is the part of the JOSE header Validator uses once it is checked.
 type jwtHeader struct {
-	Alg string `json:"alg"`
-	Kid string `json:"kid"`
-	X5t string `json:"x5t"`
+	kid string
 }
 
-// splitToken parses the compact form strictly: three base64url parts, JSON header
-// and claims.
-func splitToken(token string) (h jwtHeader, claims map[string]json.RawMessage, signed, sig []byte, err error) {
+// headerNames are the header members Validator reads (or rejects, for crit). A
+// member named like one of them in another case is rejected.
+var headerNames = []string{"alg", "kid", "typ", "crit"}
+
+// claimNames are the claims Validator reads.
+var claimNames = []string{"iss", "aud", "tid", "sub", "appid", "azp", "exp", "nbf", "iat"}
+
+// parseHeader checks the members of a decoded header.
+func parseHeader(m map[string]json.RawMessage) (jwtHeader, error) {
+	var h jwtHeader
+	if _, ok := m["crit"]; ok {
+		return h, ErrUnsupportedCritical
+	}
+	alg, ok, err := stringMember(m, "alg")
+	if err != nil {
+		return h, fmt.Errorf("%w: header: %v", ErrMalformedToken, err)
+	}
+	if !ok || alg != "RS256" {
+		return h, fmt.Errorf("%w: %q", ErrUnsupportedAlgorithm, short(alg))
+	}
+	typ, ok, err := stringMember(m, "typ")
+	if err != nil {
+		return h, fmt.Errorf("%w: header: %v", ErrMalformedToken, err)
+	}
+	if ok && !strings.EqualFold(typ, "JWT") && !strings.EqualFold(typ, "application/jwt") {
+		return h, fmt.Errorf("%w: %q", ErrUnsupportedType, short(typ))
+	}
+	kid, _, err := stringMember(m, "kid")
+	if err != nil {
+		return h, fmt.Errorf("%w: header: %v", ErrMalformedToken, err)
+	}
+	h.kid = kid
+	return h, nil
+}
+
+// stringMember returns member name of m, which must be a JSON string when present
+// (null is not one).
+func stringMember(m map[string]json.RawMessage, name string) (s string, ok bool, err error) {
+	raw, ok := m[name]
+	if !ok {
+		return "", false, nil
+	}
+	var p *string
+	if json.Unmarshal(raw, &p) != nil || p == nil {
+		return "", true, fmt.Errorf("%s is not a string", name)
+	}
+	return *p, true, nil
+}
+
+// short returns s, cut to 40 bytes, for an error message.
+func short(s string) string {
+	if len(s) > 40 {
+		return s[:40] + "..."
+	}
+	return s
+}
+
+// splitToken parses the compact form strictly: three canonical base64url parts, a
+// JSON object header and claims.
+func splitToken(token string) (header, claims map[string]json.RawMessage, signed, sig []byte, err error) {
+	fail := func(format string, a ...any) (map[string]json.RawMessage, map[string]json.RawMessage, []byte, []byte, error) {
+		return nil, nil, nil, nil, fmt.Errorf("%w: "+format, append([]any{ErrMalformedToken}, a...)...)
+	}
 	if len(token) > 16<<10 {
-		return h, nil, nil, nil, fmt.Errorf("%w: longer than 16 KiB", ErrMalformedToken)
+		return fail("longer than 16 KiB")
+	}
+	// base64.Encoding skips '\r' and '\n' even when strict, and the alphabet
+	// check also rejects padding and whitespace up front.
+	for i := 0; i < len(token); i++ {
+		if c := token[i]; c != '.' && !isBase64URL(c) {
+			return fail("byte %d is not base64url", i)
+		}
 	}
 	parts := strings.Split(token, ".")
 	if len(parts) != 3 {
-		return h, nil, nil, nil, fmt.Errorf("%w: %d parts, want 3", ErrMalformedToken, len(parts))
+		return fail("%d parts, want 3", len(parts))
 	}
-	hb, err1 := base64.RawURLEncoding.DecodeString(parts[0])
-	cb, err2 := base64.RawURLEncoding.DecodeString(parts[1])
-	sig, err3 := base64.RawURLEncoding.DecodeString(parts[2])
-	if err1 != nil || err2 != nil || err3 != nil {
-		return h, nil, nil, nil, fmt.Errorf("%w: bad base64url", ErrMalformedToken)
+	var dec [3][]byte
+	for i, name := range []string{"header", "claims", "signature"} {
+		b, err := base64.RawURLEncoding.Strict().DecodeString(parts[i])
+		if err != nil {
+			return fail("%s: not canonical base64url", name)
+		}
+		dec[i] = b
 	}
-	if err := json.Unmarshal(hb, &h); err != nil {
-		return h, nil, nil, nil, fmt.Errorf("%w: header: %v", ErrMalformedToken, err)
+	if header, err = decodeObject(dec[0], headerNames); err != nil {
+		return fail("header: %v", err)
 	}
-	if err := json.Unmarshal(cb, &claims); err != nil || claims == nil {
-		return h, nil, nil, nil, fmt.Errorf("%w: claims are not a JSON object", ErrMalformedToken)
+	if claims, err = decodeObject(dec[1], claimNames); err != nil {
+		return fail("claims: %v", err)
 	}
-	if len(sig) == 0 {
-		return h, nil, nil, nil, fmt.Errorf("%w: no signature", ErrMalformedToken)
+	if len(dec[2]) == 0 {
+		return fail("no signature")
 	}
-	return h, claims, []byte(token[:len(parts[0])+1+len(parts[1])]), sig, nil
+	return header, claims, []byte(token[:len(parts[0])+1+len(parts[1])]), dec[2], nil
 }
 
-func (v *Validator) check(raw map[string]json.RawMessage, now time.Time) (*Claims, error) {
+func isBase64URL(c byte) bool {
+	return 'A' <= c && c <= 'Z' || 'a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '-' || c == '_'
+}
+
+// decodeObject decodes b, which must be exactly one JSON object in UTF-8, into its
+// members. Member names must be unique even ignoring case, and none may differ only
+// in case from one of known.
+func decodeObject(b []byte, known []string) (map[string]json.RawMessage, error) {
+	if !utf8.Valid(b) {
+		return nil, errors.New("not UTF-8")
+	}
+	d := json.NewDecoder(bytes.NewReader(b))
+	if t, err := d.Token(); err != nil || t != json.Delim('{') {
+		return nil, errors.New("not a JSON object")
+	}
+	m := map[string]json.RawMessage{}
+	folded := map[string]bool{}
+	for d.More() {
+		t, err := d.Token()
+		if err != nil {
+			return nil, errors.New("not a JSON object")
+		}
+		name := t.(string) // object keys are strings
+		f := strings.ToLower(name)
+		if folded[f] {
+			return nil, fmt.Errorf("duplicate member %q", short(name))
+		}
+		folded[f] = true
+		if !slices.Contains(known, name) && slices.Contains(known, f) {
+			return nil, fmt.Errorf("member %q: names are case-sensitive", short(name))
+		}
+		var raw json.RawMessage
+		if err := d.Decode(&raw); err != nil {
+			return nil, errors.New("not a JSON object")
+		}
+		m[name] = raw
+	}
+	if t, err := d.Token(); err != nil || t != json.Delim('}') {
+		return nil, errors.New("not a JSON object")
+	}
+	if _, err := d.Token(); err != io.EOF {
+		return nil, errors.New("data after the JSON object")
+	}
+	return m, nil
+}
+
+// maxNumericDate bounds the NumericDate claims, so that time arithmetic on them
+// cannot overflow (about 3e10 years).
+const maxNumericDate = 1e18
+
+// check checks the claims at now. It returns them, and the instant from which their
+// time claims accept them (for the cache).
+func (v *Validator) check(raw map[string]json.RawMessage, now time.Time) (*Claims, time.Time, error) {
 	c := &Claims{Raw: raw}
-	str := func(name string) string {
-		var s string
-		_ = json.Unmarshal(raw[name], &s)
-		return s
+	var from time.Time
+	fail := func(err error) (*Claims, time.Time, error) { return nil, from, err }
+	str := func(name string, dst *string) error {
+		s, _, err := stringMember(raw, name)
+		if err != nil {
+			return fmt.Errorf("%w: %v", ErrMalformedToken, err)
+		}
+		*dst = s
+		return nil
 	}
 	num := func(name string) (time.Time, bool, error) {
 		r, ok := raw[name]
 		if !ok {
 			return time.Time{}, false, nil
 		}
-		var f float64
-		if err := json.Unmarshal(r, &f); err != nil {
+		var f *float64
+		if err := json.Unmarshal(r, &f); err != nil || f == nil {
 			return time.Time{}, true, fmt.Errorf("%w: %s is not a number", ErrMalformedToken, name)
 		}
-		sec := int64(f)
-		return time.Unix(sec, int64((f-float64(sec))*1e9)), true, nil
+		if *f > maxNumericDate || *f < -maxNumericDate {
+			return time.Time{}, true, fmt.Errorf("%w: %s is out of range", ErrMalformedToken, name)
+		}
+		sec := int64(*f)
+		return time.Unix(sec, int64((*f-float64(sec))*1e9)), true, nil
 	}
-	c.Issuer, c.TenantID, c.Subject = str("iss"), str("tid"), str("sub")
-	if c.AppID = str("appid"); c.AppID == "" {
-		c.AppID = str("azp")
+	var azp string
+	for _, m := range []struct {
+		name string
+		dst  *string
+	}{{"iss", &c.Issuer}, {"tid", &c.TenantID}, {"sub", &c.Subject}, {"appid", &c.AppID}, {"azp", &azp}} {
+		if err := str(m.name, m.dst); err != nil {
+			return fail(err)
+		}
+	}
+	if c.AppID == "" {
+		c.AppID = azp
 	}
 	if a, ok := raw["aud"]; ok {
-		var one string
-		if json.Unmarshal(a, &one) == nil {
-			c.Audience = []string{one}
-		} else if json.Unmarshal(a, &c.Audience) != nil {
-			return nil, fmt.Errorf("%w: aud is neither a string nor a list", ErrMalformedToken)
+		var one *string
+		var list *[]string
+		switch {
+		case json.Unmarshal(a, &one) == nil && one != nil:
+			c.Audience = []string{*one}
+		case json.Unmarshal(a, &list) == nil && list != nil:
+			c.Audience = *list
+		default:
+			return fail(fmt.Errorf("%w: aud is neither a string nor a list of strings", ErrMalformedToken))
 		}
 	}
 	exp, hasExp, err := num("exp")
 	if err != nil {
-		return nil, err
+		return fail(err)
 	}
-	nbf, _, err := num("nbf")
+	nbf, hasNbf, err := num("nbf")
 	if err != nil {
-		return nil, err
+		return fail(err)
 	}
-	iat, _, err := num("iat")
+	iat, hasIat, err := num("iat")
 	if err != nil {
-		return nil, err
+		return fail(err)
 	}
 	c.ExpiresAt, c.NotBefore, c.IssuedAt = exp, nbf, iat
-	leeway := v.cfg.Leeway
+	leeway, maxLife := v.cfg.Leeway, v.cfg.MaxLifetime
+	// from is when the time checks below start to pass: the latest of nbf-leeway,
+	// iat-leeway and, without iat, exp-MaxLifetime-leeway.
+	later := func(t time.Time) {
+		if from.IsZero() || t.After(from) {
+			from = t
+		}
+	}
+	if hasNbf {
+		later(nbf.Add(-leeway))
+	}
+	if hasIat {
+		later(iat.Add(-leeway))
+	} else if hasExp && maxLife >= 0 {
+		later(exp.Add(-addSat(maxLife, leeway)))
+	}
 	switch {
 	case !hasExp:
-		return nil, fmt.Errorf("%w: no exp claim", ErrMalformedToken)
+		return fail(fmt.Errorf("%w: no exp claim", ErrMalformedToken))
 	case now.After(exp.Add(leeway)):
-		return nil, fmt.Errorf("%w: at %s", ErrExpired, exp.UTC().Format(time.RFC3339))
-	case !nbf.IsZero() && now.Add(leeway).Before(nbf):
-		return nil, fmt.Errorf("%w: until %s", ErrNotYetValid, nbf.UTC().Format(time.RFC3339))
+		return fail(fmt.Errorf("%w: at %s", ErrExpired, exp.UTC().Format(time.RFC3339)))
+	case hasNbf && now.Add(leeway).Before(nbf):
+		return fail(fmt.Errorf("%w: until %s", ErrNotYetValid, nbf.UTC().Format(time.RFC3339)))
+	case hasIat && now.Add(leeway).Before(iat):
+		return fail(fmt.Errorf("%w: at %s", ErrIssuedInFuture, iat.UTC().Format(time.RFC3339)))
+	case maxLife >= 0 && hasIat && exp.Sub(iat) > maxLife:
+		return fail(fmt.Errorf("%w: %s from iat to exp, at most %s", ErrTokenLifetime, exp.Sub(iat), maxLife))
+	case maxLife >= 0 && !hasIat && exp.Sub(now) > addSat(maxLife, leeway):
+		return fail(fmt.Errorf("%w: no iat, and exp is %s away, at most %s", ErrTokenLifetime, exp.Sub(now), addSat(maxLife, leeway)))
 	}
 	if !slices.Contains(v.cfg.Issuers, c.Issuer) {
-		return nil, fmt.Errorf("%w: %q", ErrWrongIssuer, c.Issuer)
+		return fail(fmt.Errorf("%w: %q", ErrWrongIssuer, short(c.Issuer)))
 	}
 	if !slices.ContainsFunc(c.Audience, func(a string) bool { return slices.Contains(v.cfg.AppIDs, a) }) {
-		return nil, fmt.Errorf("%w: %q", ErrWrongAudience, c.Audience)
+		return fail(fmt.Errorf("%w: %q", ErrWrongAudience, c.Audience))
 	}
 	if c.TenantID == "" {
-		return nil, ErrMissingTenant
+		return fail(ErrMissingTenant)
 	}
 	if len(v.cfg.AllowedTenants) > 0 && !slices.ContainsFunc(v.cfg.AllowedTenants, func(t string) bool { return strings.EqualFold(t, c.TenantID) }) {
-		return nil, fmt.Errorf("%w: %s", ErrTenantNotAllowed, c.TenantID)
+		return fail(fmt.Errorf("%w: %s", ErrTenantNotAllowed, short(c.TenantID)))
 	}
-	return c, nil
+	return c, from, nil
 }
 
+// addSat returns a+b for non-negative durations, saturating instead of overflowing.
+func addSat(a, b time.Duration) time.Duration {
+	if a > math.MaxInt64-b {
+		return math.MaxInt64
+	}
+	return a + b
+}
+
+// cached returns the claims of token if it was verified before and its time claims
+// still accept it at now (never past exp, leeway or not).
 func (v *Validator) cached(token string, now time.Time) *Claims {
 	if v.cfg.CacheSize < 0 {
 		return nil
 	}
 	v.cacheMu.Lock()
 	defer v.cacheMu.Unlock()
-	c, ok := v.cache[token]
+	e, ok := v.cache[token]
 	if !ok {
 		return nil
 	}
-	if now.After(c.ExpiresAt) {
-		delete(v.cache, token) // never past exp, leeway or not
+	if now.After(e.claims.ExpiresAt) {
+		delete(v.cache, token)
 		return nil
 	}
-	return c
+	if now.Before(e.from) { // the clock went back: check again
+		return nil
+	}
+	return e.claims
 }
 
-func (v *Validator) remember(token string, c *Claims) {
+// remember caches the claims of token, which has just been verified.
+func (v *Validator) remember(token string, c *Claims, from time.Time) {
 	if v.cfg.CacheSize < 0 {
 		return
 	}
@@ -323,12 +561,12 @@ func (v *Validator) remember(token string, c *Claims) {
 	if len(v.cache) >= v.cfg.CacheSize {
 		now := v.cfg.Now()
 		for k, e := range v.cache { // drop the expired, else an arbitrary half
-			if now.After(e.ExpiresAt) || len(v.cache) >= v.cfg.CacheSize/2 {
+			if now.After(e.claims.ExpiresAt) || len(v.cache) >= v.cfg.CacheSize/2 {
 				delete(v.cache, k)
 			}
 		}
 	}
-	v.cache[token] = c
+	v.cache[token] = cacheEntry{claims: c, from: from}
 }
 
 // key returns the public key for kid, fetching keys when they are missing, stale, or

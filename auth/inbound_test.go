@@ -7,7 +7,9 @@ import (
 	"crypto/rsa"
 	"crypto/sha256"
 	"encoding/base64"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -278,18 +280,260 @@ func TestValidateRequest(t *testing.T) {
 	if _, err := auth.NewValidator(auth.ValidatorConfig{}); err == nil {
 		t.Error("a validator without app IDs was accepted")
 	}
+	if _, err := auth.NewValidator(auth.ValidatorConfig{AppIDs: []string{"b0b0b0b0-1111-4222-8333-444455556666", " "}}); err == nil {
+		t.Error("a validator with an empty app ID was accepted (it would accept an empty audience)")
+	}
 }
 
-// FuzzParseToken: Validate never panics on any token text.
-func FuzzParseToken(f *testing.F) {
-	fx := newFixture(f, auth.ValidatorConfig{})
-	f.Add(fx.iss.Sign(fx.claims(nil)))
-	f.Add("eyJhbGciOiJub25lIn0.e30.")
-	f.Add("a.b.c")
-	f.Add("")
-	f.Fuzz(func(t *testing.T, token string) {
-		_, _ = fx.v.Validate(context.Background(), token)
-	})
+// strictCase is a token and the sentinel Validate must return for it (nil: valid).
+type strictCase struct {
+	name  string
+	token string
+	want  error
+	noMax bool   // validate with MaxLifetime disabled
+	why   string // for ErrMalformedToken: part of the message, the reason
+}
+
+// sentinels names the errors Validate returns, for the table's log.
+var sentinels = []struct {
+	err  error
+	name string
+}{
+	{auth.ErrMissingToken, "ErrMissingToken"}, {auth.ErrMalformedToken, "ErrMalformedToken"},
+	{auth.ErrUnsupportedAlgorithm, "ErrUnsupportedAlgorithm"}, {auth.ErrUnsupportedCritical, "ErrUnsupportedCritical"},
+	{auth.ErrUnsupportedType, "ErrUnsupportedType"}, {auth.ErrUnknownKey, "ErrUnknownKey"},
+	{auth.ErrBadSignature, "ErrBadSignature"}, {auth.ErrExpired, "ErrExpired"}, {auth.ErrNotYetValid, "ErrNotYetValid"},
+	{auth.ErrIssuedInFuture, "ErrIssuedInFuture"}, {auth.ErrTokenLifetime, "ErrTokenLifetime"},
+	{auth.ErrWrongIssuer, "ErrWrongIssuer"}, {auth.ErrWrongAudience, "ErrWrongAudience"},
+	{auth.ErrMissingTenant, "ErrMissingTenant"}, {auth.ErrTenantNotAllowed, "ErrTenantNotAllowed"},
+	{auth.ErrKeysUnavailable, "ErrKeysUnavailable"},
+}
+
+func sentinelName(err error) string {
+	if err == nil {
+		return "nil (valid)"
+	}
+	for _, s := range sentinels {
+		if errors.Is(err, s.err) {
+			return s.name
+		}
+	}
+	return "unexpected"
+}
+
+// flipTrailingBits returns part with the unused low bits of its last character set
+// to v (1 <= v < 16 or 4): the same bytes, non-canonically encoded. ok is false when
+// the last character has no unused bits.
+func flipTrailingBits(part string, v int) (string, bool) {
+	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+	unused := map[int]int{2: 4, 3: 2}[len(part)%4]
+	if unused == 0 || v <= 0 || v >= 1<<unused {
+		return part, false
+	}
+	i := strings.IndexByte(alphabet, part[len(part)-1])
+	return part[:len(part)-1] + string(alphabet[i^v]), true
+}
+
+// withSignature returns token with its signature part replaced by fn(signature).
+func withSignature(token string, fn func(string) string) string {
+	i := strings.LastIndexByte(token, '.')
+	return token[:i+1] + fn(token[i+1:])
+}
+
+func mustJSON(t testing.TB, v any) []byte {
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// strictCases are the tokens a strict validator must reject (and the controls it
+// must still accept), each signed with the published key unless said otherwise.
+func strictCases(t testing.TB, f *fixture) []strictCase {
+	iss := f.iss
+	now := *f.now.Load()
+	kid := iss.KeyID
+	valid := iss.Sign(f.claims(nil))
+	claimsJSON := mustJSON(t, f.claims(nil))
+	b64 := base64.RawURLEncoding.EncodeToString
+	withHdr := func(over map[string]any) string {
+		h := map[string]any{"alg": "RS256", "typ": "JWT", "kid": kid}
+		for k, v := range over {
+			h[k] = v
+		}
+		return authtest.SignRS256(iss.Key, h, f.claims(nil))
+	}
+	noTyp := func(over map[string]any) string {
+		return authtest.SignRS256(iss.Key, map[string]any{"alg": "RS256", "kid": kid}, f.claims(over))
+	}
+	rawHdr := func(h string) string { return authtest.SignRaw(iss.Key, []byte(h), claimsJSON) }
+	rawClaims := func(prefix string, over map[string]any) string { // prefix, then the members of f.claims(over)
+		return authtest.SignRaw(iss.Key, mustJSON(t, map[string]any{"alg": "RS256", "kid": kid}), append([]byte("{"+prefix), mustJSON(t, f.claims(over))[1:]...))
+	}
+	// A header whose encoding ends in a character with 4 unused bits.
+	hdr := mustJSON(t, map[string]any{"alg": "RS256", "kid": kid})
+	for len(hdr)%3 != 1 {
+		hdr = append(hdr, ' ')
+	}
+	nonCanonHdr, _ := flipTrailingBits(b64(hdr), 1)
+	cl := claimsJSON
+	for len(cl)%3 != 1 {
+		cl = append(cl, ' ')
+	}
+	nonCanonClaims, _ := flipTrailingBits(b64(cl), 1)
+	// Claims whose encoding has a '-' ("~~~" has a '~', 0x7E, ending a 3-byte group),
+	// re-encoded in the standard alphabet.
+	enc := b64(mustJSON(t, f.claims(map[string]any{"jti": "~~~"})))
+	if !strings.Contains(enc, "-") {
+		t.Fatal("claims encoded without '-'")
+	}
+	stdAlphabet := authtest.SignInput(iss.Key, b64(hdr)+"."+strings.ReplaceAll(enc, "-", "+"))
+	padded := func(s string) string {
+		for len(s)%4 != 0 {
+			s += "="
+		}
+		return s
+	}
+
+	cases := []strictCase{
+		// Controls.
+		{"valid (typ JWT)", valid, nil, false, ""},
+		{"valid, typ jwt", withHdr(map[string]any{"typ": "jwt"}), nil, false, ""},
+		{"valid, typ application/JWT", withHdr(map[string]any{"typ": "application/JWT"}), nil, false, ""},
+		{"valid, no typ", noTyp(nil), nil, false, ""},
+		{"valid, unregistered header member x5t", withHdr(map[string]any{"x5t": kid}), nil, false, ""},
+		{"valid, escaped member name \\u0061lg", rawHdr(`{"\u0061lg":"RS256","kid":"` + kid + `"}`), nil, false, ""},
+		{"valid, iat within leeway in the future", noTyp(map[string]any{"iat": now.Add(4 * time.Minute).Unix()}), nil, false, ""},
+		{"valid, lifetime exactly MaxLifetime", noTyp(map[string]any{"iat": now.Add(-time.Hour).Unix(), "exp": now.Add(23 * time.Hour).Unix()}), nil, false, ""},
+		{"valid, no iat, exp within MaxLifetime+leeway", noTyp(map[string]any{"iat": nil, "exp": now.Add(24*time.Hour + 4*time.Minute).Unix()}), nil, false, ""},
+		{"valid, exp 1e17 with MaxLifetime disabled", noTyp(map[string]any{"exp": 1e17}), nil, true, ""},
+
+		// crit: understood by no one here, so rejected whenever present.
+		{"crit [urn:x]", withHdr(map[string]any{"crit": []string{"urn:x"}, "urn:x": true}), auth.ErrUnsupportedCritical, false, ""},
+		{"crit [b64], b64 false", withHdr(map[string]any{"crit": []string{"b64"}, "b64": false}), auth.ErrUnsupportedCritical, false, ""},
+		{"crit []", withHdr(map[string]any{"crit": []string{}}), auth.ErrUnsupportedCritical, false, ""},
+		{"crit null", withHdr(map[string]any{"crit": nil}), auth.ErrUnsupportedCritical, false, ""},
+		{"CRIT [urn:x] (case variant)", withHdr(map[string]any{"CRIT": []string{"urn:x"}}), auth.ErrMalformedToken, false, "header: member \"CRIT\": names are case-sensitive"},
+
+		// Member names are exact-case and unique.
+		{"ALG instead of alg", rawHdr(`{"ALG":"RS256","kid":"` + kid + `"}`), auth.ErrMalformedToken, false, "header: member \"ALG\""},
+		{"alg and Alg", rawHdr(`{"alg":"RS256","Alg":"none","kid":"` + kid + `"}`), auth.ErrMalformedToken, false, "header: duplicate member \"Alg\""},
+		{"KID instead of kid", rawHdr(`{"alg":"RS256","KID":"` + kid + `"}`), auth.ErrMalformedToken, false, "header: member \"KID\""},
+		{"Typ at+jwt (case variant)", rawHdr(`{"alg":"RS256","kid":"` + kid + `","Typ":"at+jwt"}`), auth.ErrMalformedToken, false, "header: member \"Typ\""},
+		{"duplicate alg", rawHdr(`{"alg":"none","alg":"RS256","kid":"` + kid + `"}`), auth.ErrMalformedToken, false, "header: duplicate member \"alg\""},
+		{"duplicate alg, one escaped", rawHdr(`{"alg":"RS256","al\u0067":"RS256","kid":"` + kid + `"}`), auth.ErrMalformedToken, false, "header: duplicate member \"alg\""},
+		{"duplicate unregistered header member", rawHdr(`{"alg":"RS256","kid":"` + kid + `","x":1,"x":2}`), auth.ErrMalformedToken, false, "header: duplicate member \"x\""},
+		{"claims: duplicate aud", rawClaims(`"aud":"someone-else",`, nil), auth.ErrMalformedToken, false, "claims: duplicate member \"aud\""},
+		{"claims: AUD besides aud", rawClaims(`"AUD":"someone-else",`, nil), auth.ErrMalformedToken, false, "claims: member \"AUD\""},
+		{"claims: EXP instead of exp", noTyp(map[string]any{"exp": nil, "EXP": now.Add(time.Hour).Unix()}), auth.ErrMalformedToken, false, "claims: member \"EXP\""},
+		{"header: data after the object", rawHdr(`{"alg":"RS256","kid":"` + kid + `"}{}`), auth.ErrMalformedToken, false, "header: data after the JSON object"},
+		{"header: a JSON array", rawHdr(`["alg","RS256"]`), auth.ErrMalformedToken, false, "header: not a JSON object"},
+		{"header: not UTF-8", rawHdr("{\"alg\":\"RS256\",\"kid\":\"" + kid + "\",\"x\":\"\xff\"}"), auth.ErrMalformedToken, false, "header: not UTF-8"},
+
+		// Header values.
+		{"alg rs256", withHdr(map[string]any{"alg": "rs256"}), auth.ErrUnsupportedAlgorithm, false, ""},
+		{"alg not a string", withHdr(map[string]any{"alg": 256}), auth.ErrMalformedToken, false, "alg is not a string"},
+		{"typ at+jwt", withHdr(map[string]any{"typ": "at+jwt"}), auth.ErrUnsupportedType, false, ""},
+		{"typ JOSE", withHdr(map[string]any{"typ": "JOSE"}), auth.ErrUnsupportedType, false, ""},
+		{"typ empty", withHdr(map[string]any{"typ": ""}), auth.ErrUnsupportedType, false, ""},
+		{"typ null", withHdr(map[string]any{"typ": nil}), auth.ErrMalformedToken, false, "typ is not a string"},
+		{"typ not a string", withHdr(map[string]any{"typ": 1}), auth.ErrMalformedToken, false, "typ is not a string"},
+
+		// Time claims.
+		{"iat ten years in the future", noTyp(map[string]any{"iat": now.AddDate(10, 0, 0).Unix()}), auth.ErrIssuedInFuture, false, ""},
+		{"iat just past the leeway", noTyp(map[string]any{"iat": now.Add(6 * time.Minute).Unix()}), auth.ErrIssuedInFuture, false, ""},
+		{"exp 1e17", noTyp(map[string]any{"exp": 1e17}), auth.ErrTokenLifetime, false, ""},
+		{"lifetime MaxLifetime + 1 s", noTyp(map[string]any{"iat": now.Add(-time.Hour).Unix(), "exp": now.Add(23*time.Hour + time.Second).Unix()}), auth.ErrTokenLifetime, false, ""},
+		{"no iat, exp in 25 h", noTyp(map[string]any{"iat": nil, "exp": now.Add(25 * time.Hour).Unix()}), auth.ErrTokenLifetime, false, ""},
+		{"exp 1e19 (out of range)", noTyp(map[string]any{"exp": 1e19}), auth.ErrMalformedToken, false, "exp is out of range"},
+		{"exp null", rawClaims(`"exp":null,`, map[string]any{"exp": nil}), auth.ErrMalformedToken, false, "exp is not a number"},
+		{"aud null", rawClaims(`"aud":null,`, map[string]any{"aud": nil}), auth.ErrMalformedToken, false, "aud is neither"},
+		{"iat not a number", noTyp(map[string]any{"iat": "now"}), auth.ErrMalformedToken, false, "iat is not a number"},
+		{"tid not a string", noTyp(map[string]any{"tid": 1}), auth.ErrMalformedToken, false, "tid is not a string"},
+
+		// Encoding.
+		{"signature: CR LF inside", withSignature(valid, func(s string) string { return s[:100] + "\r\n" + s[100:] }), auth.ErrMalformedToken, false, "is not base64url"},
+		{"signature: LF at the end", valid + "\n", auth.ErrMalformedToken, false, "is not base64url"},
+		{"signature: space inside", withSignature(valid, func(s string) string { return s[:100] + " " + s[100:] }), auth.ErrMalformedToken, false, "is not base64url"},
+		{"signature: tab inside", withSignature(valid, func(s string) string { return s[:100] + "\t" + s[100:] }), auth.ErrMalformedToken, false, "is not base64url"},
+		{"signature: padded with =", withSignature(valid, padded), auth.ErrMalformedToken, false, "is not base64url"},
+		{"header: padded with =", authtest.SignInput(iss.Key, padded(b64(hdr))+"."+b64(claimsJSON)), auth.ErrMalformedToken, false, "is not base64url"},
+		{"header: non-canonical last character", authtest.SignInput(iss.Key, nonCanonHdr+"."+b64(claimsJSON)), auth.ErrMalformedToken, false, "header: not canonical base64url"},
+		{"claims: non-canonical last character", authtest.SignInput(iss.Key, b64(hdr)+"."+nonCanonClaims), auth.ErrMalformedToken, false, "claims: not canonical base64url"},
+		{"claims: standard base64 alphabet", stdAlphabet, auth.ErrMalformedToken, false, "is not base64url"},
+	}
+	// Every other encoding of the signature's last character.
+	for v := 1; ; v++ {
+		tok := withSignature(valid, func(s string) string { s, _ = flipTrailingBits(s, v); return s })
+		if tok == valid {
+			break
+		}
+		cases = append(cases, strictCase{fmt.Sprintf("signature: non-canonical last character, variant %d", v), tok, auth.ErrMalformedToken, false, "signature: not canonical base64url"})
+	}
+	return cases
+}
+
+// TestStrictTokens: each token, signed with the published key, is accepted or
+// rejected with its sentinel, twice (a token rejected is never cached).
+func TestStrictTokens(t *testing.T) {
+	f := newFixture(t, auth.ValidatorConfig{})
+	noMax := newFixture(t, auth.ValidatorConfig{MaxLifetime: -1})
+	cases := strictCases(t, f)
+	// The valid token first, so that the cache holds it while its variants are tried.
+	if _, err := f.v.Validate(context.Background(), cases[0].token); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range cases {
+		v := f.v
+		if c.noMax {
+			v = noMax.v
+		}
+		for try := range 2 {
+			claims, err := v.Validate(context.Background(), c.token)
+			if try == 0 {
+				t.Logf("%-58s expected %-24s got %s", c.name, sentinelName(c.want), sentinelName(err))
+			}
+			switch {
+			case c.want == nil && (err != nil || claims == nil || claims.TenantID != tenant):
+				t.Errorf("%s (try %d): got %v, want valid", c.name, try+1, err)
+			case c.want != nil && !errors.Is(err, c.want):
+				t.Errorf("%s (try %d): got %v, want %v", c.name, try+1, err, c.want)
+			case c.why != "" && !strings.Contains(err.Error(), c.why):
+				t.Errorf("%s (try %d): got %v, want the reason %q", c.name, try+1, err, c.why)
+			case c.want != nil && claims != nil:
+				t.Errorf("%s (try %d): claims returned with the error", c.name, try+1)
+			}
+		}
+	}
+}
+
+// TestCacheRechecksTimeClaims: a cached token is not accepted at an instant when it
+// would be rejected afresh, even when the clock goes back.
+func TestCacheRechecksTimeClaims(t *testing.T) {
+	f := newFixture(t, auth.ValidatorConfig{})
+	tok := f.iss.Sign(f.claims(map[string]any{"nbf": nil}))
+	if _, err := f.v.Validate(context.Background(), tok); err != nil {
+		t.Fatal(err)
+	}
+	f.advance(-10 * time.Minute)
+	if _, err := f.v.Validate(context.Background(), tok); !errors.Is(err, auth.ErrIssuedInFuture) {
+		t.Errorf("cached token before iat-leeway: %v", err)
+	}
+	f.advance(10 * time.Minute)
+	if _, err := f.v.Validate(context.Background(), tok); err != nil {
+		t.Errorf("back at iat: %v", err)
+	}
+	// Without iat, the lifetime bound gives the earliest instant.
+	now := *f.now.Load()
+	tok = f.iss.Sign(f.claims(map[string]any{"nbf": nil, "iat": nil, "exp": now.Add(24 * time.Hour).Unix()}))
+	if _, err := f.v.Validate(context.Background(), tok); err != nil {
+		t.Fatal(err)
+	}
+	f.advance(-6 * time.Minute)
+	if _, err := f.v.Validate(context.Background(), tok); !errors.Is(err, auth.ErrTokenLifetime) {
+		t.Errorf("cached token, no iat, exp now more than MaxLifetime+leeway away: %v", err)
+	}
 }
 
 func BenchmarkValidateCached(b *testing.B) {

@@ -74,13 +74,27 @@ func (i *Issuer) Sign(claims map[string]any) string {
 // SignRS256 returns a compact JWS over header and claims, signed with key. Tests use
 // it to forge tokens (another key, another kid).
 func SignRS256(key *rsa.PrivateKey, header, claims map[string]any) string {
-	signed := encode(header) + "." + encode(claims)
-	digest := sha256.Sum256([]byte(signed))
+	return SignInput(key, encode(header)+"."+encode(claims))
+}
+
+// SignRaw returns a compact JWS whose header and claims are exactly headerJSON and
+// claimsJSON, base64url-encoded, signed RS256 with key. Tests use it for what a map
+// cannot express: duplicate or case-variant member names, escaped names, invalid
+// JSON.
+func SignRaw(key *rsa.PrivateKey, headerJSON, claimsJSON []byte) string {
+	return SignInput(key, base64.RawURLEncoding.EncodeToString(headerJSON)+"."+base64.RawURLEncoding.EncodeToString(claimsJSON))
+}
+
+// SignInput signs signingInput, the header and claims parts of a compact JWS as
+// text, as is: RS256 with key. It returns signingInput + "." + the base64url
+// signature. Tests use it to sign non-canonical encodings of header and claims.
+func SignInput(key *rsa.PrivateKey, signingInput string) string {
+	digest := sha256.Sum256([]byte(signingInput))
 	sig, err := rsa.SignPKCS1v15(rand.Reader, key, crypto.SHA256, digest[:])
 	if err != nil {
 		panic(fmt.Sprintf("authtest: signing: %v", err))
 	}
-	return signed + "." + base64.RawURLEncoding.EncodeToString(sig)
+	return signingInput + "." + base64.RawURLEncoding.EncodeToString(sig)
 }
 
 // Unsigned returns header.claims.signature with the signature given as is: for forging
