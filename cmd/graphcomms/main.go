@@ -10,7 +10,7 @@
 //	graphcomms trigger [--emulator URL] join --call ID NAME
 //	graphcomms trigger [--emulator URL] advance DURATION
 //	graphcomms trigger [--emulator URL] events
-//	graphcomms joinurl URL
+//	graphcomms joinurl URL|-
 //
 // inspect decodes a callback body that Graph POSTs to a calling bot (a commsNotifications
 // JSON object) and prints what it says: for people (text, the default) or as one JSON
@@ -21,7 +21,9 @@
 // emulator runs a local Graph calls service (see package emulator) and logs every
 // exchange; trigger drives a running one: simulated people call the bot, press keys,
 // hang up and join meetings. joinurl prints the chat info and meeting info a bot joins
-// a meeting with, from its Teams join URL.
+// a meeting with, from its Teams join URL (read from standard input for "-"), after
+// taking off the SafeLinks and Teams launcher links around it; it exits 1 with the
+// reason when the link is no meeting join link.
 package main
 
 import (
@@ -41,7 +43,7 @@ commands:
   inspect [--format text|json] [FILE|-]   decode and print a callback notification body
   emulator [--addr ADDR] [--callback URL] run the local Graph calls emulator
   trigger [--emulator URL] ACTION ...     drive a running emulator (incoming-call, tone, hangup, join, advance, events)
-  joinurl URL                             parse a Teams meeting join URL into chatInfo and meetingInfo (JSON)
+  joinurl URL|-                           parse a Teams meeting join URL into chatInfo and meetingInfo (JSON)
 `
 
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
@@ -57,7 +59,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	case "trigger":
 		return trigger(args[1:], stdout, stderr)
 	case "joinurl":
-		return joinURL(args[1:], stdout, stderr)
+		return joinURL(args[1:], stdin, stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return 0
