@@ -67,6 +67,7 @@ type Call struct {
 	keepAlive func()
 	deadline  func()
 	waiters   map[string]*opState
+	handoff   *Handoff // the transfer or redirect in progress
 
 	onUpdated    handlers[func(old, new calls.Call)]
 	onTone       handlers[func(media.ToneInfo)]
@@ -266,10 +267,32 @@ func (c *Call) Answer(ctx context.Context, prefetchPrompts ...string) error {
 	return c.AnswerWith(ctx, calls.NewAnswerRequest(c.client.cfg.CallbackURL, prefetchPrompts...))
 }
 
-// AnswerWith answers with a request of your own (app-hosted media, call options).
+// AnswerWith answers with a request of your own (app-hosted media, call options,
+// participantCapacity for a compliance-recording bot). The request, retries
+// included, is bounded by Graph's answer budget for the call (calls.AnswerBudget, or
+// calls.ComplianceAnswerBudget for a compliance-recording invitation), counted from
+// its incoming notification; once that has passed the call is dropped with
+// ErrNotAnswered and nothing is sent.
 func (c *Call) AnswerWith(ctx context.Context, req *calls.AnswerRequest, opts ...calls.RequestOption) error {
 	if req.CallbackURI == "" {
 		req.CallbackURI = c.client.cfg.CallbackURL
+	}
+	// Graph fails a call not answered within its budget (15 s, 5 s for a
+	// compliance-recording invitation) of the incoming notification: the answer,
+	// retries included, stops there rather than running on past it.
+	c.mu.Lock()
+	incomingAt, budget := c.st.IncomingAt, c.st.Call.AnswerBudget()
+	c.mu.Unlock()
+	if !incomingAt.IsZero() {
+		left := incomingAt.Add(budget).Sub(c.client.clock.Now())
+		if left <= 0 {
+			err := fmt.Errorf("%w: Graph's %s answer budget has passed", ErrNotAnswered, budget)
+			c.endLocally(EndInfo{Reason: calls.EndReasonUnknown, Err: err})
+			return err
+		}
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, left)
+		defer cancel()
 	}
 	err := c.do(ctx, func(ctx context.Context) error { return c.builder().Answer().Post(ctx, req, c.opts(opts)...) })
 	if err != nil {
@@ -282,33 +305,71 @@ func (c *Call) AnswerWith(ctx context.Context, req *calls.AnswerRequest, opts ..
 	return nil
 }
 
-// Reject rejects an incoming call.
+// Reject rejects an incoming call. Graph ends it with no resultInfo
+// (call-reject); OnTerminated then reports calls.EndReasonRejected.
 func (c *Call) Reject(ctx context.Context, reason calls.RejectReason, opts ...calls.RequestOption) error {
-	err := c.do(ctx, func(ctx context.Context) error {
-		return c.builder().Reject().Post(ctx, &calls.RejectRequest{Reason: reason}, c.opts(opts)...)
-	})
-	if err == nil {
-		c.answered()
+	if err := c.endedErr(); err != nil {
+		return err
 	}
-	return err
+	h := c.startHandoff(callstate.HandoffReject)
+	err := c.check(c.builder().Reject().Post(ctx, &calls.RejectRequest{Reason: reason}, c.opts(opts)...))
+	if err != nil {
+		c.dropHandoff(h, err)
+		return err
+	}
+	c.answered()
+	return nil
 }
 
-// Redirect redirects an incoming call to targets (they ring at once).
-func (c *Call) Redirect(ctx context.Context, targets []participants.Invitation, opts ...calls.RequestOption) error {
-	err := c.do(ctx, func(ctx context.Context) error {
-		return c.builder().Redirect().Post(ctx, &calls.RedirectRequest{Targets: targets}, c.opts(opts)...)
-	})
-	if err == nil {
-		c.answered()
-	}
-	return err
+// Redirect redirects an incoming call to targets (they ring at once; at most
+// calls.MaxRedirectTargets). The returned Handoff's Wait reports when Graph has
+// ended the call for the bot (calls.EndReasonRedirected).
+func (c *Call) Redirect(ctx context.Context, targets []participants.Invitation, opts ...calls.RequestOption) (*Handoff, error) {
+	return c.RedirectWith(ctx, &calls.RedirectRequest{Targets: targets}, opts...)
 }
 
-// Transfer transfers the call to target.
-func (c *Call) Transfer(ctx context.Context, target participants.Invitation, opts ...calls.RequestOption) error {
-	return c.do(ctx, func(ctx context.Context) error {
-		return c.builder().Transfer().Post(ctx, &calls.TransferRequest{TransferTarget: target}, c.opts(opts)...)
+// RedirectWith is Redirect with the whole request body (timeout, callbackUri, the
+// beta members).
+func (c *Call) RedirectWith(ctx context.Context, req *calls.RedirectRequest, opts ...calls.RequestOption) (*Handoff, error) {
+	return c.handOff(ctx, callstate.HandoffRedirect, func(ctx context.Context) error {
+		return c.builder().Redirect().Post(ctx, req, c.opts(opts)...)
 	})
+}
+
+// Transfer transfers the call to target: blind, or consultative when
+// target.ReplacesCallID names the bot's call with the target. A phone number is
+// reached through the bot's application instance (see
+// participants.ApplicationInstance). The returned Handoff's Wait reports the outcome:
+// nil when the transfer completed (the call has ended with
+// calls.EndReasonTransferred), a *HandoffError when Graph reports it failed (the call
+// stays up).
+func (c *Call) Transfer(ctx context.Context, target participants.Invitation, opts ...calls.RequestOption) (*Handoff, error) {
+	return c.TransferWith(ctx, &calls.TransferRequest{TransferTarget: target}, opts...)
+}
+
+// TransferWith is Transfer with the whole request body (the transferee, required
+// when transferring out of a group call, and the client context).
+func (c *Call) TransferWith(ctx context.Context, req *calls.TransferRequest, opts ...calls.RequestOption) (*Handoff, error) {
+	return c.handOff(ctx, callstate.HandoffTransfer, func(ctx context.Context) error {
+		return c.builder().Transfer().Post(ctx, req, c.opts(opts)...)
+	})
+}
+
+// handOff sends a transfer or redirect. The request is not cut off by the end it
+// causes (Graph may end the call before its 202 arrives).
+func (c *Call) handOff(ctx context.Context, kind callstate.Handoff, send func(ctx context.Context) error) (*Handoff, error) {
+	if err := c.endedErr(); err != nil {
+		return nil, err
+	}
+	h := c.startHandoff(kind)
+	if err := c.check(send(ctx)); err != nil {
+		c.dropHandoff(h, err)
+		return nil, err
+	}
+	if kind == callstate.HandoffRedirect {
+		c.answered()
+	}
+	return h, nil
 }
 
 // HangUp leaves the call; the terminated notification then ends it. The request is
@@ -372,4 +433,18 @@ func (c *Call) UpdateRecordingStatus(ctx context.Context, status media.Recording
 // SendDtmfTones sends DTMF tones into the call.
 func (c *Call) SendDtmfTones(ctx context.Context, tones []media.Tone, opts ...calls.RequestOption) (*Operation[*calls.SendDtmfTonesOperation], error) {
 	return startOp(ctx, c, c.builder().SendDtmfTones(), &calls.SendDtmfTonesRequest{Tones: tones}, func(r *calls.SendDtmfTonesRequest) *string { return &r.ClientContext }, opts)
+}
+
+// MuteAll is Beta (participants/muteAll, on Graph's beta endpoint only): it mutes
+// the participants with the given IDs.
+func (c *Call) MuteAll(ctx context.Context, participantIDs []string, opts ...calls.RequestOption) (*Operation[*calls.MuteParticipantsOperation], error) {
+	return startOp(ctx, c, c.builder().Participants().MuteAll(), &calls.MuteAllRequest{Participants: participantIDs},
+		func(r *calls.MuteAllRequest) *string { return &r.ClientContext }, opts)
+}
+
+// UpdateMetadata is Beta, and since removed from Graph's docs (updateMetadata): it
+// sets the bot's own participant metadata, which the roster then shows.
+func (c *Call) UpdateMetadata(ctx context.Context, metadata string, opts ...calls.RequestOption) (*Operation[*calls.CommsOperation], error) {
+	return startOp(ctx, c, c.builder().UpdateMetadata(), &calls.UpdateMetadataRequest{Metadata: metadata},
+		func(r *calls.UpdateMetadataRequest) *string { return &r.ClientContext }, opts)
 }

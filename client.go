@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
 	abs "github.com/microsoft/kiota-abstractions-go"
 
 	"github.com/graphcomms/graphcomms/auth"
@@ -265,6 +266,9 @@ func New(cfg Config) (*Client, error) {
 	}
 	c.handler = h
 	c.start()
+	if cfg.Adapter == nil {
+		go c.warmToken(cfg.Credential)
+	}
 	return c, nil
 }
 
@@ -280,6 +284,26 @@ func checkCallbackURL(raw string) error {
 		return fmt.Errorf("graphcomms: Config.CallbackURL must be https (http only on loopback): %q", raw)
 	}
 	return nil
+}
+
+// warmToken fetches the first Graph token as the client starts, so that the first
+// answer does not spend its 15 s budget waiting for the identity platform (the
+// credential caches the token for the requests that follow). A failure is logged and
+// reported through OnError; requests will try again.
+func (c *Client) warmToken(cred azcore.TokenCredential) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	go func() {
+		select {
+		case <-c.stop:
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
+	if _, err := cred.GetToken(ctx, policy.TokenRequestOptions{Scopes: []string{auth.DefaultScope}}); err != nil && ctx.Err() == nil {
+		c.log.Warn("graphcomms: could not get a first Graph token", "error", err)
+		c.reportError(&CallError{Stage: StageToken, Err: err})
+	}
 }
 
 // isLoopbackHost reports whether host is localhost or a loopback address.
@@ -384,9 +408,14 @@ func WithRequestOptions(opts ...calls.RequestOption) CreateOption {
 	return func(o *createOptions) { o.req = append(o.req, opts...) }
 }
 
-// Create places a call (peer-to-peer, group or PSTN; see calls.NewCall) and tracks it.
-// CallbackURI defaults to the client's callback URL, MediaConfig to service-hosted
-// media, and Source to the bot. The call starts in state establishing; use
+// Create places a call and tracks it: peer-to-peer (one target; Calls.Initiate.All),
+// group (several targets; Calls.InitiateGroupCall.All), to or from a phone number
+// (Source must then be the bot's application instance, see
+// participants.ApplicationInstance, or Graph refuses the call), or into a meeting
+// (MeetingInfo and ChatInfo set, no targets; JoinMeeting builds that call from a join
+// link). CallbackURI defaults to the client's callback URL, MediaConfig to
+// service-hosted media, and Source to the bot. The request is checked against Graph's
+// rules first (calls.Call.ValidateCreate). The call starts in state establishing; use
 // WaitForState to wait for established, and WithSetup to add handlers before its
 // first event. A failed create leaves nothing behind.
 func (c *Client) Create(ctx context.Context, call *calls.Call, opts ...CreateOption) (*Call, error) {
@@ -449,11 +478,17 @@ type JoinOptions struct {
 	TenantID string
 	// Subject is the call's subject.
 	Subject string
+	// MediaConfig is the call's media: nil is service-hosted media with nothing
+	// prefetched. Microsoft's IncidentBot sample joins with the prompts it will play
+	// prefetched: media.NewServiceHostedMediaConfig(promptURLs...).
+	MediaConfig media.Config
 }
 
-// JoinMeeting joins a Teams meeting and tracks the call (see Create for opts).
+// JoinMeeting joins a Teams meeting and tracks the call (see Create for opts). It
+// needs the Calls.JoinGroupCall.All permission (Calls.JoinGroupCallAsGuest.All to
+// join as a guest).
 func (c *Client) JoinMeeting(ctx context.Context, o JoinOptions, opts ...CreateOption) (*Call, error) {
-	call := calls.NewCall(c.cfg.CallbackURL, nil)
+	call := calls.NewCall(c.cfg.CallbackURL, o.MediaConfig)
 	call.Subject, call.TenantID = o.Subject, o.TenantID
 	switch {
 	case o.JoinURL != "":

@@ -166,8 +166,12 @@ func TestIVRThroughClient(t *testing.T) {
 	if snap := call.Resource(); snap.State != calls.StateEstablished || snap.ID != h.ID() {
 		t.Errorf("snapshot %+v", snap)
 	}
-	if err := call.Transfer(ctx, participants.Invite(bob.Identity())); err != nil {
+	handoff, err := call.Transfer(ctx, participants.Invite(bob.Identity()))
+	if err != nil {
 		t.Fatal(err)
+	}
+	if end, err := handoff.Wait(ctx); err != nil || end.Reason != calls.EndReasonTransferred {
+		t.Fatalf("transfer outcome %+v, %v", end, err)
 	}
 	select {
 	case end := <-ended:

@@ -15,6 +15,7 @@ import (
 	"github.com/graphcomms/graphcomms/graph"
 	"github.com/graphcomms/graphcomms/media"
 	"github.com/graphcomms/graphcomms/notifications"
+	"github.com/graphcomms/graphcomms/participants"
 	"github.com/graphcomms/graphcomms/store"
 )
 
@@ -220,7 +221,7 @@ func TestEndedCallActions(t *testing.T) {
 	if _, err := call.PlayPrompt(ctx, nil); !errors.Is(err, ErrCallEnded) {
 		t.Errorf("PlayPrompt: %v", err)
 	}
-	if err := call.Transfer(ctx, call.Resource().Targets[0]); !errors.Is(err, ErrCallEnded) {
+	if _, err := call.Transfer(ctx, call.Resource().Targets[0]); !errors.Is(err, ErrCallEnded) {
 		t.Errorf("Transfer: %v", err)
 	}
 	if err := SetData(call, "x"); !errors.Is(err, ErrCallEnded) {
@@ -403,7 +404,9 @@ func TestCreateWithSetup(t *testing.T) {
 		w.WriteHeader(http.StatusAccepted)
 	})
 	updates := make(chan calls.State, 4)
-	call, err := u.c.Create(context.Background(), calls.NewCall("", nil), WithSetup(func(c *Call) {
+	req := calls.NewCall("", nil)
+	req.Targets = []participants.Invitation{participants.Invite(participants.User("u-bob", ""))}
+	call, err := u.c.Create(context.Background(), req, WithSetup(func(c *Call) {
 		c.OnUpdated(func(_, nw calls.Call) { updates <- nw.State })
 	}))
 	if err != nil {
@@ -437,4 +440,133 @@ func TestInvalidCallIDRefused(t *testing.T) {
 	if st := u.mem.Stats(); st.Logs != 0 || st.ParkedCalls != 0 {
 		t.Errorf("stored: %+v", st)
 	}
+}
+
+// callNote is a call notification with the given resourceData members (after
+// @odata.type).
+func callNote(id, change, data string) string {
+	return `{"value":[{"changeType":"` + change + `","resourceUrl":"/communications/calls/` + id +
+		`","resourceData":{"@odata.type":"#microsoft.graph.call"` + data + `}}]}`
+}
+
+// TestHandoffOutcomes: transfers and redirects are awaited to the outcome Graph
+// reports, in the shapes of the docs (v1.0/call-transfer 03-06, 09-12;
+// v1.0/call-redirect 08; v1.0/call-reject 06).
+func TestHandoffOutcomes(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	u := newUnitWithGraph(t, func(_ *unit, w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusAccepted) })
+	answeredCall := func(id string) (*Call, chan EndInfo) {
+		call, _, ended := u.incomingCall(t, id)
+		if err := call.Answer(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if err := u.send(t, "t-a", established(id)); err != nil {
+			t.Fatal(err)
+		}
+		if err := call.WaitForState(ctx, calls.StateEstablished); err != nil {
+			t.Fatal(err)
+		}
+		return call, ended
+	}
+	transferring := func(id string) {
+		for _, st := range []string{"transferring", "transferAccepted"} {
+			if err := u.send(t, "t-a", callNote(id, "updated", `,"state":"`+st+`"`)); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+
+	t.Run("blind transfer completes with 0/7015", func(t *testing.T) {
+		call, ended := answeredCall("c-blind")
+		h, err := call.Transfer(ctx, participants.Invite(participants.User("u-bob", "Bob")))
+		if err != nil {
+			t.Fatal(err)
+		}
+		transferring("c-blind")
+		_ = u.send(t, "t-a", callNote("c-blind", "deleted", `,"state":"terminated","resultInfo":{"@odata.type":"#microsoft.graph.resultInfo","code":0,"subcode":7015,"message":"GracefulTransferCompleted"}`))
+		end, err := h.Wait(ctx)
+		if err != nil || end.Reason != calls.EndReasonTransferred {
+			t.Fatalf("%+v %v", end, err)
+		}
+		if e := <-ended; e.Reason != calls.EndReasonTransferred {
+			t.Errorf("OnTerminated %+v", e)
+		}
+	})
+	t.Run("consultative transfer completes with AppTransferred", func(t *testing.T) {
+		call, _ := answeredCall("c-consult")
+		h, err := call.Transfer(ctx, participants.InviteReplacing(participants.User("u-bob", ""), "c-other"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		transferring("c-consult")
+		_ = u.send(t, "t-a", callNote("c-consult", "deleted", `,"state":"terminated","terminationReason":"AppTransferred"`))
+		if end, err := h.Wait(ctx); err != nil || end.Reason != calls.EndReasonTransferred {
+			t.Fatalf("%+v %v", end, err)
+		}
+	})
+	for _, sub := range []string{`"subCode":7000`, `"subCode":7700`} {
+		t.Run("transfer fails with 500 "+sub, func(t *testing.T) {
+			id := "c-fail-" + sub[len(sub)-4:]
+			call, _ := answeredCall(id)
+			h, err := call.Transfer(ctx, participants.Invite(participants.User("u-bob", "Bob")))
+			if err != nil {
+				t.Fatal(err)
+			}
+			transferring(id)
+			_ = u.send(t, "t-a", callNote(id, "updated", `,"state":"established","resultInfo":{"@odata.type":"#microsoft.graph.resultInfo","code":500,`+sub+`,"message":"<message>"}`))
+			_, err = h.Wait(ctx)
+			var failed *HandoffError
+			if !errors.As(err, &failed) || failed.ResultInfo.Code != 500 || failed.ResultInfo.EndReason() != calls.EndReasonTransferFailed {
+				t.Fatalf("Wait: %v, want a *HandoffError", err)
+			}
+			if call.State() != calls.StateEstablished || call.isEnded() {
+				t.Errorf("after a failed transfer the call is %s", call.State())
+			}
+		})
+	}
+	t.Run("caller hangs up during a transfer", func(t *testing.T) {
+		call, _ := answeredCall("c-gone")
+		h, err := call.Transfer(ctx, participants.Invite(participants.User("u-bob", "Bob")))
+		if err != nil {
+			t.Fatal(err)
+		}
+		_ = u.send(t, "t-a", terminated("c-gone"))
+		if end, err := h.Wait(ctx); !errors.Is(err, ErrCallEnded) || end.Reason != calls.EndReasonRemovedByParticipant {
+			t.Fatalf("%+v %v", end, err)
+		}
+	})
+	t.Run("redirect ends with no resultInfo", func(t *testing.T) {
+		call, _, ended := u.incomingCall(t, "c-redirect")
+		h, err := call.Redirect(ctx, []participants.Invitation{participants.Invite(participants.User("u-bob", "Bob"))})
+		if err != nil {
+			t.Fatal(err)
+		}
+		_ = u.send(t, "t-a", callNote("c-redirect", "deleted", `,"state":"terminated","direction":"incoming"`))
+		if end, err := h.Wait(ctx); err != nil || end.Reason != calls.EndReasonRedirected {
+			t.Fatalf("%+v %v", end, err)
+		}
+		if e := <-ended; e.Reason != calls.EndReasonRedirected {
+			t.Errorf("OnTerminated %+v", e)
+		}
+	})
+	t.Run("reject ends with no resultInfo", func(t *testing.T) {
+		call, _, ended := u.incomingCall(t, "c-reject")
+		if err := call.Reject(ctx, calls.RejectReasonBusy); err != nil {
+			t.Fatal(err)
+		}
+		_ = u.send(t, "t-a", `{"value":[{"changeType":"deleted","resourceUrl":"/communications/calls/c-reject","resourceData":{"@odata.type":"#microsoft.graph.call","@odata.id":"/communications/calls/c-reject"}}]}`)
+		if e := <-ended; e.Reason != calls.EndReasonRejected {
+			t.Errorf("OnTerminated %+v", e)
+		}
+	})
+	t.Run("a limit is checked before sending", func(t *testing.T) {
+		call, _, _ := u.incomingCall(t, "c-limit")
+		targets := make([]participants.Invitation, calls.MaxRedirectTargets+1)
+		_, err := call.Redirect(ctx, targets)
+		var re *calls.RequestError
+		if !errors.As(err, &re) || re.Field != "targets" {
+			t.Fatalf("%v, want a *calls.RequestError on targets", err)
+		}
+	})
 }

@@ -41,6 +41,9 @@ const (
 	StageRoster = "roster"
 	// StagePoll: polling an operation failed.
 	StagePoll = "poll"
+	// StageToken: the first Graph token, fetched as the client starts, could not be
+	// obtained (the credential or its consent is wrong).
+	StageToken = "token"
 )
 
 // CallError is what OnError receives: a failure that has no caller to return to.

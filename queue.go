@@ -367,6 +367,8 @@ func (c *Call) perform(e *callstate.Effect) {
 		go c.readRoster(gen)
 	case callstate.Terminated:
 		c.finish(endInfo(e.End))
+	case callstate.HandoffFailed:
+		c.handoffFailed(e.End.ResultInfo)
 	}
 }
 
@@ -380,11 +382,16 @@ func (c *Call) finish(end EndInfo) {
 	}
 	c.ended, c.end = true, end
 	waiters := c.stopLocked()
+	h := c.handoff
+	c.handoff = nil
 	c.mu.Unlock()
 	err := endError(end)
 	c.cancel(err)
 	for _, w := range waiters {
 		w.fail(err)
+	}
+	if h != nil {
+		h.ended(end)
 	}
 	c.client.forgetLocal(c) // Client.Call no longer finds it once OnTerminated runs
 	for _, h := range c.onTerminated.get() {
@@ -440,11 +447,16 @@ func (c *Call) lose() {
 	}
 	end := c.end
 	waiters := c.stopLocked()
+	h := c.handoff
+	c.handoff = nil
 	c.mu.Unlock()
 	err := endError(EndInfo{Err: ErrCallMoved})
 	c.cancel(endError(end))
 	for _, w := range waiters {
 		w.fail(err)
+	}
+	if h != nil {
+		h.settle(end, err)
 	}
 	c.clearHandlers()
 	c.client.forgetLocal(c)

@@ -86,22 +86,30 @@ func WithReplay() RequestOption { return graph.WithReplay() }
 type requester = transport.Target
 
 // Action is a POST action whose success has no body (answer, reject, redirect,
-// transfer, keepAlive, changeScreenSharingRole, ...).
+// transfer, keepAlive, changeScreenSharingRole, ...). A body that breaks one of
+// Graph's documented rules (see the request type's Validate) fails with a
+// *RequestError before anything is sent.
 type Action[Req any] struct{ r requester }
 
 // Post sends the action. A nil body sends no body.
 func (a *Action[Req]) Post(ctx context.Context, body *Req, opts ...RequestOption) error {
+	if err := validate(a.r, body); err != nil {
+		return err
+	}
 	_, err := a.r.Do(ctx, http.MethodPost, body, false, nil, opts)
 	return err
 }
 
 // ToPostRequestInformation returns the request Post would send, without sending it.
 func (a *Action[Req]) ToPostRequestInformation(ctx context.Context, body *Req, opts ...RequestOption) (*abs.RequestInformation, error) {
+	if err := validate(a.r, body); err != nil {
+		return nil, err
+	}
 	return a.r.Info(http.MethodPost, body, false, opts)
 }
 
 // OperationAction is a POST action that starts an operation and returns it (mute,
-// playPrompt, recordResponse, invite, ...). Op is the operation's pointer type, for
+// playPrompt, recordResponse, invite, ...). Bodies are validated as for Action. Op is the operation's pointer type, for
 // example *PlayPromptOperation. The operation's completion arrives later as a
 // notification; it can also be polled with Operations().ByID(id).Get.
 type OperationAction[Req any, Op Operation] struct{ r requester }
@@ -109,6 +117,10 @@ type OperationAction[Req any, Op Operation] struct{ r requester }
 // Post sends the action and returns the operation Graph started. When Graph answers
 // without a body (202 Accepted), the operation's ID is taken from the Location header.
 func (a *OperationAction[Req, Op]) Post(ctx context.Context, body *Req, opts ...RequestOption) (Op, error) {
+	if err := validate(a.r, body); err != nil {
+		var zero Op
+		return zero, err
+	}
 	op := newOp[Op]()
 	resp, err := a.r.Do(ctx, http.MethodPost, body, false, op, opts)
 	if err != nil {
@@ -123,6 +135,9 @@ func (a *OperationAction[Req, Op]) Post(ctx context.Context, body *Req, opts ...
 
 // ToPostRequestInformation returns the request Post would send, without sending it.
 func (a *OperationAction[Req, Op]) ToPostRequestInformation(ctx context.Context, body *Req, opts ...RequestOption) (*abs.RequestInformation, error) {
+	if err := validate(a.r, body); err != nil {
+		return nil, err
+	}
 	return a.r.Info(http.MethodPost, body, false, opts)
 }
 
@@ -155,6 +170,9 @@ func (a *API) Calls() *CallsRequestBuilder {
 // 201 with the call in state establishing). It is not replayed after an ambiguous
 // failure unless WithReplay is given: a replay could place the call twice.
 func (b *CallsRequestBuilder) Post(ctx context.Context, body *Call, opts ...RequestOption) (*Call, error) {
+	if err := validateCreate(b.r, body); err != nil {
+		return nil, err
+	}
 	var out Call
 	if _, err := b.r.Do(ctx, http.MethodPost, body, true, &out, opts); err != nil {
 		return nil, err
@@ -164,6 +182,9 @@ func (b *CallsRequestBuilder) Post(ctx context.Context, body *Call, opts ...Requ
 
 // ToPostRequestInformation returns the request Post would send, without sending it.
 func (b *CallsRequestBuilder) ToPostRequestInformation(ctx context.Context, body *Call, opts ...RequestOption) (*abs.RequestInformation, error) {
+	if err := validateCreate(b.r, body); err != nil {
+		return nil, err
+	}
 	return b.r.Info(http.MethodPost, body, true, opts)
 }
 
@@ -320,6 +341,13 @@ func (b *CallRequestBuilder) StartTranscription() *OperationAction[StartTranscri
 // StopTranscription is Beta: it stops transcription (microsoft.graph.StopTranscription).
 func (b *CallRequestBuilder) StopTranscription() *OperationAction[StartTranscriptionRequest, *StopTranscriptionOperation] {
 	return &OperationAction[StartTranscriptionRequest, *StopTranscriptionOperation]{r: b.r.Child("microsoft.graph.StopTranscription")}
+}
+
+// UpdateMetadata is Beta, and since removed from Graph's docs: it sets the bot's own
+// participant metadata in the roster (POST .../updateMetadata), answered with a
+// commsOperation.
+func (b *CallRequestBuilder) UpdateMetadata() *OperationAction[UpdateMetadataRequest, *CommsOperation] {
+	return &OperationAction[UpdateMetadataRequest, *CommsOperation]{r: b.r.Child("updateMetadata")}
 }
 
 // Participants returns the builder for the call's participants.

@@ -19,6 +19,7 @@ import (
 	"github.com/graphcomms/graphcomms/calls"
 	"github.com/graphcomms/graphcomms/graph"
 	"github.com/graphcomms/graphcomms/media"
+	"github.com/graphcomms/graphcomms/participants"
 )
 
 // setup starts a test server with handler and returns an API over a real adapter whose
@@ -141,7 +142,7 @@ func TestCreateCallNotReplayedOn504(t *testing.T) {
 		n.Add(1)
 		w.WriteHeader(http.StatusGatewayTimeout)
 	})
-	call := calls.NewCall("https://bot.example.com/api/calls", nil)
+	call := callTo("u-bob")
 	_, err := api.Calls().Post(context.Background(), call)
 	var ge *calls.Error
 	if !errors.As(err, &ge) || ge.StatusCode != 504 || n.Load() != 1 {
@@ -173,7 +174,7 @@ func TestCreateCallRetriedOn429(t *testing.T) {
 		w.WriteHeader(http.StatusCreated)
 		_, _ = io.WriteString(w, `{"id":"new","state":"establishing"}`)
 	})
-	c, err := api.Calls().Post(context.Background(), calls.NewCall("https://bot.example.com/api/calls", nil))
+	c, err := api.Calls().Post(context.Background(), callTo("u-bob"))
 	if err != nil || c.ID != "new" || n.Load() != 2 {
 		t.Fatalf("%v %+v after %d", err, c, n.Load())
 	}
@@ -194,7 +195,7 @@ func TestConnectionResetNotReplayedForCreate(t *testing.T) {
 		}
 		conn.Close()
 	})
-	_, err := api.Calls().Post(context.Background(), calls.NewCall("https://bot.example.com/api/calls", nil))
+	_, err := api.Calls().Post(context.Background(), callTo("u-bob"))
 	if err == nil || n.Load() != 1 {
 		t.Errorf("create: %v after %d attempts", err, n.Load())
 	}
@@ -358,4 +359,11 @@ func TestInvalidIDsNeverSent(t *testing.T) {
 	if n := sent.Load(); n != 0 {
 		t.Errorf("%d requests sent", n)
 	}
+}
+
+// callTo is a call to create, to one user.
+func callTo(userID string) *calls.Call {
+	c := calls.NewCall("https://bot.example.com/api/calls", nil)
+	c.Targets = []participants.Invitation{participants.Invite(participants.User(userID, ""))}
+	return c
 }

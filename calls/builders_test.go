@@ -9,6 +9,7 @@ import (
 
 	"github.com/graphcomms/graphcomms/calls"
 	"github.com/graphcomms/graphcomms/media"
+	"github.com/graphcomms/graphcomms/participants"
 )
 
 // TestEveryBuilder sends one request through every builder method and checks the method
@@ -26,12 +27,18 @@ func TestEveryBuilder(t *testing.T) {
 	c := api.Calls().ByID("c1")
 	p := c.Participants().ByID("p1")
 	cc := &calls.ClientContextRequest{ClientContext: "x"}
+	bob := participants.Invite(participants.User("u-bob", ""))
 	cases := []struct {
 		want string
 		send func() error
 	}{
 		{"GET /v1.0/communications/calls", func() error { _, err := api.Calls().Get(ctx); return err }},
-		{"POST /v1.0/communications/calls", func() error { _, err := api.Calls().Post(ctx, calls.NewCall("https://b/cb", nil)); return err }},
+		{"POST /v1.0/communications/calls", func() error {
+			nc := calls.NewCall("https://b/cb", nil)
+			nc.Targets = []participants.Invitation{bob}
+			_, err := api.Calls().Post(ctx, nc)
+			return err
+		}},
 		{"POST /v1.0/communications/calls/logTeleconferenceDeviceQuality", func() error {
 			return api.Calls().LogTeleconferenceDeviceQuality().Post(ctx, &calls.LogTeleconferenceDeviceQualityRequest{})
 		}},
@@ -39,8 +46,10 @@ func TestEveryBuilder(t *testing.T) {
 		{"DELETE /v1.0/communications/calls/c1", func() error { return c.Delete(ctx) }},
 		{"POST /v1.0/communications/calls/c1/answer", func() error { return c.Answer().Post(ctx, calls.NewAnswerRequest("https://b/cb")) }},
 		{"POST /v1.0/communications/calls/c1/reject", func() error { return c.Reject().Post(ctx, &calls.RejectRequest{Reason: calls.RejectReasonBusy}) }},
-		{"POST /v1.0/communications/calls/c1/redirect", func() error { return c.Redirect().Post(ctx, &calls.RedirectRequest{}) }},
-		{"POST /v1.0/communications/calls/c1/transfer", func() error { return c.Transfer().Post(ctx, &calls.TransferRequest{}) }},
+		{"POST /v1.0/communications/calls/c1/redirect", func() error {
+			return c.Redirect().Post(ctx, &calls.RedirectRequest{Targets: []participants.Invitation{bob}})
+		}},
+		{"POST /v1.0/communications/calls/c1/transfer", func() error { return c.Transfer().Post(ctx, &calls.TransferRequest{TransferTarget: bob}) }},
 		{"POST /v1.0/communications/calls/c1/keepAlive", func() error { return c.KeepAlive().Post(ctx, nil) }},
 		{"POST /v1.0/communications/calls/c1/changeScreenSharingRole", func() error {
 			return c.ChangeScreenSharingRole().Post(ctx, &calls.ChangeScreenSharingRoleRequest{Role: calls.ScreenSharingRoleViewer})
@@ -73,7 +82,7 @@ func TestEveryBuilder(t *testing.T) {
 		{"GET /v1.0/communications/calls/c1/operations/o1", func() error { _, err := c.Operations().ByID("o1").Get(ctx); return err }},
 		{"GET /v1.0/communications/calls/c1/participants", func() error { _, err := c.Participants().Get(ctx); return err }},
 		{"POST /v1.0/communications/calls/c1/participants/invite", func() error {
-			_, err := c.Participants().Invite().Post(ctx, &calls.InviteParticipantsRequest{})
+			_, err := c.Participants().Invite().Post(ctx, &calls.InviteParticipantsRequest{Participants: []participants.Invitation{bob}})
 			return err
 		}},
 		{"POST /v1.0/communications/calls/c1/participants/muteAll", func() error { _, err := c.Participants().MuteAll().Post(ctx, &calls.MuteAllRequest{}); return err }},

@@ -205,6 +205,18 @@ type MuteAllRequest struct {
 	AdditionalData map[string]json.RawMessage `json:"-"`
 }
 
+// UpdateMetadataRequest is Beta (since removed from Graph's docs, as from the .NET
+// SDK's ICall.UpdateMetadataAsync): the body of POST
+// /communications/calls/{id}/updateMetadata, which sets the bot's own participant
+// metadata in the roster. Graph answers with a commsOperation.
+type UpdateMetadataRequest struct {
+	// Metadata is the blob the roster shows as the bot participant's metadata.
+	// Required.
+	Metadata       string                     `json:"metadata,omitzero"`
+	ClientContext  string                     `json:"clientContext,omitzero"`
+	AdditionalData map[string]json.RawMessage `json:"-"`
+}
+
 // ConfigureMixerRequest is Beta (since removed): the body of POST
 // /communications/calls/{id}/participants/configureMixer.
 type ConfigureMixerRequest struct {

@@ -73,6 +73,10 @@ type CallState struct {
 	UpdatedAt time.Time
 	// Writer is the replica that wrote the state.
 	Writer string
+	// Handoff is "transfer", "redirect" or "reject" while such a request of the bot
+	// is pending: Graph ends a redirected or rejected call without a resultInfo, and
+	// whichever replica applies that end classifies it from this.
+	Handoff string `json:",omitempty"`
 }
 
 // PendingOperation is an operation the client waits on.

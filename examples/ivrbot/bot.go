@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"slices"
 	"strings"
@@ -76,7 +77,7 @@ func (ivr *IVR) handle(call *graphcomms.Call) {
 	log := ivr.Logger.With("call", call.ID(), "caller", caller.DisplayName())
 	if slices.Contains(ivr.AfterHours, id.ID) {
 		log.Info("after hours: redirecting to voicemail")
-		if err := call.Redirect(ctx, []participants.Invitation{ivr.voicemail()}); err != nil {
+		if _, err := call.Redirect(ctx, []participants.Invitation{ivr.voicemail()}); err != nil {
 			log.Error("redirect failed", "error", err)
 		}
 		cancel()
@@ -112,6 +113,23 @@ func (ivr *IVR) play(ctx context.Context, call *graphcomms.Call, uris ...string)
 	return err == nil
 }
 
+// transfer transfers the call and waits for the outcome: when Graph reports the
+// transfer failed, the call is still up and the caller hears the menu again.
+func (ivr *IVR) transfer(ctx context.Context, call *graphcomms.Call, target participants.Invitation, log *slog.Logger) error {
+	h, err := call.Transfer(ctx, target)
+	if err != nil {
+		return err
+	}
+	_, err = h.Wait(ctx)
+	var failed *graphcomms.HandoffError
+	if errors.As(err, &failed) {
+		log.Warn("transfer failed", "result", failed.ResultInfo.String())
+		ivr.play(ctx, call, ivr.MenuURL)
+		return nil
+	}
+	return err
+}
+
 // key acts on a key press. It runs on its own goroutine.
 func (ivr *IVR) key(ctx context.Context, call *graphcomms.Call, key byte, log *slog.Logger) {
 	log.Info("key pressed", "key", string(key))
@@ -122,9 +140,9 @@ func (ivr *IVR) key(ctx context.Context, call *graphcomms.Call, key byte, log *s
 	var err error
 	switch key {
 	case '1':
-		err = call.Transfer(ctx, participants.Invite(ivr.Sales))
+		err = ivr.transfer(ctx, call, participants.Invite(ivr.Sales), log)
 	case '2':
-		err = call.Transfer(ctx, ivr.voicemail())
+		err = ivr.transfer(ctx, call, ivr.voicemail(), log)
 	case '3':
 		if ivr.play(ctx, call, ivr.HoursURL) {
 			ivr.play(ctx, call, ivr.MenuURL)

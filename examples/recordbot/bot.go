@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -17,8 +19,9 @@ import (
 // Recorder answers, records the caller's message (after a greeting and a beep, up to
 // MaxSeconds, ending on "#"), downloads the recording with its access token (over
 // https only, unless Download says otherwise), plays it back to the caller, and hangs
-// up. It serves the recordings it keeps at /recordings/{id}.wav on the bot's own HTTP
-// server, which is where playback fetches them from.
+// up. It serves each recording at /recordings/{random name}.wav on the bot's own HTTP
+// server, which is where playback fetches it from, until it has played or the call
+// has ended; then it forgets it (Graph's terms do not let a bot keep media).
 type Recorder struct {
 	GreetingURL string
 	// PublicBaseURL is where the bot's HTTP server is reachable by Graph.
@@ -29,8 +32,10 @@ type Recorder struct {
 	// accepts only https locations and sends the access token to nowhere else; the demo
 	// sets AllowLoopback, as its emulator serves recordings over http on 127.0.0.1.
 	Download calls.DownloadOptions
-	// Saved is called with each message kept.
-	Saved func(callID string, wav []byte)
+	// Heard is called with each message once downloaded, before it is played back
+	// and discarded. Keeping the audio is not allowed unless the bot signals recording
+	// with updateRecordingStatus, under a compliance-recording policy (call-record).
+	Heard func(callID string, wav []byte)
 
 	mu   sync.Mutex
 	wavs map[string][]byte
@@ -98,16 +103,35 @@ func (r *Recorder) converse(ctx context.Context, call *graphcomms.Call) error {
 	if err != nil {
 		return err
 	}
+	// Served under a random name, and only until it has played (or the call has
+	// ended): Graph's terms do not let a bot keep media (call-record).
+	name := randomName()
 	r.mu.Lock()
-	r.wavs[call.ID()] = wav
+	r.wavs[name] = wav
 	r.mu.Unlock()
-	if r.Saved != nil {
-		r.Saved(call.ID(), wav)
+	defer r.discard(name)
+	call.OnTerminated(func(graphcomms.EndInfo) { r.discard(name) })
+	if r.Heard != nil {
+		r.Heard(call.ID(), wav)
 	}
-	play, err := call.PlayPrompt(ctx, []media.Prompt{media.NewMediaPrompt(r.PublicBaseURL + "/recordings/" + call.ID() + ".wav")})
+	play, err := call.PlayPrompt(ctx, []media.Prompt{media.NewMediaPrompt(r.PublicBaseURL + "/recordings/" + name + ".wav")})
 	if err != nil {
 		return err
 	}
 	_, err = play.Wait(ctx)
 	return err
+}
+
+// discard forgets a recording.
+func (r *Recorder) discard(name string) {
+	r.mu.Lock()
+	delete(r.wavs, name)
+	r.mu.Unlock()
+}
+
+// randomName returns 128 random bits in hex: a recording's URL cannot be guessed.
+func randomName() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
 }

@@ -48,7 +48,7 @@ func runDemo(out io.Writer) error {
 		MaxSeconds: 30, Logger: slog.New(slog.DiscardHandler),
 		// The emulator serves recordings over plain http on loopback; Graph uses https.
 		Download: calls.DownloadOptions{AllowLoopback: true},
-		Saved: func(id string, wav []byte) {
+		Heard: func(id string, wav []byte) {
 			d, _ := emulator.WAVDuration(bytes.NewReader(wav))
 			mu.Lock()
 			saved[id] = d
@@ -112,7 +112,7 @@ func runDemo(out io.Writer) error {
 	env.PrintTranscript(out)
 	mu.Lock()
 	defer mu.Unlock()
-	fmt.Fprintf(out, "Messages kept: %d\n", len(saved))
+	fmt.Fprintf(out, "Messages heard and discarded: %d\n", len(saved))
 	for _, h := range []*emulator.CallHandle{alice, bob, carol} {
 		if d, ok := saved[h.ID()]; ok {
 			fmt.Fprintf(out, "  from %s: %s of audio\n", h.Person().DisplayName(), d)

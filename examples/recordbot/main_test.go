@@ -18,7 +18,7 @@ func TestDemo(t *testing.T) {
 		"bob: presses # (a stop tone)",
 		"bob: recorded 3.5s (stopToneDetected)",
 		"carol: recorded 0s (initialSilenceTimeout)",
-		"Messages kept: 2",
+		"Messages heard and discarded: 2",
 		"from Alice: 4s of audio",
 		"from Bob: 3.5s of audio",
 	)

@@ -78,6 +78,22 @@ const (
 	// Terminated: the call ended (End); fail the pending operations, stop
 	// keep-alive and polling, deliver OnTerminated.
 	Terminated
+	// HandoffFailed: the transfer the bot asked for failed and the call stays up
+	// (End.ResultInfo says why).
+	HandoffFailed
+)
+
+// Handoff is an action of the bot that ends the call from its side when it succeeds,
+// remembered so that the end can be classified: Graph sends a redirected or rejected
+// call's end with no resultInfo.
+type Handoff string
+
+// Handoff kinds.
+const (
+	HandoffNone     Handoff = ""
+	HandoffTransfer Handoff = "transfer"
+	HandoffRedirect Handoff = "redirect"
+	HandoffReject   Handoff = "reject"
 )
 
 // Effect is one thing the runtime must do after storing the state that caused it.
@@ -126,6 +142,8 @@ type State struct {
 	Data []byte
 	// Position is the log position of the last entry applied.
 	Position string
+	// Handoff is the transfer, redirect or reject the bot asked for, if any.
+	Handoff Handoff
 }
 
 type op struct {
@@ -150,7 +168,7 @@ func Restore(st store.CallState) *State {
 	res := st.Call
 	res.ID = st.CallID
 	s := &State{ID: st.CallID, Tenant: st.TenantID, Call: &res, Etag: st.Etag, ToneSeq: st.ToneSequence, ToneFloor: st.ToneSequence,
-		KeepAliveAt: st.KeepAliveAt, IncomingAt: st.IncomingAt, Data: st.Data, Position: st.LogPosition}
+		KeepAliveAt: st.KeepAliveAt, IncomingAt: st.IncomingAt, Data: st.Data, Position: st.LogPosition, Handoff: Handoff(st.Handoff)}
 	s.roster.replace(st.Participants)
 	s.roster.seq = st.RosterSequence
 	for _, p := range st.Operations {
@@ -170,7 +188,8 @@ func (s *State) Snapshot(version int64, now time.Time, writer string) store.Call
 	}
 	return store.CallState{CallID: s.ID, TenantID: s.Tenant, Version: version, Call: *s.Call, Etag: s.Etag,
 		Participants: s.roster.snapshot(), RosterSequence: s.roster.seq, ToneSequence: s.ToneSeq, Operations: s.opsSnap,
-		KeepAliveAt: s.KeepAliveAt, IncomingAt: s.IncomingAt, Data: s.Data, LogPosition: s.Position, UpdatedAt: now, Writer: writer}
+		KeepAliveAt: s.KeepAliveAt, IncomingAt: s.IncomingAt, Data: s.Data, LogPosition: s.Position, UpdatedAt: now, Writer: writer,
+		Handoff: string(s.Handoff)}
 }
 
 // Participants returns the roster (shared, never changed in place).
@@ -263,9 +282,15 @@ func (s *State) applyCall(n *notifications.Notification, fx []Effect) []Effect {
 	}
 	fx = append(fx, Effect{Kind: Updated, Old: old, New: next})
 	if terminal {
-		return s.finish(End{Reason: upd.ResultInfo.EndReason(), ResultInfo: upd.ResultInfo}, fx)
+		return s.finish(End{Reason: s.endReason(upd), ResultInfo: upd.ResultInfo}, fx)
 	}
 	fx = append(fx, Effect{Kind: Changed})
+	// A failed transfer: the call goes back to established with a failing resultInfo
+	// (call-transfer: 500/7000 blind, 500/7700 consultative) and stays up.
+	if s.Handoff == HandoffTransfer && next.State == calls.StateEstablished && upd.ResultInfo.Code >= 400 {
+		s.Handoff = HandoffNone
+		fx = append(fx, Effect{Kind: HandoffFailed, End: End{Reason: upd.ResultInfo.EndReason(), ResultInfo: upd.ResultInfo}})
+	}
 	if old.State != calls.StateEstablished && next.State == calls.StateEstablished {
 		if !s.KeepAliveArmed {
 			fx = append(fx, Effect{Kind: ArmKeepAlive})
@@ -348,6 +373,29 @@ func (s *State) finish(end End, fx []Effect) []Effect {
 	s.KeepAliveArmed = false
 	return append(fx, Effect{Kind: Terminated, End: end})
 }
+
+// endReason classifies the end a terminated notification brings: what Graph sent,
+// else (no resultInfo, no terminationReason, as Graph ends a redirected or rejected
+// call) what the bot asked for.
+func (s *State) endReason(upd *calls.Call) calls.EndReason {
+	r := upd.EndReason()
+	if r != calls.EndReasonUnknown || !upd.ResultInfo.IsZero() {
+		return r
+	}
+	switch s.Handoff {
+	case HandoffRedirect:
+		return calls.EndReasonRedirected
+	case HandoffReject:
+		return calls.EndReasonRejected
+	case HandoffTransfer:
+		return calls.EndReasonTransferred
+	}
+	return r
+}
+
+// StartHandoff records that the bot asked to transfer, redirect or reject the call
+// (HandoffNone when that request failed).
+func (s *State) StartHandoff(h Handoff) { s.Handoff = h }
 
 // EndLocally ends the call without a terminated notification (a failed answer, a 404,
 // a missed answer deadline, the bot forgetting the call).

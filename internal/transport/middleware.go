@@ -90,8 +90,9 @@ func sleep(ctx context.Context, d time.Duration) error {
 	}
 }
 
-// Retry is the retry middleware. It retries 429 and 503 for every request, honouring
-// Retry-After; it retries 504 and transport failures (timeouts, reset or dropped
+// Retry is the retry middleware. It never waits past the request context's deadline
+// (it returns the last outcome instead). It retries 429 and 503 for every request,
+// honouring Retry-After; it retries 504 and transport failures (timeouts, reset or dropped
 // connections) only for requests that may be replayed: everything except a create whose
 // caller did not allow replay (see ReplayOption). The body of each discarded response is
 // drained and closed.
@@ -154,6 +155,12 @@ func (r Retry) Intercept(p nethttp.Pipeline, i int, req *http.Request) (*http.Re
 		}
 		if delay > pol.MaxDelay {
 			delay = pol.MaxDelay
+		}
+		// A retry that could only start after the request's deadline (an answer
+		// bounded by Graph's answer budget, say) is not worth the wait: the caller
+		// gets this attempt's outcome now, while it can still act on it.
+		if dl, ok := req.Context().Deadline(); ok && now().Add(delay).After(dl) {
+			return resp, err
 		}
 		if resp != nil {
 			_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<16))
