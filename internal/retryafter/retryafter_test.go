@@ -27,4 +27,3 @@ func TestParse(t *testing.T) {
 		}
 	}
 }
-
