@@ -141,9 +141,12 @@ type UnknownPrompt struct {
 func (u *UnknownPrompt) ODataTypeName() string { return u.ODataType }
 func (*UnknownPrompt) prompt()                 {}
 
-// NewMediaPrompt returns a prompt that plays the audio file at uri (a WAV file: 16 kHz
-// or 8 kHz, mono, 16-bit PCM). The resource ID is the URI, so a file that was
-// prefetched with NewServiceHostedMediaConfig is taken from the cache.
+// NewMediaPrompt returns a prompt that plays the audio file at uri, which must be a WAV
+// file of 16 kHz, mono, 16-bit PCM: the only format the mediaInfo page documents
+// ("Currently supports only single-channel, 16-bit samples with a 16,000 (16KHz)
+// sampling rate"); Graph, and the emulator, fail a prompt in any other. The resource ID
+// is the URI, so a file that was prefetched with NewServiceHostedMediaConfig is taken
+// from the cache.
 func NewMediaPrompt(uri string) *MediaPrompt {
 	return &MediaPrompt{ODataType: odata.Type("mediaPrompt"), MediaInfo: MediaInfo{URI: uri, ResourceID: uri}}
 }
