@@ -142,9 +142,9 @@ func (u *UnknownPrompt) ODataTypeName() string { return u.ODataType }
 func (*UnknownPrompt) prompt()                 {}
 
 // NewMediaPrompt returns a prompt that plays the audio file at uri, which must be a WAV
-// file of 16 kHz, mono, 16-bit PCM: the only format the mediaInfo page documents
-// ("Currently supports only single-channel, 16-bit samples with a 16,000 (16KHz)
-// sampling rate"); Graph, and the emulator, fail a prompt in any other. The resource ID
+// file of 16 kHz, mono, 16-bit PCM: the only format Graph's mediaInfo page documents
+// (single channel, 16-bit samples, 16,000 samples a second). Graph, and the emulator,
+// fail a prompt in any other. The resource ID
 // is the URI, so a file that was prefetched with NewServiceHostedMediaConfig is taken
 // from the cache.
 func NewMediaPrompt(uri string) *MediaPrompt {
