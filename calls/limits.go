@@ -302,6 +302,15 @@ func (c *Call) ValidateCreate() error {
 	if len(c.Targets) == 0 && c.MeetingInfo == nil && c.ChatInfo.ThreadID == "" {
 		return invalid(a, "targets", "required, unless joining a meeting (meetingInfo)")
 	}
+	// A call to a phone number is placed from the bot's application instance, the
+	// resource account that holds the number (create-call page, PSTN examples: "This
+	// call requires an application instance with a PSTN number assigned").
+	for i, t := range c.Targets {
+		if t.Identity.Phone != nil && c.Source.Identity.ApplicationInstance == nil {
+			return invalid(a, "source.identity.applicationInstance",
+				"required for a call to a phone number (targets[%d]); see participants.ApplicationInstance", i)
+		}
+	}
 	return nil
 }
 

@@ -153,6 +153,22 @@ func TestLimitsCheckedBeforeSending(t *testing.T) {
 			_, err := api.Calls().Post(ctx, calls.NewCall("http://bot.example.com/api/calls", nil))
 			return err
 		}},
+		{"create to a phone number from the app", "source.identity.applicationInstance", func() error {
+			c := calls.NewCall("https://bot.example.com/api/calls", nil)
+			c.Source = participants.Info{Identity: participants.Application("b0b0b0b0-1111-4222-8333-444455556666", "Bot")}
+			phone, _ := participants.Phone("+14255550100")
+			c.Targets = []participants.Invitation{participants.Invite(phone)}
+			_, err := api.Calls().Post(ctx, c)
+			return err
+		}},
+		{"create to a phone number from the instance", "", func() error {
+			c := calls.NewCall("https://bot.example.com/api/calls", nil)
+			c.Source = participants.Info{Identity: participants.ApplicationInstance("11111111-2222-4333-8444-000000000001", "t1", "IVR")}
+			phone, _ := participants.Phone("+14255550100")
+			c.Targets = []participants.Invitation{participants.Invite(phone)}
+			_, err := api.Calls().Post(ctx, c)
+			return err
+		}},
 		{"create with no target nor meeting", "targets", func() error {
 			_, err := api.Calls().Post(ctx, calls.NewCall("https://bot.example.com/api/calls", nil))
 			return err

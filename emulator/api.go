@@ -1,9 +1,11 @@
 package emulator
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -30,6 +32,7 @@ func (e *Emulator) routes() {
 	g("GET "+calls+"/{id}/participants/{pid}", e.getParticipant)
 	g("DELETE "+calls+"/{id}/participants/{pid}", e.deleteParticipant)
 	g("POST "+calls+"/{id}/participants/invite", e.invite)
+	g("POST "+calls+"/{id}/participants/muteAll", e.muteAll)
 	g("POST "+calls+"/{id}/participants/{pid}/{action}", e.participantAction)
 	g("GET "+calls+"/{id}/operations/{op}", e.getOperation)
 	for _, owner := range []string{"/{ver}/me", "/{ver}/users/{user}"} {
@@ -79,7 +82,7 @@ func (e *Emulator) graph(h func(w http.ResponseWriter, r *http.Request)) http.Ha
 				w.Header().Set("Retry-After", strconv.Itoa(max(1, int(ra/time.Second))))
 			}
 			e.log.Info(fmt.Sprintf("%s %s -> %d (injected fault)", r.Method, r.URL.Path, status))
-			writeRaw(w, status, graphError(http.StatusText(status), "Injected by the emulator."))
+			writeError(w, status, http.StatusText(status), "Injected by the emulator.")
 			return
 		}
 		rec := &statusRecorder{ResponseWriter: w, status: 200}
@@ -108,18 +111,53 @@ func writeRaw(w http.ResponseWriter, status int, body []byte) {
 func writeJSON(w http.ResponseWriter, status int, v any) {
 	b, err := wire.Marshal(v)
 	if err != nil {
-		writeRaw(w, 500, graphError("InternalServerError", err.Error()))
+		writeError(w, http.StatusInternalServerError, "InternalServerError", err.Error())
 		return
 	}
 	writeRaw(w, status, b)
 }
 
+// writeError answers status with Graph's error body.
+func writeError(w http.ResponseWriter, status int, code, message string) {
+	writeRaw(w, status, graphError(w.Header(), code, message))
+}
+
 func badRequest(w http.ResponseWriter, msg string) {
-	writeRaw(w, http.StatusBadRequest, graphError("BadRequest", msg))
+	writeError(w, http.StatusBadRequest, "BadRequest", msg)
 }
 
 func notFound(w http.ResponseWriter, what string) {
-	writeRaw(w, http.StatusNotFound, graphError("itemNotFound", what+" not found."))
+	writeError(w, http.StatusNotFound, "itemNotFound", what+" not found.")
+}
+
+// validator is a request body with Graph's documented rules (package calls' Validate
+// methods).
+type validator interface{ Validate() error }
+
+// valid checks a decoded request body against the limits Graph documents (see
+// calls/limits.go) and answers 400 naming the field and the limit when one is broken.
+// Graph's error code for these is not documented; the emulator answers "BadRequest",
+// as for its other invalid requests.
+func valid(w http.ResponseWriter, v validator) bool { return validAction(w, v, "") }
+
+// validAction is valid for a request body shared by several actions (clientContext
+// only), naming the action the request was sent to.
+func validAction(w http.ResponseWriter, v validator, action string) bool {
+	err := v.Validate()
+	if err == nil {
+		return true
+	}
+	var re *calls.RequestError
+	if errors.As(err, &re) {
+		name := re.Action
+		if action != "" && (name == "" || name == "action") {
+			name = action
+		}
+		badRequest(w, fmt.Sprintf("Invalid %s request: %s: %s.", name, re.Field, re.Reason))
+	} else {
+		badRequest(w, err.Error())
+	}
+	return false
 }
 
 // decode reads a JSON body into v.
@@ -157,19 +195,20 @@ func (e *Emulator) createCall(w http.ResponseWriter, r *http.Request) {
 	if !decode(w, r, &req) {
 		return
 	}
-	switch {
-	case req.CallbackURI == "":
-		badRequest(w, "callbackUri is required.")
-		return
-	case req.MediaConfig == nil:
-		badRequest(w, "mediaConfig is required.")
-		return
-	case len(req.Targets) == 0 && req.MeetingInfo == nil && req.ChatInfo.ThreadID == "":
-		badRequest(w, "A call needs targets, or chatInfo and meetingInfo to join a meeting.")
+	if err := req.ValidateCreate(); err != nil {
+		var re *calls.RequestError
+		if errors.As(err, &re) {
+			badRequest(w, fmt.Sprintf("Invalid call: %s: %s.", re.Field, re.Reason))
+		} else {
+			badRequest(w, err.Error())
+		}
 		return
 	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
+	if !e.checkCreate(w, &req) {
+		return
+	}
 	c := e.newCall(calls.DirectionOutgoing, req.CallbackURI)
 	res := req
 	res.ID, res.State, res.Direction, res.MyParticipantID = c.id, calls.StateEstablishing, calls.DirectionOutgoing, c.bot.id
@@ -180,6 +219,7 @@ func (e *Emulator) createCall(w http.ResponseWriter, r *http.Request) {
 	if res.Source.Identity.Application == nil && res.Source.Identity.ApplicationInstance == nil {
 		res.Source = participants.Info{Identity: e.botIdentity()}
 	}
+	c.appInstance = res.Source.Identity.ApplicationInstance != nil
 	c.res = res
 	c.state = calls.StateEstablishing
 	writeJSON(w, http.StatusCreated, e.snapshot(c))
@@ -187,7 +227,7 @@ func (e *Emulator) createCall(w http.ResponseWriter, r *http.Request) {
 
 	if req.MeetingInfo != nil || req.ChatInfo.ThreadID != "" {
 		m := e.meetingFor(req)
-		c.meeting = m
+		c.meeting, c.group = m, true
 		m.calls = append(m.calls, c)
 		for _, p := range m.members {
 			c.addParty(p)
@@ -210,6 +250,7 @@ func (e *Emulator) createCall(w http.ResponseWriter, r *http.Request) {
 	}
 	e.record(EventCallCreated, c.id, "", "the bot calls "+strings.Join(names, ", "), nil)
 	group := len(req.Targets) > 1
+	c.group = group
 	for _, t := range req.Targets {
 		p := e.personFor(t.Identity)
 		if p == nil {
@@ -229,6 +270,21 @@ func (e *Emulator) createCall(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
+// The outcomes of a call the bot places that the callee does not take. Graph does
+// not document either: the call-delete page's table of end codes has no "declined",
+// and lists 408/10057 for "Call timed out due to no signaling from callee endpoints".
+const (
+	// declineCode is a declined call's resultInfo code: 603, "decline", the code Azure
+	// Communication Services documents for a call a Teams user declines (subcode 0).
+	declineCode = 603
+	declineMsg  = "The callee declined the call."
+	// noAnswerCode/noAnswerSubcode end a call nobody answers within the ring timeout
+	// (the call-delete table's 408/10057).
+	noAnswerCode    = 408
+	noAnswerSubcode = 10057
+	noAnswerMsg     = "Call timed out due to no signaling from callee endpoints."
+)
+
 // ring rings a person for call c; answered, they join it. done reports the outcome
 // (for invitations).
 func (e *Emulator) ring(c *call, p *Person, group bool, done func(answered bool)) {
@@ -243,7 +299,7 @@ func (e *Emulator) ring(c *call, p *Person, group bool, done func(answered bool)
 			if done != nil {
 				done(false)
 			} else if !group {
-				e.terminate(c, 603, 0, "The callee declined the call.", p.DisplayName()+" declined")
+				e.terminate(c, declineCode, 0, declineMsg, p.DisplayName()+" declined")
 			}
 		})
 	case b.NoAnswer:
@@ -253,7 +309,7 @@ func (e *Emulator) ring(c *call, p *Person, group bool, done func(answered bool)
 			if done != nil {
 				done(false)
 			} else if !group {
-				e.terminate(c, 408, 10057, "The callee did not answer.", p.DisplayName()+" did not answer")
+				e.terminate(c, noAnswerCode, noAnswerSubcode, noAnswerMsg, p.DisplayName()+" did not answer")
 			}
 		})
 	default:
@@ -324,40 +380,64 @@ func promptURIs(ps []media.Prompt) []string {
 	return out
 }
 
+// actionBody returns an empty request body of the type an action takes, or nil for an
+// action without one (keepAlive) or unknown to the emulator.
+func actionBody(action string) validator {
+	switch action {
+	case "answer":
+		return &calls.AnswerRequest{}
+	case "reject":
+		return &calls.RejectRequest{}
+	case "redirect":
+		return &calls.RedirectRequest{}
+	case "transfer":
+		return &calls.TransferRequest{}
+	case "mute", "unmute", "subscribetotone", "cancelmediaprocessing", "addlargegalleryview":
+		return &calls.ClientContextRequest{}
+	case "playprompt":
+		return &calls.PlayPromptRequest{}
+	case "recordresponse":
+		return &calls.RecordResponseRequest{}
+	case "changescreensharingrole":
+		return &calls.ChangeScreenSharingRoleRequest{}
+	case "updaterecordingstatus":
+		return &calls.UpdateRecordingStatusRequest{}
+	case "senddtmftones":
+		return &calls.SendDtmfTonesRequest{}
+	case "updatemetadata":
+		return &calls.UpdateMetadataRequest{}
+	}
+	return nil
+}
+
 func (e *Emulator) callAction(w http.ResponseWriter, r *http.Request) {
 	action := strings.ToLower(strings.TrimPrefix(r.PathValue("action"), "microsoft.graph."))
-	// Media durations are read before taking the lock: it may fetch a WAV header.
-	var prompts []media.Prompt
 	var body []byte
 	if r.Body != nil {
 		body, _ = io.ReadAll(io.LimitReader(r.Body, 4<<20))
 	}
-	parse := func(v any) bool { return unmarshalBody(w, body, v) }
-	var pp calls.PlayPromptRequest
-	var rr calls.RecordResponseRequest
-	switch action {
-	case "playprompt":
-		if !parse(&pp) {
-			return
-		}
-		prompts = pp.Prompts
-	case "recordresponse":
-		if !parse(&rr) {
-			return
-		}
-		prompts = rr.Prompts
+	req := actionBody(action)
+	if req == nil && action != "keepalive" {
+		badRequest(w, "Unknown action "+r.PathValue("action")+".")
+		return
 	}
-	var durations []time.Duration
-	for _, u := range promptURIs(prompts) {
-		durations = append(durations, e.promptDuration(u))
+	if req != nil && (!unmarshalBody(w, body, req) || !validAction(w, req, r.PathValue("action"))) {
+		return
 	}
-	total := time.Duration(0)
-	for _, d := range durations {
-		total += d
+	// Prompts are probed before taking the lock: it may fetch a WAV file from loopback.
+	var probe promptProbe
+	switch x := req.(type) {
+	case *calls.PlayPromptRequest:
+		probe = e.probePrompts(x.Prompts)
+	case *calls.RecordResponseRequest:
+		probe = e.probePrompts(x.Prompts)
 	}
 
 	e.mu.Lock()
 	defer e.mu.Unlock()
+	if !e.checkAction(w, action, r.PathValue("action")) {
+		return
+	}
 	c := e.requestedCall(w, r)
 	if c == nil {
 		return
@@ -366,171 +446,44 @@ func (e *Emulator) callAction(w http.ResponseWriter, r *http.Request) {
 	if c.person != nil {
 		who = c.person.name
 	}
-	switch action {
-	case "answer":
-		var req calls.AnswerRequest
-		if !parse(&req) {
-			return
+	switch req := req.(type) {
+	case nil: // keepAlive
+		w.WriteHeader(http.StatusOK)
+		e.record(EventKeepAlive, c.id, who, "keepAlive", nil)
+		if c.state == calls.StateEstablished {
+			e.armKeepAlive(c)
 		}
-		if c.state != calls.StateIncoming {
-			badRequest(w, fmt.Sprintf("The call is %s; only an incoming call can be answered.", c.state))
-			return
-		}
-		if req.CallbackURI == "" || req.MediaConfig == nil {
-			badRequest(w, "callbackUri and mediaConfig are required.")
-			return
-		}
-		c.callbackURI, c.res.CallbackURI, c.res.MediaConfig = req.CallbackURI, req.CallbackURI, req.MediaConfig
-		if c.cancelAnswer != nil {
-			c.cancelAnswer()
-		}
-		w.WriteHeader(http.StatusAccepted)
-		e.record(EventAnswered, c.id, who, "the bot answers", nil)
-		c.state = calls.StateEstablishing
-		e.notifyCall(c, "updated", nil)
-		e.establish(c)
-	case "reject":
-		var req calls.RejectRequest
-		if !parse(&req) {
-			return
-		}
+	case *calls.AnswerRequest:
+		e.answer(w, c, req, who)
+	case *calls.RejectRequest:
 		if c.state != calls.StateIncoming {
 			badRequest(w, "Only an incoming call can be rejected.")
 			return
 		}
 		w.WriteHeader(http.StatusAccepted)
 		e.record(EventRejected, c.id, who, "the bot rejects the call ("+string(req.Reason)+")", map[string]string{"reason": string(req.Reason)})
-		e.terminate(c, 200, 7000, "The call was rejected.", "rejected")
-	case "redirect":
-		var req calls.RedirectRequest
-		if !parse(&req) {
+		// v1.0/call-reject/06-notification.json: deleted, with only @odata.type and
+		// @odata.id (no state, no resultInfo).
+		e.end(c, ending{bare: true, why: "rejected"})
+	case *calls.RedirectRequest:
+		e.redirect(w, c, req, who)
+	case *calls.TransferRequest:
+		e.transfer(w, c, req, who)
+	case *calls.ClientContextRequest:
+		e.simpleAction(w, c, action, req.ClientContext, who)
+	case *calls.PlayPromptRequest:
+		e.playPrompt(w, c, req, probe, who)
+	case *calls.RecordResponseRequest:
+		if probe.err != nil && c.state == calls.StateEstablished {
+			e.failedMedia(w, c, newOp[calls.RecordOperation](e, c, req.ClientContext), probe, who)
 			return
 		}
-		if c.state != calls.StateIncoming || len(req.Targets) == 0 {
-			badRequest(w, "Only an incoming call can be redirected, to at least one target.")
-			return
-		}
+		e.recordResponse(w, c, *req, probe.total)
+	case *calls.ChangeScreenSharingRoleRequest:
 		w.WriteHeader(http.StatusAccepted)
-		target := describe(e, req.Targets[0])
-		e.record(EventRedirected, c.id, who, "the bot redirects the call to "+target, map[string]string{"target": target})
-		e.terminate(c, 200, 7015, "The call was redirected.", "redirected to "+target)
-	case "transfer":
-		var req calls.TransferRequest
-		if !parse(&req) {
-			return
-		}
-		if c.state != calls.StateEstablished {
-			badRequest(w, "Only an established call can be transferred.")
-			return
-		}
-		w.WriteHeader(http.StatusAccepted)
-		target := describe(e, req.TransferTarget)
-		e.record(EventTransferred, c.id, who, "the bot transfers the call to "+target, map[string]string{"target": target})
-		c.state = calls.StateTransferring
-		e.notifyCall(c, "updated", nil)
-		c.state = calls.StateTransferAccepted
-		e.notifyCall(c, "updated", nil)
-		if id := req.TransferTarget.ReplacesCallID; id != "" {
-			if other, err := e.liveCall(id); err == nil {
-				e.terminate(other, 200, 7015, "The call was replaced by a transfer.", "replaced by a consultative transfer")
-			}
-		}
-		e.terminate(c, 200, 7015, "GracefulTransferCompleted", "transferred to "+target)
-	case "keepalive":
-		w.WriteHeader(http.StatusOK)
-		e.record(EventKeepAlive, c.id, who, "keepAlive", nil)
-		if c.state == calls.StateEstablished {
-			e.armKeepAlive(c)
-		}
-	case "mute", "unmute":
-		var req calls.ClientContextRequest
-		if !parse(&req) {
-			return
-		}
-		var op calls.Operation
-		if action == "mute" {
-			op = newOp[calls.MuteParticipantOperation](e, c, req.ClientContext)
-			e.record(EventMuted, c.id, "", "the bot mutes itself", nil)
-		} else {
-			op = newOp[calls.UnmuteParticipantOperation](e, c, req.ClientContext)
-			e.record(EventUnmuted, c.id, "", "the bot unmutes itself", nil)
-		}
-		c.bot.muted = action == "mute"
-		opResponse(w, c, op)
-		e.succeed(c, op)
-		if c.meeting != nil || len(c.parties) > 2 {
-			e.notifyRoster(c)
-		}
-	case "playprompt":
-		if c.state != calls.StateEstablished {
-			badRequest(w, "Prompts can be played on an established call only.")
-			return
-		}
-		if len(pp.Prompts) == 0 {
-			badRequest(w, "prompts is required.")
-			return
-		}
-		op := newOp[calls.PlayPromptOperation](e, c, pp.ClientContext)
-		opResponse(w, c, op)
-		uris := strings.Join(promptURIs(pp.Prompts), ", ")
-		// Events are recorded after the timers they imply are set, so that a test that
-		// sees the event and advances the clock sees them fire.
-		defer e.record(EventPromptStarted, c.id, who, "the bot plays "+uris, map[string]string{"uri": uris, "operationId": op.ID})
-		e.startMedia(c, op, total, nil, func(cancelled bool) {
-			if cancelled {
-				e.record(EventPromptCompleted, c.id, who, "prompt cancelled", map[string]string{"operationId": op.ID, "reason": "cancelled"})
-				e.complete(c, op, false, 400, 8508, "Action falied, the operation was cancelled.")
-				return
-			}
-			e.record(EventPromptCompleted, c.id, who, "prompt finished", map[string]string{"operationId": op.ID})
-			e.succeed(c, op)
-		})
-	case "recordresponse":
-		e.recordResponse(w, c, rr, total)
-	case "subscribetotone":
-		var req calls.ClientContextRequest
-		if !parse(&req) {
-			return
-		}
-		op := newOp[calls.SubscribeToToneOperation](e, c, req.ClientContext)
-		opResponse(w, c, op)
-		c.tones = true
-		e.record(EventTonesSubscribed, c.id, who, "the bot subscribes to tones", nil)
-		e.succeed(c, op)
-	case "cancelmediaprocessing":
-		var req calls.ClientContextRequest
-		if !parse(&req) {
-			return
-		}
-		op := newOp[calls.CancelMediaProcessingOperation](e, c, req.ClientContext)
-		opResponse(w, c, op)
-		e.record(EventMediaCancelled, c.id, who, "the bot cancels media processing", nil)
-		for id, m := range c.media {
-			m.stop()
-			delete(c.media, id)
-			m.cancelled()
-		}
-		e.succeed(c, op)
-	case "changescreensharingrole":
-		var req calls.ChangeScreenSharingRoleRequest
-		if !parse(&req) {
-			return
-		}
-		w.WriteHeader(http.StatusAccepted)
-	case "updaterecordingstatus":
-		var req calls.UpdateRecordingStatusRequest
-		if !parse(&req) {
-			return
-		}
-		op := newOp[calls.UpdateRecordingStatusOperation](e, c, req.ClientContext)
-		opResponse(w, c, op)
-		e.record(EventRecordingStatus, c.id, who, "recording status: "+string(req.Status), map[string]string{"status": string(req.Status)})
-		e.succeed(c, op)
-	case "senddtmftones":
-		var req calls.SendDtmfTonesRequest
-		if !parse(&req) {
-			return
-		}
+	case *calls.UpdateRecordingStatusRequest:
+		e.updateRecordingStatus(w, c, req, who)
+	case *calls.SendDtmfTonesRequest:
 		op := newOp[calls.SendDtmfTonesOperation](e, c, req.ClientContext)
 		opResponse(w, c, op)
 		delay := time.Duration(req.DelayBetweenTonesMs) * time.Millisecond
@@ -548,17 +501,133 @@ func (e *Emulator) callAction(w http.ResponseWriter, r *http.Request) {
 			e.succeed(c, op)
 		})
 		e.record(EventTonesSent, c.id, who, "the bot sends tones "+string(keys), map[string]string{"keys": string(keys)})
-	case "addlargegalleryview":
-		var req calls.ClientContextRequest
-		if !parse(&req) {
-			return
+	case *calls.UpdateMetadataRequest:
+		e.updateMetadata(w, c, req, who)
+	}
+}
+
+// answer handles POST .../answer.
+func (e *Emulator) answer(w http.ResponseWriter, c *call, req *calls.AnswerRequest, who string) {
+	if c.state != calls.StateIncoming {
+		badRequest(w, fmt.Sprintf("The call is %s; only an incoming call can be answered.", c.state))
+		return
+	}
+	c.callbackURI, c.res.CallbackURI, c.res.MediaConfig = req.CallbackURI, req.CallbackURI, req.MediaConfig
+	if c.cancelAnswer != nil {
+		c.cancelAnswer()
+	}
+	w.WriteHeader(http.StatusAccepted)
+	detail, data := "the bot answers", map[string]string(nil)
+	if req.ParticipantCapacity > 0 {
+		// participantCapacity is for policy-based recording bots: how many
+		// participants the bot can record (call-answer).
+		detail += fmt.Sprintf(" (participantCapacity %d)", req.ParticipantCapacity)
+		data = map[string]string{"participantCapacity": fmt.Sprint(req.ParticipantCapacity)}
+	}
+	e.record(EventAnswered, c.id, who, detail, data)
+	c.state = calls.StateEstablishing
+	e.notifyCall(c, "updated", nil)
+	e.establish(c)
+}
+
+// simpleAction handles the actions whose body is only a client context.
+func (e *Emulator) simpleAction(w http.ResponseWriter, c *call, action, clientContext, who string) {
+	switch action {
+	case "mute", "unmute":
+		var op calls.Operation
+		if action == "mute" {
+			op = newOp[calls.MuteParticipantOperation](e, c, clientContext)
+			e.record(EventMuted, c.id, "", "the bot mutes itself", nil)
+		} else {
+			op = newOp[calls.UnmuteParticipantOperation](e, c, clientContext)
+			e.record(EventUnmuted, c.id, "", "the bot unmutes itself", nil)
 		}
-		op := newOp[calls.AddLargeGalleryViewOperation](e, c, req.ClientContext)
+		c.bot.muted = action == "mute"
 		opResponse(w, c, op)
 		e.succeed(c, op)
-	default:
-		badRequest(w, "Unknown action "+r.PathValue("action")+".")
+		if c.sendsRoster() {
+			e.notifyRoster(c)
+		}
+	case "subscribetotone":
+		op := newOp[calls.SubscribeToToneOperation](e, c, clientContext)
+		opResponse(w, c, op)
+		c.tones = true
+		e.record(EventTonesSubscribed, c.id, who, "the bot subscribes to tones", nil)
+		e.succeed(c, op)
+	case "cancelmediaprocessing":
+		op := newOp[calls.CancelMediaProcessingOperation](e, c, clientContext)
+		opResponse(w, c, op)
+		e.record(EventMediaCancelled, c.id, who, "the bot cancels media processing", nil)
+		for id, m := range c.media {
+			m.stop()
+			delete(c.media, id)
+			m.cancelled()
+		}
+		e.succeed(c, op)
+	case "addlargegalleryview":
+		op := newOp[calls.AddLargeGalleryViewOperation](e, c, clientContext)
+		opResponse(w, c, op)
+		e.succeed(c, op)
 	}
+}
+
+// playPrompt handles POST .../playPrompt.
+func (e *Emulator) playPrompt(w http.ResponseWriter, c *call, req *calls.PlayPromptRequest, probe promptProbe, who string) {
+	if c.state != calls.StateEstablished {
+		badRequest(w, "Prompts can be played on an established call only.")
+		return
+	}
+	op := newOp[calls.PlayPromptOperation](e, c, req.ClientContext)
+	if probe.err != nil {
+		e.failedMedia(w, c, op, probe, who)
+		return
+	}
+	opResponse(w, c, op)
+	uris := strings.Join(promptURIs(req.Prompts), ", ")
+	// Events are recorded after the timers they imply are set, so that a test that
+	// sees the event and advances the clock sees them fire.
+	defer e.record(EventPromptStarted, c.id, who, "the bot plays "+uris, map[string]string{"uri": uris, "operationId": op.ID})
+	e.startMedia(c, op, probe.total, nil, func(cancelled bool) {
+		if cancelled {
+			e.record(EventPromptCompleted, c.id, who, "prompt cancelled", map[string]string{"operationId": op.ID, "reason": "cancelled"})
+			e.complete(c, op, false, 400, 8508, "Action falied, the operation was cancelled.")
+			return
+		}
+		e.record(EventPromptCompleted, c.id, who, "prompt finished", map[string]string{"operationId": op.ID})
+		e.succeed(c, op)
+	})
+}
+
+// failedMedia answers a playPrompt or recordResponse whose prompt Graph could not play:
+// the operation starts (200, running) and fails at once.
+func (e *Emulator) failedMedia(w http.ResponseWriter, c *call, op calls.Operation, probe promptProbe, who string) {
+	opResponse(w, c, op)
+	id := op.Base().ID
+	kind := EventPromptCompleted
+	if _, rec := op.(*calls.RecordOperation); rec {
+		kind = EventRecordCompleted
+	}
+	e.record(kind, c.id, who, "prompt not played: "+probe.err.Error(),
+		map[string]string{"operationId": id, "reason": "unplayable", "uri": probe.uri})
+	e.complete(c, op, false, CodePromptNotPlayable, SubcodePromptNotPlayable,
+		fmt.Sprintf("%s %s: %v", MessagePromptNotPlayable, probe.uri, probe.err))
+}
+
+// updateRecordingStatus handles POST .../updateRecordingStatus.
+func (e *Emulator) updateRecordingStatus(w http.ResponseWriter, c *call, req *calls.UpdateRecordingStatusRequest, who string) {
+	if !c.compliance && !e.cfg.LenientRecordingStatus {
+		// Graph answers 8506 "API call not allowed for non-Compliance Recording call"
+		// (reported in graph-comms-samples#444 and OfficeDocs-SkypeForBusiness#8528; not
+		// in Graph's docs, whose call-updaterecordingstatus page says only that the API
+		// "requires the use of the Teams policy-based recording solution"). The HTTP
+		// status, 403, is the emulator's choice.
+		writeError(w, http.StatusForbidden, "8506", "API call not allowed for non-Compliance Recording call")
+		return
+	}
+	op := newOp[calls.UpdateRecordingStatusOperation](e, c, req.ClientContext)
+	opResponse(w, c, op)
+	e.record(EventRecordingStatus, c.id, who, "recording status: "+string(req.Status), map[string]string{"status": string(req.Status)})
+	e.succeed(c, op)
 }
 
 // startMedia runs a media operation for d; done(true) runs if it is cancelled first.
@@ -743,18 +812,23 @@ func (e *Emulator) deleteParticipant(w http.ResponseWriter, r *http.Request) {
 
 func (e *Emulator) invite(w http.ResponseWriter, r *http.Request) {
 	var req calls.InviteParticipantsRequest
-	if !decode(w, r, &req) {
+	if !decode(w, r, &req) || !valid(w, &req) {
 		return
 	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
+	if !e.checkAction(w, "invite", "participants/invite") {
+		return
+	}
 	c := e.requestedCall(w, r)
 	if c == nil {
 		return
 	}
-	if len(req.Participants) == 0 {
-		badRequest(w, "participants is required.")
-		return
+	for _, inv := range req.Participants {
+		if needsAppInstance(c, inv) {
+			noAppInstance(w, "Inviting a phone number")
+			return
+		}
 	}
 	op := newOp[calls.InviteParticipantsOperation](e, c, req.ClientContext)
 	op.Participants = req.Participants
@@ -766,6 +840,18 @@ func (e *Emulator) invite(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	e.record(EventInvited, c.id, p.name, "the bot invites "+p.DisplayName(), map[string]string{"replacesCallId": inv.ReplacesCallID})
+	joined := func() {
+		if !c.group && c.meeting == nil {
+			// The bot invited a third party into a peer-to-peer call: it is a group
+			// call now (calls overview: "three or more participants"), and the bot,
+			// having invited, stays in it with roster notifications (participant-invite:
+			// "all participants will receive a roster update").
+			c.group = true
+			e.record(EventEscalated, c.id, "", "the call is now a group call: the bot invited "+p.DisplayName(), nil)
+		}
+		e.succeed(c, op)
+		e.notifyRoster(c)
+	}
 	if inv.ReplacesCallID != "" {
 		// Moving a peer-to-peer call: the person is already on the line.
 		if other, err := e.liveCall(inv.ReplacesCallID); err == nil {
@@ -773,8 +859,7 @@ func (e *Emulator) invite(w http.ResponseWriter, r *http.Request) {
 		}
 		e.record(EventJoined, c.id, p.name, p.DisplayName()+" joins", nil)
 		c.addParty(p)
-		e.succeed(c, op)
-		e.notifyRoster(c)
+		joined()
 		return
 	}
 	e.ring(c, p, true, func(answered bool) {
@@ -782,9 +867,54 @@ func (e *Emulator) invite(w http.ResponseWriter, r *http.Request) {
 			e.complete(c, op, false, 603, 0, "The invitee declined or did not answer.")
 			return
 		}
-		e.succeed(c, op)
-		e.notifyRoster(c)
+		joined()
 	})
+}
+
+// muteAll handles POST .../participants/muteAll (beta; reference §1.4: participants,
+// the IDs to mute, and clientContext; 200 with the operation). The IDs of people on
+// the call are muted (an empty list mutes everybody but the bot), with a roster
+// notification; the operation is a muteParticipantsOperation, as the beta schema has
+// it (the beta page's example answers a commsOperation).
+func (e *Emulator) muteAll(w http.ResponseWriter, r *http.Request) {
+	var req calls.MuteAllRequest
+	if !decode(w, r, &req) || !valid(w, &req) {
+		return
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if !e.checkAction(w, "muteall", "participants/muteAll") {
+		return
+	}
+	c := e.requestedCall(w, r)
+	if c == nil {
+		return
+	}
+	op := newOp[calls.MuteParticipantsOperation](e, c, req.ClientContext)
+	op.Participants = req.Participants
+	opResponse(w, c, op)
+	for _, pt := range c.parties {
+		if pt.person == nil || len(req.Participants) > 0 && !slices.Contains(req.Participants, pt.id) {
+			continue
+		}
+		pt.muted = true
+		e.record(EventMuted, c.id, pt.person.name, "the bot mutes "+pt.person.DisplayName(), map[string]string{"operation": "muteAll"})
+	}
+	e.succeed(c, op)
+	e.notifyRoster(c)
+}
+
+// updateMetadata handles POST .../updateMetadata (beta, since removed from Graph's
+// docs; the .NET SDK's ICall.UpdateMetadataAsync): 200 with a commsOperation, which
+// completes; the bot's participant carries the metadata (participant.metadata) in
+// the roster notification that follows.
+func (e *Emulator) updateMetadata(w http.ResponseWriter, c *call, req *calls.UpdateMetadataRequest, who string) {
+	op := newOp[calls.CommsOperation](e, c, req.ClientContext)
+	opResponse(w, c, op)
+	c.bot.metadata = req.Metadata
+	e.record(EventMetadataUpdated, c.id, who, "the bot sets its participant metadata", map[string]string{"metadata": req.Metadata})
+	e.succeed(c, op)
+	e.notifyRoster(c)
 }
 
 func (e *Emulator) participantAction(w http.ResponseWriter, r *http.Request) {
@@ -793,11 +923,11 @@ func (e *Emulator) participantAction(w http.ResponseWriter, r *http.Request) {
 	action := strings.ToLower(r.PathValue("action"))
 	body, _ := io.ReadAll(io.LimitReader(r.Body, 1<<20))
 	if action == "startholdmusic" {
-		if !unmarshalBody(w, body, &hold) {
+		if !unmarshalBody(w, body, &hold) || !valid(w, &hold) {
 			return
 		}
 		req.ClientContext = hold.ClientContext
-	} else if !unmarshalBody(w, body, &req) {
+	} else if !unmarshalBody(w, body, &req) || !validAction(w, &req, r.PathValue("action")) {
 		return
 	}
 	e.mu.Lock()

@@ -203,7 +203,8 @@ func TestIVRFlow(t *testing.T) {
 	if tr.Data["target"] != "Bob" {
 		t.Errorf("transferred to %q", tr.Data["target"])
 	}
-	b.expect("terminated 200/7015: GracefulTransferCompleted")
+	// v1.0/call-transfer/05-notification.json: code 0, subcode 7015.
+	b.expect("terminated 0/7015: GracefulTransferCompleted")
 	if h.State() != calls.StateTerminated {
 		t.Errorf("state %s", h.State())
 	}

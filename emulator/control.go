@@ -12,15 +12,19 @@ import (
 // `graphcomms trigger` uses:
 //
 //	POST /_emulator/incoming-call      {"from": "alice"}           -> {"callId": "..."}
+//	POST /_emulator/compliance-call    {"from": "alice", "with": "bob"} -> {"callId": "..."}
 //	POST /_emulator/calls/{id}/tone    {"keys": "1"}
 //	POST /_emulator/calls/{id}/hangup
 //	POST /_emulator/calls/{id}/join    {"who": "bob"}
+//	POST /_emulator/calls/{id}/escalate {"who": "carol"}
 //	POST /_emulator/advance            {"by": "30s"}               (virtual clock only)
 //	GET  /_emulator/events
 const ControlPrefix = "/_emulator"
 
 func (e *Emulator) controlRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("POST "+ControlPrefix+"/incoming-call", e.ctlIncoming)
+	mux.HandleFunc("POST "+ControlPrefix+"/compliance-call", e.ctlCompliance)
+	mux.HandleFunc("POST "+ControlPrefix+"/calls/{id}/escalate", e.ctlEscalate)
 	mux.HandleFunc("POST "+ControlPrefix+"/calls/{id}/tone", e.ctlTone)
 	mux.HandleFunc("POST "+ControlPrefix+"/calls/{id}/hangup", e.ctlHangUp)
 	mux.HandleFunc("POST "+ControlPrefix+"/calls/{id}/join", e.ctlJoin)
@@ -33,6 +37,7 @@ type ctlRequest struct {
 	Keys string `json:"keys"`
 	Who  string `json:"who"`
 	By   string `json:"by"`
+	With string `json:"with"`
 }
 
 func readCtl(w http.ResponseWriter, r *http.Request) (ctlRequest, bool) {
@@ -77,6 +82,59 @@ func (e *Emulator) ctlIncoming(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ctlOK(w, map[string]string{"callId": h.ID(), "from": p.DisplayName()})
+}
+
+// personNamed returns the person with this name, adding a user who answers at once
+// when there is none.
+func (e *Emulator) personNamed(name string) *Person {
+	if p := e.Person(name); p != nil {
+		return p
+	}
+	return e.AddUser(name, Behavior{})
+}
+
+func (e *Emulator) ctlCompliance(w http.ResponseWriter, r *http.Request) {
+	req, ok := readCtl(w, r)
+	if !ok {
+		return
+	}
+	if req.From == "" {
+		ctlError(w, http.StatusBadRequest, `"from" is required`)
+		return
+	}
+	p := e.personNamed(req.From)
+	var other *Person
+	if req.With != "" {
+		other = e.personNamed(req.With)
+	}
+	h, err := p.StartComplianceRecording(other)
+	if err != nil {
+		ctlError(w, http.StatusConflict, err.Error())
+		return
+	}
+	ctlOK(w, map[string]string{"callId": h.ID(), "recorded": p.DisplayName()})
+}
+
+func (e *Emulator) ctlEscalate(w http.ResponseWriter, r *http.Request) {
+	req, ok := readCtl(w, r)
+	if !ok {
+		return
+	}
+	if req.Who == "" {
+		ctlError(w, http.StatusBadRequest, `"who" is required`)
+		return
+	}
+	h, err := e.Handle(r.PathValue("id"))
+	if err != nil {
+		ctlError(w, http.StatusNotFound, err.Error())
+		return
+	}
+	p := e.personNamed(req.Who)
+	if err := h.Escalate(p); err != nil {
+		ctlError(w, http.StatusConflict, err.Error())
+		return
+	}
+	ctlOK(w, map[string]string{"adding": p.DisplayName()})
 }
 
 // Handle returns a handle on a call for the person on it (the other party of a

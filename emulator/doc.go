@@ -21,7 +21,25 @@
 // dropped, duplicated, delayed and reordered notifications, throttled (429) and failing
 // (503) API calls, slow responses.
 //
-// The rules Graph enforces are enforced: an incoming call not answered within 15 s
-// fails, a call without keepAlive for 45 minutes ends with 408/8537, and actions on an
-// ended call get 404 with Graph's error body.
+// The rules Graph enforces are enforced, each as the Graph docs describe it (the
+// tests name the doc page, in the corpus of examples, that each follows):
+//
+//   - call outcomes: a blind transfer ends the call with 0/7015
+//     "GracefulTransferCompleted", a consultative one with terminationReason
+//     "AppTransferred", a failed one takes the call back to established with 500 and
+//     subCode 7000 or 7700; redirect and reject end the call without resultInfo;
+//   - the limits of calls/limits.go (prompts, timeouts, targets, clientContext,
+//     callbackUri, mediaConfig), refused with 400 and Graph's error body; prompts the
+//     emulator can fetch (loopback only) must be 16 kHz mono 16-bit PCM WAV files;
+//   - answer budgets: an incoming call not answered within 15 s fails, a
+//     compliance-recording invitation (Person.StartComplianceRecording) within 5 s;
+//   - permissions (Config.Permissions): what the bot's app is not granted is refused
+//     with 403, and a call to a phone number needs the bot's application instance;
+//   - escalation: a peer-to-peer call a third party joins becomes a group call, and a
+//     bot that may not join group calls is dropped from it (CallHandle.Escalate);
+//   - a call without keepAlive for 45 minutes ends with 408/8537, and actions on an
+//     ended call get 404 with Graph's error body.
+//
+// Where Graph documents no code for an outcome, the emulator says so and uses a
+// clearly named one of its own (SubcodePromptNotPlayable, SubcodeDroppedOnEscalation).
 package emulator

@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -61,6 +62,21 @@ type Config struct {
 	RingTimeout           time.Duration
 	// Issuer signs notification tokens; default a fresh authtest.Issuer.
 	Issuer *authtest.Issuer
+	// ComplianceAnswerDeadline is how long the bot has to answer a compliance-recording
+	// invitation (Person.StartComplianceRecording); default
+	// DefaultComplianceAnswerDeadline (5 s). AnswerDeadline is the same for other
+	// incoming calls (15 s).
+	ComplianceAnswerDeadline time.Duration
+	// Permissions are the application permissions the bot's app is granted; the
+	// emulator refuses with 403 what Graph refuses without them (see Permission). Nil
+	// grants DefaultPermissions, all of them; an empty, non-nil slice grants none.
+	Permissions []Permission
+	// LenientRecordingStatus lets updateRecordingStatus succeed on any call. By
+	// default it fails, as Graph does, on a call that is not a compliance-recording
+	// invitation: 403 with Graph's error 8506, "API call not allowed for
+	// non-Compliance Recording call" (seen by bots; Graph's docs say only that the API
+	// requires policy-based recording).
+	LenientRecordingStatus bool
 }
 
 // Emulator is a local Graph calls service. Create it with New (and serve it yourself) or
@@ -80,6 +96,7 @@ type Emulator struct {
 	nextID   int
 	rng      *rand.Rand
 	faults   faults
+	perms    []Permission
 
 	events eventLog
 	out    *deliverer
@@ -113,6 +130,15 @@ func New(cfg Config) (*Emulator, error) {
 	if cfg.RingTimeout <= 0 {
 		cfg.RingTimeout = DefaultRingTimeout
 	}
+	if cfg.ComplianceAnswerDeadline <= 0 {
+		cfg.ComplianceAnswerDeadline = DefaultComplianceAnswerDeadline
+	}
+	perms := slices.Clone(cfg.Permissions)
+	if cfg.Permissions == nil {
+		perms = slices.Clone(DefaultPermissions)
+	} else if perms == nil {
+		perms = []Permission{}
+	}
 	if cfg.HTTPClient == nil {
 		cfg.HTTPClient = &http.Client{Timeout: 20 * time.Second, Transport: loopbackOnly{}}
 	}
@@ -129,7 +155,7 @@ func New(cfg Config) (*Emulator, error) {
 	}
 	e := &Emulator{
 		cfg: cfg, clock: cfg.Clock, log: log, issuer: cfg.Issuer,
-		calls: map[string]*call{}, meetings: map[string]*Meeting{},
+		calls: map[string]*call{}, meetings: map[string]*Meeting{}, perms: perms,
 		rng: rand.New(rand.NewPCG(cfg.Seed, cfg.Seed^0x9e3779b97f4a7c15)),
 	}
 	e.events.init()

@@ -13,24 +13,26 @@ type EventKind string
 
 // Event kinds.
 const (
-	EventIncomingCall      EventKind = "call.incoming"    // a person called the bot
-	EventCallCreated       EventKind = "call.created"     // the bot created a call
-	EventRinging           EventKind = "call.ringing"     // a person's phone rings
-	EventAnswered          EventKind = "call.answered"    // the bot answered
-	EventRejected          EventKind = "call.rejected"    // the bot rejected
-	EventRedirected        EventKind = "call.redirected"  // the bot redirected
-	EventEstablished       EventKind = "call.established" // media is up
-	EventTransferred       EventKind = "call.transferred" // the bot transferred the call
-	EventTerminated        EventKind = "call.terminated"  // the call ended
-	EventDeclined          EventKind = "call.declined"    // a person declined the bot's call
-	EventKeepAlive         EventKind = "call.keepAlive"   // the bot sent keepAlive
-	EventPromptStarted     EventKind = "prompt.started"   // playPrompt began
-	EventPromptCompleted   EventKind = "prompt.completed" // playPrompt finished or was cancelled
-	EventRecordStarted     EventKind = "record.started"   // recordResponse began
-	EventRecordCompleted   EventKind = "record.completed" // recordResponse finished
-	EventTonesSubscribed   EventKind = "tones.subscribed" // subscribeToTone
-	EventTonePressed       EventKind = "tone.pressed"     // a person pressed a key
-	EventTonesSent         EventKind = "tones.sent"       // the bot sent DTMF
+	EventIncomingCall      EventKind = "call.incoming"       // a person called the bot
+	EventCallCreated       EventKind = "call.created"        // the bot created a call
+	EventRinging           EventKind = "call.ringing"        // a person's phone rings
+	EventAnswered          EventKind = "call.answered"       // the bot answered
+	EventRejected          EventKind = "call.rejected"       // the bot rejected
+	EventRedirected        EventKind = "call.redirected"     // the bot redirected
+	EventEstablished       EventKind = "call.established"    // media is up
+	EventTransferred       EventKind = "call.transferred"    // the bot transferred the call
+	EventTransferFailed    EventKind = "call.transferFailed" // a transfer failed; the call is up again
+	EventEscalated         EventKind = "call.escalated"      // a peer-to-peer call became a group call
+	EventTerminated        EventKind = "call.terminated"     // the call ended
+	EventDeclined          EventKind = "call.declined"       // a person declined the bot's call
+	EventKeepAlive         EventKind = "call.keepAlive"      // the bot sent keepAlive
+	EventPromptStarted     EventKind = "prompt.started"      // playPrompt began
+	EventPromptCompleted   EventKind = "prompt.completed"    // playPrompt finished or was cancelled
+	EventRecordStarted     EventKind = "record.started"      // recordResponse began
+	EventRecordCompleted   EventKind = "record.completed"    // recordResponse finished
+	EventTonesSubscribed   EventKind = "tones.subscribed"    // subscribeToTone
+	EventTonePressed       EventKind = "tone.pressed"        // a person pressed a key
+	EventTonesSent         EventKind = "tones.sent"          // the bot sent DTMF
 	EventInvited           EventKind = "participant.invited"
 	EventJoined            EventKind = "participant.joined"
 	EventLeft              EventKind = "participant.left"
@@ -38,6 +40,7 @@ const (
 	EventUnmuted           EventKind = "participant.unmuted"
 	EventHoldMusic         EventKind = "participant.holdMusic"
 	EventRecordingStatus   EventKind = "call.recordingStatus"
+	EventMetadataUpdated   EventKind = "participant.metadata" // the bot set its participant metadata
 	EventMediaCancelled    EventKind = "media.cancelled"
 	EventNotificationSent  EventKind = "notification.sent"
 	EventNotificationFault EventKind = "notification.fault"

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strings"
 	"testing"
@@ -12,6 +13,7 @@ import (
 	"github.com/graphcomms/graphcomms/auth"
 	"github.com/graphcomms/graphcomms/calls"
 	"github.com/graphcomms/graphcomms/emulator"
+	"github.com/graphcomms/graphcomms/graph"
 	"github.com/graphcomms/graphcomms/internal/conformance"
 	"github.com/graphcomms/graphcomms/media"
 	"github.com/graphcomms/graphcomms/participants"
@@ -76,6 +78,28 @@ func kindOf(body []byte) string {
 	return t
 }
 
+var (
+	lineComment   = regexp.MustCompile(`(?m)\s//[^\n"]*$`)
+	trailingComma = regexp.MustCompile(`,(\s*[}\]])`)
+)
+
+// lenientJSON repairs the doc examples that are not JSON only for trailing commas and
+// line comments; others stay invalid and are skipped.
+func lenientJSON(b []byte) []byte {
+	b = lineComment.ReplaceAll(b, nil)
+	return trailingComma.ReplaceAll(b, []byte("$1"))
+}
+
+// undocumentedPaths are property paths the emulator writes that no notification
+// example in the docs has, each with where Graph documents the property.
+var undocumentedPaths = map[string]map[string]string{
+	"participants": {
+		// updateMetadata (beta, since removed) has no notification example; the
+		// participant resource documents metadata (v1.0/participant-get/02-response.json).
+		"$.value[].resourceData[].metadata": "v1.0/participant-get/02-response.json",
+	},
+}
+
 // TestFidelity compares the JSON shape of every kind of notification the emulator
 // sends with the Graph docs' examples of the same kind: every property path and every
 // @odata.type value it writes must appear there, so the emulator cannot drift into a
@@ -92,10 +116,16 @@ func TestFidelity(t *testing.T) {
 	docPaths := map[string]map[string]bool{}
 	docTypes := map[string]map[string]map[string]bool{}
 	for _, row := range rows {
-		if row.Kind != "notification" || !strings.HasSuffix(row.File, ".json") || row.Dir() == "concepts" {
+		if row.Kind != "notification" || row.Dir() == "concepts" ||
+			!strings.HasSuffix(row.File, ".json") && !strings.HasSuffix(row.File, ".txt") {
 			continue
 		}
 		body, _ := os.ReadFile(filepath.Join(root, row.File))
+		if strings.HasSuffix(row.File, ".txt") {
+			// The examples that are not valid JSON as written: trailing commas, //
+			// comments (see the corpus README).
+			body = lenientJSON(body)
+		}
 		kinds := []string{kindOf(body)}
 		if strings.HasPrefix(kinds[0], "op:") {
 			kinds = append(kinds, "op:*") // every operation, for subtypes the docs show no completion of
@@ -119,7 +149,8 @@ func TestFidelity(t *testing.T) {
 	ctx := ctxT(t)
 	api := apiFor(t, emu, auth.RetryPolicy{})
 	bob := emu.AddUser("bob", emulator.Behavior{})
-	h, _ := emu.AddUser("alice", emulator.Behavior{}).CallBot()
+	alice := emu.AddUser("alice", emulator.Behavior{})
+	h, _ := alice.CallBot()
 	c := api.Calls().ByID(h.ID())
 	must := func(err error) {
 		t.Helper()
@@ -142,8 +173,10 @@ func TestFidelity(t *testing.T) {
 	must(err)
 	_, err = c.SendDtmfTones().Post(ctx, &calls.SendDtmfTonesRequest{Tones: []media.Tone{media.Tone1}})
 	must(err)
-	_, err = c.UpdateRecordingStatus().Post(ctx, &calls.UpdateRecordingStatusRequest{Status: media.RecordingStatusRecording})
-	must(err)
+	// Not a compliance-recording call: Graph refuses with 8506 (see TestComplianceRecording).
+	if _, err = c.UpdateRecordingStatus().Post(ctx, &calls.UpdateRecordingStatusRequest{Status: media.RecordingStatusRecording}); !graph.IsForbidden(err) {
+		t.Errorf("updateRecordingStatus on a plain call: %v, want 403 8506", err)
+	}
 	_, err = c.AddLargeGalleryView().Post(ctx, nil)
 	must(err)
 	_, err = c.PlayPrompt().Post(ctx, &calls.PlayPromptRequest{Prompts: []media.Prompt{media.NewMediaPrompt("https://cdn.example.com/b.wav")}})
@@ -163,6 +196,43 @@ func TestFidelity(t *testing.T) {
 	_, err = c.Participants().ByID(pid).Mute().Post(ctx, nil)
 	must(err)
 	must(c.Delete(ctx))
+
+	// Call outcomes (v1.0/call-transfer, call-redirect, call-reject), a
+	// compliance-recording invitation (v1.0/call-answer/15), updateMetadata and muteAll.
+	answer := func(p *emulator.Person) *calls.CallRequestBuilder {
+		t.Helper()
+		h, err := p.CallBot()
+		must(err)
+		c := api.Calls().ByID(h.ID())
+		must(c.Answer().Post(ctx, calls.NewAnswerRequest(s.srv.URL)))
+		return c
+	}
+	carl := emu.AddUser("carl", emulator.Behavior{Decline: true})
+	must(answer(alice).Transfer().Post(ctx, &calls.TransferRequest{TransferTarget: participants.Invite(bob.Identity())}))
+	failing := answer(alice)
+	must(failing.Transfer().Post(ctx, &calls.TransferRequest{TransferTarget: participants.Invite(carl.Identity())}))
+	emu.Advance(time.Second)
+	must(failing.Transfer().Post(ctx, &calls.TransferRequest{TransferTarget: participants.InviteReplacing(bob.Identity(), "00000000-0000-4000-8000-000000000999")}))
+	consult := calls.NewCall(s.srv.URL, nil)
+	consult.Targets = []participants.Invitation{participants.Invite(bob.Identity())}
+	withBob, err := api.Calls().Post(ctx, consult)
+	must(err)
+	emu.Advance(time.Millisecond)
+	must(failing.Transfer().Post(ctx, &calls.TransferRequest{TransferTarget: participants.InviteReplacing(bob.Identity(), withBob.ID)}))
+	r1, _ := alice.CallBot()
+	must(api.Calls().ByID(r1.ID()).Redirect().Post(ctx, &calls.RedirectRequest{Targets: []participants.Invitation{participants.Invite(bob.Identity())}}))
+	r2, _ := alice.CallBot()
+	must(api.Calls().ByID(r2.ID()).Reject().Post(ctx, &calls.RejectRequest{Reason: calls.RejectReasonNone}))
+	rec, err := alice.StartComplianceRecording(bob)
+	must(err)
+	recCall := api.Calls().ByID(rec.ID())
+	must(recCall.Answer().Post(ctx, calls.NewAnswerRequest(s.srv.URL)))
+	_, err = recCall.UpdateRecordingStatus().Post(ctx, &calls.UpdateRecordingStatusRequest{Status: media.RecordingStatusRecording})
+	must(err)
+	_, err = recCall.UpdateMetadata().Post(ctx, &calls.UpdateMetadataRequest{Metadata: "bWV0YQ=="})
+	must(err)
+	_, err = recCall.Participants().MuteAll().Post(ctx, &calls.MuteAllRequest{})
+	must(err)
 	must(emu.WaitIdle(ctx))
 
 	seen := map[string]int{}
@@ -192,6 +262,9 @@ func TestFidelity(t *testing.T) {
 		paths, types := map[string]bool{}, map[string]map[string]bool{}
 		shape(v, "$", paths, types)
 		inDocs := func(p string) bool {
+			if undocumentedPaths[kind][p] != "" {
+				return true
+			}
 			for _, r := range refs {
 				if docPaths[r][p] {
 					return true
@@ -230,7 +303,8 @@ func TestFidelity(t *testing.T) {
 	}
 	sort.Strings(kinds)
 	t.Logf("notification kinds compared with the docs: %s", strings.Join(kinds, " "))
-	for _, k := range []string{"call:created", "call:updated", "call:updated:tone", "call:deleted", "participants", "op:playpromptoperation", "op:recordoperation"} {
+	for _, k := range []string{"call:created", "call:updated", "call:updated:tone", "call:deleted", "participants", "op:playpromptoperation", "op:recordoperation",
+		"op:commsoperation", "op:muteparticipantsoperation", "op:updaterecordingstatusoperation"} {
 		if seen[k] == 0 {
 			t.Errorf("the scenario sent no %s notification", k)
 		}

@@ -190,7 +190,9 @@ func (h *CallHandle) State() calls.State {
 }
 
 // CallBot makes the person call the bot: Graph notifies the bot's callback URL of an
-// incoming call, which the bot must answer within the answer deadline.
+// incoming call, which the bot must answer within the answer deadline. A phone number
+// calls the bot's application instance (its phone number), as in
+// v1.0/call-redirect/12-notification.txt; a Teams user calls the bot itself.
 func (p *Person) CallBot() (*CallHandle, error) {
 	e := p.e
 	e.mu.Lock()
@@ -202,23 +204,22 @@ func (p *Person) CallBot() (*CallHandle, error) {
 	c.person = p
 	c.state = calls.StateIncoming
 	c.addParty(p)
+	c.res.Source = participants.Info{ODataType: "#microsoft.graph.participantInfo", Identity: p.Identity(), LanguageID: "en-US", Region: "westeurope"}
+	target := e.botIdentity()
+	if p.phone != "" {
+		target, c.appInstance = e.ApplicationInstance(), true
+	}
+	c.res.Targets = []participants.Invitation{{ODataType: "#microsoft.graph.invitationParticipantInfo", Identity: target}}
 	h := &CallHandle{e: e, id: c.id, person: p, start: e.LastSeq()}
 	defer e.record(EventIncomingCall, c.id, p.name, p.DisplayName()+" calls the bot", nil)
 	e.notifyCall(c, "created", func(r *calls.Call) {
 		r.Direction = calls.DirectionIncoming
-		r.Source = participants.Info{ODataType: "#microsoft.graph.participantInfo", Identity: p.Identity(), LanguageID: "en-US", Region: "westeurope"}
-		r.Targets = []participants.Invitation{{ODataType: "#microsoft.graph.invitationParticipantInfo", Identity: e.botIdentity()}}
+		r.Source, r.Targets = c.res.Source, c.res.Targets
 		r.RequestedModalities = c.res.RequestedModalities
 		r.CallbackURI = c.callbackURI
 		r.TenantID = e.cfg.TenantID
 	})
-	c.cancelAnswer = e.clock.AfterFunc(e.cfg.AnswerDeadline, func() {
-		e.mu.Lock()
-		defer e.mu.Unlock()
-		if c.state == calls.StateIncoming {
-			e.terminate(c, 408, 10057, "The bot did not answer in time.", "answer deadline passed")
-		}
-	})
+	e.armAnswerDeadline(c, e.cfg.AnswerDeadline)
 	return h, nil
 }
 
@@ -256,6 +257,68 @@ func (h *CallHandle) HangUp() error {
 	}
 	e.personLeaves(c, h.person)
 	return nil
+}
+
+// Escalate makes the person add other to their peer-to-peer call with the bot, which
+// makes it a group call (the calls overview: "A group call occurs if there are either
+// three or more participants in the call"). other's phone rings and their Behavior
+// applies; when they answer, a bot granted Calls.JoinGroupCall.All (or
+// Calls.JoinGroupCallAsGuest.All) stays in the call, now a group call, and gets roster
+// notifications (participant-invite: "all participants will receive a roster
+// update"). A bot without either permission is dropped: its call ends with
+// CodeDroppedOnEscalation/SubcodeDroppedOnEscalation, a code of the emulator's own, as
+// Graph documents neither the drop nor its code.
+func (h *CallHandle) Escalate(other *Person) error {
+	e := h.e
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	c, err := e.liveCall(h.id)
+	if err != nil {
+		return err
+	}
+	switch {
+	case c.state != calls.StateEstablished:
+		return fmt.Errorf("emulator: call %s is %s, not established", c.id, c.state)
+	case c.group || c.meeting != nil:
+		return fmt.Errorf("emulator: call %s is already a group call", c.id)
+	case other == nil:
+		return errors.New("emulator: Escalate needs someone to add")
+	case c.hasPerson(other):
+		return fmt.Errorf("emulator: %s is already on call %s", other.DisplayName(), c.id)
+	}
+	e.record(EventInvited, c.id, other.name, h.person.DisplayName()+" adds "+other.DisplayName()+" to the call", nil)
+	e.ring(c, other, true, func(answered bool) {
+		if answered && !c.ended {
+			e.escalate(c, h.person.DisplayName()+" added "+other.DisplayName())
+		}
+	})
+	return nil
+}
+
+// The end of a bot's call when a person escalates it to a group call and the bot may
+// not join group calls. Graph documents neither this nor a code for it: the code is
+// the emulator's own (403, as for a missing permission; the subcode outside Graph's
+// range).
+const (
+	// CodeDroppedOnEscalation is the resultInfo code of the call's end.
+	CodeDroppedOnEscalation = 403
+	// SubcodeDroppedOnEscalation is the resultInfo subcode of the call's end.
+	SubcodeDroppedOnEscalation = 900002
+	// MessageDroppedOnEscalation is the resultInfo message of the call's end.
+	MessageDroppedOnEscalation = "The call became a group call and the application lacks Calls.JoinGroupCall.All (emulator: Graph's code for this is undocumented)."
+)
+
+// escalate makes a peer-to-peer call a group call: the bot stays, with a roster
+// notification, if it may join group calls, and is dropped otherwise. Callers hold e.mu.
+func (e *Emulator) escalate(c *call, why string) {
+	if !e.granted(PermissionJoinGroupCall, PermissionJoinGroupCallAsGuest) {
+		e.terminate(c, CodeDroppedOnEscalation, SubcodeDroppedOnEscalation, MessageDroppedOnEscalation,
+			"the bot is dropped: "+why+", and it may not join group calls")
+		return
+	}
+	c.group = true
+	e.record(EventEscalated, c.id, "", "the call is now a group call: "+why, nil)
+	e.notifyRoster(c)
 }
 
 // Wait returns the first event of kind on this call that no earlier Wait for the same

@@ -147,6 +147,10 @@ func TestOutgoingCallBehaviours(t *testing.T) {
 	dial := func(who participants.IdentitySet) string {
 		c := calls.NewCall(s.srv.URL, nil)
 		c.Targets = []participants.Invitation{participants.Invite(who)}
+		if who.Phone != nil {
+			// A call to a phone number comes from the bot's application instance.
+			c.Source = participants.Info{Identity: emu.ApplicationInstance()}
+		}
 		created, err := api.Calls().Post(ctx, c)
 		if err != nil {
 			t.Fatal(err)

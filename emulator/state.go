@@ -3,6 +3,7 @@ package emulator
 import (
 	"encoding/json"
 	"fmt"
+	"net/http"
 	"strings"
 	"time"
 
@@ -15,11 +16,12 @@ import (
 
 // party is one participant of a call: the bot or a person.
 type party struct {
-	id      string
-	person  *Person // nil for the bot
-	muted   bool
-	inLobby bool
-	onHold  bool
+	id       string
+	person   *Person // nil for the bot
+	muted    bool
+	inLobby  bool
+	onHold   bool
+	metadata string // participant.metadata (the bot's, set by updateMetadata)
 }
 
 // call is the emulator's state of one call. Every field is guarded by Emulator.mu.
@@ -38,8 +40,16 @@ type call struct {
 	toneSeq     int64
 	etag        int
 	ended       bool
+	// group is set for group calls: created with several targets, a meeting, or a
+	// peer-to-peer call escalated by a third party joining it.
+	group bool
+	// compliance is set for a policy-based (compliance) recording invitation.
+	compliance bool
+	// appInstance is set when the bot is on the call through its application instance
+	// (created with it as source, or called on its phone number).
+	appInstance bool
 
-	cancelAnswer, cancelKeepAlive, cancelRing, cancelHangUp func()
+	cancelAnswer, cancelKeepAlive, cancelRing, cancelHangUp, cancelTransfer func()
 }
 
 // newCall registers a call. Callers hold e.mu.
@@ -52,6 +62,14 @@ func (e *Emulator) newCall(dir calls.Direction, callbackURI string) *call {
 		TenantID: e.cfg.TenantID, RequestedModalities: []media.Modality{media.ModalityAudio}}
 	e.calls[c.id] = c
 	return c
+}
+
+// sendsRoster reports whether the bot gets roster notifications for the call: in
+// meetings and group calls (reference §1.1 row 1: "for meetings and group calls,
+// roster notifications"), and in compliance-recording calls, where the roster tells
+// the recorder whom it records.
+func (c *call) sendsRoster() bool {
+	return c.group || c.meeting != nil || c.compliance || len(c.parties) > 2
 }
 
 func (c *call) addParty(p *Person) *party {
@@ -185,6 +203,7 @@ func (e *Emulator) participant(c *call, pt *party) participants.Participant {
 		}},
 		IsMuted:   pt.muted,
 		IsInLobby: pt.inLobby,
+		Metadata:  pt.metadata,
 	}
 }
 
@@ -242,7 +261,7 @@ func (e *Emulator) establish(c *call) {
 	}
 	e.armKeepAlive(c)
 	defer e.record(EventEstablished, c.id, who, "call established", nil)
-	if c.meeting != nil || len(c.parties) > 2 {
+	if c.sendsRoster() {
 		e.notifyRoster(c)
 	}
 	if p := c.person; p != nil && p.behavior.HangUpAfter > 0 {
@@ -269,12 +288,34 @@ func (e *Emulator) armKeepAlive(c *call) {
 	})
 }
 
-// terminate ends a call: a deleted notification with resultInfo, timers stopped.
+// terminate ends a call with a deleted notification carrying resultInfo code/subcode.
 func (e *Emulator) terminate(c *call, code, subcode int32, msg, why string) {
+	ri := resultInfo(code, subcode, msg)
+	e.end(c, ending{info: &ri, why: why})
+}
+
+// ending is how a call ends for the bot: the shape of its deleted notification.
+type ending struct {
+	// info is the resultInfo; nil sends none (redirect, reject, consultative transfer).
+	info *calls.ResultInfo
+	// terminationReason is sent when set ("AppTransferred").
+	terminationReason string
+	// bare sends only @odata.type and @odata.id, as call-reject's notification does.
+	bare bool
+	// snapshot sends the call resource, as call-redirect's notification does.
+	snapshot bool
+	// plain sends no @odata.id or @odata.etag, as call-transfer's notifications do.
+	plain bool
+	// why is the transcript's account of it.
+	why string
+}
+
+// end ends a call: its deleted notification, timers stopped.
+func (e *Emulator) end(c *call, how ending) {
 	if c.ended {
 		return
 	}
-	for _, cancel := range []func(){c.cancelAnswer, c.cancelKeepAlive, c.cancelRing, c.cancelHangUp} {
+	for _, cancel := range []func(){c.cancelAnswer, c.cancelKeepAlive, c.cancelRing, c.cancelHangUp, c.cancelTransfer} {
 		if cancel != nil {
 			cancel()
 		}
@@ -284,24 +325,85 @@ func (e *Emulator) terminate(c *call, code, subcode int32, msg, why string) {
 		delete(c.media, id)
 	}
 	c.state = calls.StateTerminated
-	e.notifyCall(c, "deleted", func(r *calls.Call) {
-		r.ResultInfo = calls.ResultInfo{ODataType: "#microsoft.graph.resultInfo", Code: code, Subcode: subcode, Message: msg}
-	})
+	switch {
+	case how.bare:
+		c.etag++
+		e.post(c, "deleted", "/communications/calls/"+c.id,
+			calls.Call{ODataType: "#microsoft.graph.call", ODataID: "/communications/calls/" + c.id},
+			fmt.Sprintf("call %s deleted", short(c.id)))
+	case how.snapshot:
+		c.etag++
+		// The members of v1.0/call-redirect/08-notification.json.
+		r := calls.Call{ODataType: "#microsoft.graph.call", ID: c.id, State: c.state, Direction: c.res.Direction,
+			CallbackURI: c.callbackURI, Source: endSource(c.res.Source), Targets: c.res.Targets, MyParticipantID: c.bot.id}
+		if how.info != nil {
+			r.ResultInfo = *how.info
+		}
+		r.TerminationReason = how.terminationReason
+		e.post(c, "deleted", "/communications/calls/"+c.id, r, fmt.Sprintf("call %s deleted %s", short(c.id), c.state))
+	default:
+		notify := e.notifyCall
+		if how.plain {
+			notify = e.notifyPlain
+		}
+		notify(c, "deleted", func(r *calls.Call) {
+			if how.info != nil {
+				r.ResultInfo = *how.info
+			}
+			r.TerminationReason = how.terminationReason
+		})
+	}
 	c.ended = true
 	who := ""
 	if c.person != nil {
 		who = c.person.name
 	}
-	e.record(EventTerminated, c.id, who, fmt.Sprintf("%s (%d/%d)", why, code, subcode),
-		map[string]string{"code": fmt.Sprint(code), "subcode": fmt.Sprint(subcode)})
+	detail, data := how.why, map[string]string{}
+	if how.info != nil {
+		code, sub := how.info.Code, how.info.Subcode
+		detail += fmt.Sprintf(" (%d/%d)", code, sub)
+		data["code"], data["subcode"] = fmt.Sprint(code), fmt.Sprint(sub)
+	} else {
+		detail += " (no resultInfo)"
+	}
+	if how.terminationReason != "" {
+		data["terminationReason"] = how.terminationReason
+	}
+	e.record(EventTerminated, c.id, who, detail, data)
 	if c.meeting != nil {
 		c.meeting.removeCall(c)
 	}
 }
 
+// endSource is the call's source as call-redirect's deleted notifications write it
+// (v1.0/call-redirect/08-notification.json, 12-notification.txt): identities without
+// display names, the region, no languageId.
+func endSource(src participants.Info) participants.Info {
+	out := participants.Info{ODataType: src.ODataType, Identity: src.Identity, Region: src.Region}
+	for _, id := range []**participants.Identity{&out.Identity.User, &out.Identity.Phone, &out.Identity.Guest, &out.Identity.ApplicationInstance} {
+		if *id != nil {
+			cp := **id
+			cp.DisplayName = ""
+			*id = &cp
+		}
+	}
+	return out
+}
+
+// resultInfo returns a resultInfo as Graph writes it. A code of 0 is written out, as
+// the blind-transfer completion has it (v1.0/call-transfer/05-notification.json:
+// "code": 0), although the struct's omitzero would leave it out.
+func resultInfo(code, subcode int32, msg string) calls.ResultInfo {
+	ri := calls.ResultInfo{ODataType: "#microsoft.graph.resultInfo", Code: code, Subcode: subcode, Message: msg}
+	if code == 0 {
+		ri.AdditionalData = map[string]json.RawMessage{"code": json.RawMessage("0")}
+	}
+	return ri
+}
+
 // personLeaves handles a person hanging up or leaving.
 func (e *Emulator) personLeaves(c *call, p *Person) {
-	if c.meeting == nil && len(c.parties) <= 2 {
+	if c.meeting == nil && (!c.group || len(c.parties) <= 2) {
 		e.record(EventLeft, c.id, p.name, p.DisplayName()+" hangs up", nil)
 		e.terminate(c, 200, 4521, "The call was ended by the other party.", p.DisplayName()+" hung up")
 		return
@@ -365,11 +467,22 @@ func (m *mediaOp) stop() {
 	}
 }
 
-// graphError is Graph's error body.
-func graphError(code, message string) []byte {
-	b, _ := json.Marshal(map[string]any{"error": map[string]any{
-		"code": code, "message": message,
-		"innerError": map[string]any{"request-id": requestID(), "date": time.Now().UTC().Format(time.RFC3339)},
-	}})
+// graphError is Graph's error body: {"error": {"code", "message", "innerError":
+// {"request-id", "date", "client-request-id"}}}. The IDs are the ones the response's
+// headers carry (set by Emulator.graph), when h has them.
+func graphError(h http.Header, code, message string) []byte {
+	inner := map[string]any{"date": time.Now().UTC().Format(time.RFC3339)}
+	rid := ""
+	if h != nil {
+		rid = h.Get("request-id")
+		if crid := h.Get("client-request-id"); crid != "" {
+			inner["client-request-id"] = crid
+		}
+	}
+	if rid == "" {
+		rid = requestID()
+	}
+	inner["request-id"] = rid
+	b, _ := json.Marshal(map[string]any{"error": map[string]any{"code": code, "message": message, "innerError": inner}})
 	return b
 }

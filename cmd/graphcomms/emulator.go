@@ -63,9 +63,13 @@ const triggerUsage = `usage: graphcomms trigger [--emulator URL] <action> ...
 
 actions:
   incoming-call --from NAME     NAME calls the bot
+  compliance-call --from NAME [--with OTHER]
+                                Teams invites the bot to record NAME's call (policy-based
+                                recording; the bot must answer within 5 s)
   tone --call ID KEYS           the caller presses DTMF keys
   hangup --call ID              the caller hangs up
   join --call ID NAME           NAME joins the meeting the call is in
+  escalate --call ID NAME       the caller adds NAME: the call becomes a group call
   advance DURATION              move a virtual clock forward (e.g. 30s)
   events                        print what happened so far
 `
@@ -83,6 +87,7 @@ func trigger(args []string, stdout, stderr io.Writer) int {
 	sub := flag.NewFlagSet(action, flag.ContinueOnError)
 	sub.SetOutput(stderr)
 	from := sub.String("from", "", "who calls")
+	with := sub.String("with", "", "the other side of a recorded call")
 	callID := sub.String("call", "", "the call ID")
 	if err := sub.Parse(rest); err != nil {
 		return 2
@@ -101,6 +106,16 @@ func trigger(args []string, stdout, stderr io.Writer) int {
 			return 2
 		}
 		path, body["from"] = "/incoming-call", *from
+	case "compliance-call":
+		if !need(*from != "", "--from is required") {
+			return 2
+		}
+		path, body["from"], body["with"] = "/compliance-call", *from, *with
+	case "escalate":
+		if !need(*callID != "" && sub.NArg() == 1, "--call ID and a NAME are required") {
+			return 2
+		}
+		path, body["who"] = "/calls/"+*callID+"/escalate", sub.Arg(0)
 	case "tone":
 		if !need(*callID != "" && sub.NArg() == 1, "--call ID and the KEYS are required") {
 			return 2

@@ -78,6 +78,13 @@ func TestEmulatorAndTrigger(t *testing.T) {
 	if code != 0 || !strings.Contains(stdout, "Alice calls the bot") || !strings.Contains(stdout, "answer deadline passed") {
 		t.Errorf("events:\n%s", stdout)
 	}
+	code, stdout, stderr = runCLI("", "trigger", "--emulator", base, "compliance-call", "--from", "alice", "--with", "bob")
+	if code != 0 || !strings.Contains(stdout, `"recorded":"Alice"`) {
+		t.Errorf("compliance-call: %d %q %q", code, stdout, stderr)
+	}
+	if code, _, stderr := runCLI("", "trigger", "--emulator", base, "escalate", "--call", "nope", "carol"); code != 1 || !strings.Contains(stderr, "not found") {
+		t.Errorf("escalate on an unknown call: %d %q", code, stderr)
+	}
 	if code, _, _ := runCLI("", "trigger", "--emulator", base, "join", "--call", "nope", "bob"); code != 1 {
 		t.Error("join on an unknown call should fail")
 	}

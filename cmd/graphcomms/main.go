@@ -8,6 +8,8 @@
 //	graphcomms trigger [--emulator URL] tone --call ID KEYS
 //	graphcomms trigger [--emulator URL] hangup --call ID
 //	graphcomms trigger [--emulator URL] join --call ID NAME
+//	graphcomms trigger [--emulator URL] compliance-call --from NAME [--with NAME]
+//	graphcomms trigger [--emulator URL] escalate --call ID NAME
 //	graphcomms trigger [--emulator URL] advance DURATION
 //	graphcomms trigger [--emulator URL] events
 //	graphcomms joinurl URL|-
@@ -42,7 +44,7 @@ const usage = `usage: graphcomms <command> [arguments]
 commands:
   inspect [--format text|json] [FILE|-]   decode and print a callback notification body
   emulator [--addr ADDR] [--callback URL] run the local Graph calls emulator
-  trigger [--emulator URL] ACTION ...     drive a running emulator (incoming-call, tone, hangup, join, advance, events)
+  trigger [--emulator URL] ACTION ...     drive a running emulator (incoming-call, compliance-call, tone, hangup, join, escalate, advance, events)
   joinurl URL|-                           parse a Teams meeting join URL into chatInfo and meetingInfo (JSON)
 `
 

@@ -9,12 +9,10 @@ import (
 
 	"github.com/graphcomms/graphcomms"
 	"github.com/graphcomms/graphcomms/calls"
-	"github.com/graphcomms/graphcomms/media"
 	"github.com/graphcomms/graphcomms/participants"
 )
 
-// RosterBot joins a meeting, tells its compliance status with updateRecordingStatus,
-// and streams roster changes: who joined, left, was muted or unmuted, waits in the
+// RosterBot joins a meeting and streams roster changes: who joined, left, was muted or unmuted, waits in the
 // lobby or was admitted. It mutes, on entry, the people named in MuteOnEntry.
 type RosterBot struct {
 	JoinURL     string
@@ -27,7 +25,9 @@ type RosterBot struct {
 	seen map[string]participants.Participant
 }
 
-// Run joins the meeting and returns the meeting call, established and recording.
+// Run joins the meeting and returns the meeting call, established. (It does not call
+// updateRecordingStatus: Graph accepts that only on a compliance-recording call, which
+// a bot is invited into by a Teams policy, never on a meeting it joined itself.)
 func (b *RosterBot) Run(ctx context.Context, client *graphcomms.Client) (*graphcomms.Call, error) {
 	b.seen = map[string]participants.Participant{}
 	call, err := client.JoinMeeting(ctx, graphcomms.JoinOptions{JoinURL: b.JoinURL, Subject: "Roster bot"})
@@ -38,14 +38,6 @@ func (b *RosterBot) Run(ctx context.Context, client *graphcomms.Client) (*graphc
 	if err := call.WaitForState(ctx, calls.StateEstablished); err != nil {
 		return nil, err
 	}
-	op, err := call.UpdateRecordingStatus(ctx, media.RecordingStatusRecording)
-	if err != nil {
-		return nil, err
-	}
-	if _, err := op.Wait(ctx); err != nil {
-		return nil, err
-	}
-	b.Out("recording status set to recording")
 	return call, nil
 }
 

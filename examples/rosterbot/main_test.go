@@ -10,14 +10,12 @@ func TestDemo(t *testing.T) {
 	demotest.Run(t, runDemo,
 		"joined: Contoso bot",
 		"joined: Olivia",
-		"recording status set to recording",
 		"joined: Carol",
 		"joined: Dave",
 		"muted: Dave",
 		"joined: Erin (waiting in the lobby)",
 		"admitted from the lobby: Erin",
 		"left: Carol",
-		"call.recordingStatus",
 		"the bot mutes Dave",
 	)
 }
