@@ -22,7 +22,12 @@ type Incident struct {
 	Responders []Responder
 	// MessageURL is the incident message: "press 1 to join the bridge, 2 to decline".
 	MessageURL string
-	Logger     *slog.Logger
+	// PhoneSource is the bot's application instance (see
+	// participants.ApplicationInstance): Graph places a call to a phone number only from
+	// the resource account that holds the bot's number. Needed when a responder is a
+	// phone number.
+	PhoneSource participants.IdentitySet
+	Logger      *slog.Logger
 }
 
 // Responder is someone to call.
@@ -85,6 +90,12 @@ func (inc *Incident) page(ctx context.Context, client *graphcomms.Client, meetin
 	c := calls.NewCall("", nil)
 	c.Targets = []participants.Invitation{participants.Invite(r.Identity)}
 	c.Subject = "Incident: you are paged"
+	if r.Identity.Phone != nil {
+		c.Source = participants.Info{Identity: inc.PhoneSource}
+		if inc.PhoneSource.ApplicationInstance != nil {
+			c.TenantID = inc.PhoneSource.ApplicationInstance.TenantID
+		}
+	}
 	call, err := client.Create(ctx, c)
 	if err != nil {
 		return CallFailed
@@ -97,7 +108,7 @@ func (inc *Incident) page(ctx context.Context, client *graphcomms.Client, meetin
 		}
 	})
 	if err := call.WaitForState(ctx, calls.StateEstablished); err != nil {
-		if end, ok := call.End(); ok && end.ResultInfo.Code == 603 {
+		if end, ok := call.End(); ok && end.Reason == calls.EndReasonDeclined {
 			return RejectedCall
 		}
 		return NoAnswer

@@ -26,8 +26,22 @@ import (
 func main() {
 	demo.Main("incidentbot", runDemo, func(real demo.Real, client *graphcomms.Client, logger *slog.Logger) error {
 		inc := &Incident{JoinURL: os.Getenv("INCIDENT_JOIN_URL"), MessageURL: os.Getenv("INCIDENT_MESSAGE_URL"), Logger: logger}
+		if id := os.Getenv("INCIDENT_APP_INSTANCE_ID"); id != "" {
+			inc.PhoneSource = participants.ApplicationInstance(id, real.TenantID, "Incident bot")
+		}
 		for _, id := range strings.Split(os.Getenv("INCIDENT_RESPONDERS"), ",") {
-			if id = strings.TrimSpace(id); id != "" {
+			switch id = strings.TrimSpace(id); {
+			case id == "":
+			case strings.HasPrefix(id, "+"): // a phone number, E.164
+				phone, err := participants.Phone(id)
+				if err != nil {
+					return err
+				}
+				if inc.PhoneSource.ApplicationInstance == nil {
+					return fmt.Errorf("responder %s is a phone number: set INCIDENT_APP_INSTANCE_ID to the bot's application instance", id)
+				}
+				inc.Responders = append(inc.Responders, Responder{Name: id, Identity: phone})
+			default:
 				inc.Responders = append(inc.Responders, Responder{Name: id, Identity: participants.User(id, real.TenantID)})
 			}
 		}
@@ -75,11 +89,17 @@ func runDemo(out io.Writer) error {
 		"dave":  {Decline: true},
 	}
 	inc := &Incident{JoinURL: meeting.JoinWebURL(), MessageURL: "https://media.contoso.example/incident-4711.wav",
-		Logger: slog.New(slog.DiscardHandler)}
+		PhoneSource: emu.ApplicationInstance(), Logger: slog.New(slog.DiscardHandler)}
 	for _, name := range []string{"alice", "bob", "carol", "dave"} {
 		p := emu.AddUser(name, people[name])
 		inc.Responders = append(inc.Responders, Responder{Name: p.DisplayName(), Identity: p.Identity()})
 	}
+	// The on-call phone, reached through the bot's application instance; nobody picks up.
+	desk, err := emu.AddPhone("+14255550142", emulator.Behavior{NoAnswer: true})
+	if err != nil {
+		return err
+	}
+	inc.Responders = append(inc.Responders, Responder{Name: "Desk", Identity: desk.Identity()})
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	fmt.Fprintf(out, "incidentbot demo: paging %d responders into %q\n", len(inc.Responders), "Incident 4711: checkout is down")
@@ -101,7 +121,7 @@ func runDemo(out io.Writer) error {
 	ringing := func(who string) (emulator.Event, error) {
 		return emu.WaitEvent(ctx, 0, func(ev emulator.Event) bool { return ev.Kind == emulator.EventRinging && ev.Who == who })
 	}
-	for _, who := range []string{"alice", "bob", "carol", "dave"} {
+	for _, who := range []string{"alice", "bob", "carol", "dave", desk.Name()} {
 		if _, err := ringing(who); err != nil {
 			return err
 		}

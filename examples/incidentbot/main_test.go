@@ -15,6 +15,7 @@ func TestDemo(t *testing.T) {
 		"Bob    declined (pressed 2)",
 		"Carol  did not answer",
 		"Dave   declined the call",
+		"Desk   did not answer",
 		"In the meeting now: Contoso bot, Olivia, Alice",
 	)
 }
