@@ -2,7 +2,6 @@ package notifications
 
 import (
 	"encoding/json"
-	"fmt"
 	"strings"
 	"time"
 
@@ -77,40 +76,18 @@ func (n CommsNotification) ResourceDataIsArray() bool {
 // missing, from the notification's resource URL (/participants, /operations/,
 // /contentsharingsessions/, else a call). An object of a type this package does not know
 // is returned as a map[string]json.RawMessage, kept whole. It returns nil for an absent
-// or null resourceData.
+// or null resourceData. An error is a *graph.DecodeError whose Offset is in
+// ResourceData and whose Path starts with resourceData.
 func (n CommsNotification) DecodeResourceData() ([]any, error) {
 	raw := n.ResourceData
 	if len(raw) == 0 || string(raw) == "null" {
 		return nil, nil
 	}
-	return n.decodeResourceData(kindFromURL(n.ResourcePath()))
-}
-
-func (n CommsNotification) decodeResourceData(fallback string) ([]any, error) {
-	raw := n.ResourceData
-	if len(raw) == 0 || string(raw) == "null" {
-		return nil, nil
+	values, err := decodeResources(raw, kindFromURL(n.ResourcePath()), wire.NewBudget(len(raw)))
+	if err != nil {
+		return nil, wire.Rebase(err, 0, "resourceData")
 	}
-	if !n.ResourceDataIsArray() {
-		v, err := DecodeResource(raw, fallback)
-		if err != nil {
-			return nil, err
-		}
-		return []any{v}, nil
-	}
-	var items []json.RawMessage
-	if err := wire.Unmarshal(raw, &items); err != nil {
-		return nil, fmt.Errorf("resourceData: %w", err)
-	}
-	out := make([]any, 0, len(items))
-	for i, item := range items {
-		v, err := DecodeResource(item, fallback)
-		if err != nil {
-			return nil, fmt.Errorf("resourceData[%d]: %w", i, err)
-		}
-		out = append(out, v)
-	}
-	return out, nil
+	return values, nil
 }
 
 // kindFromURL returns the short type name a resource path implies: "call",

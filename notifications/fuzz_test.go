@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/graphcomms/graphcomms/notifications"
@@ -20,6 +21,11 @@ func FuzzDecode(f *testing.F) {
 		}
 	}
 	f.Add([]byte(`{"value":[{"resourceData":[{"@odata.type":"#microsoft.graph.participant"},null]}]}`))
+	f.Add([]byte(`{"value":[]}` + "\x00garbage"))
+	f.Add([]byte("{\"value\":[{\"resourceUrl\":\"/communications/calls/\xff\",\"resourceData\":{\"id\":\"\xc3\"}}]}"))
+	f.Add([]byte(`{"value":[{"resourceUrl":"/communications/calls/\ud800","resourceData":{"id":"\udc00"}}]}`))
+	f.Add([]byte(`{"value":[` + strings.Repeat("{},", 200) + `{}]}`))
+	f.Add([]byte(`{"value":[{"resourceUrl":"/communications/calls/c1/participants","resourceData":[` + strings.Repeat("{},", 30_000) + `{}]}]}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		var env notifications.CommsNotifications
 		if err := env.UnmarshalJSON(data); err != nil {

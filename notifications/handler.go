@@ -1,24 +1,31 @@
 package notifications
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"strconv"
 	"time"
 
 	"github.com/graphcomms/graphcomms/auth"
+	"github.com/graphcomms/graphcomms/graph"
 )
 
-// Defaults of HandlerConfig.
+// Defaults of HandlerConfig (and DefaultMaxNotifications, shared with Parse).
 const (
 	DefaultMaxBodyBytes = 1 << 20
 	DefaultQueueSize    = 1024
 	DefaultRetryAfter   = time.Second
 )
+
+// initialBodyBuffer is the most the handler allocates for a body before any of it has
+// arrived, whatever its Content-Length says: enough for a typical callback (1 to 5 KB)
+// in one allocation, while a hundred slow clients that each declare 1 MiB and send
+// nothing hold 1.6 MB rather than 100 MiB. The buffer grows as data arrives.
+const initialBodyBuffer = 16 << 10
 
 // TokenValidator checks the token of a callback request; *auth.Validator is one.
 type TokenValidator interface {
@@ -35,6 +42,12 @@ type HandlerConfig struct {
 	InsecureSkipValidation bool
 	// MaxBodyBytes caps a callback body; default DefaultMaxBodyBytes (1 MiB).
 	MaxBodyBytes int64
+	// MaxNotifications caps the notifications in one callback body; default
+	// DefaultMaxNotifications (100; Graph sends one, or a handful). A body with more is
+	// answered 413 as soon as the one past the cap is read, before the rest is decoded.
+	// Whatever the cap, what a body decodes into is bounded by its size (see
+	// ParseOptions.Parse), so that a queued batch holds at most about ten times its body.
+	MaxNotifications int
 	// QueueSize is how many callback bodies may wait for the consumer; default
 	// DefaultQueueSize. When the queue is full the handler answers 503 with
 	// Retry-After, and Graph sends the callback again.
@@ -90,18 +103,31 @@ type Batch struct {
 }
 
 // Handler is the http.Handler for a calling bot's callback URL. For each POST it
-// checks the size and the token, parses the body, queues the notifications for the
+// checks the method, the declared size and the token (all from the headers, before any
+// of the body is read), reads and parses the body, queues the notifications for the
 // consumer and answers 202 Accepted at once: nothing in it waits for user code, so
 // Graph's answer deadline is always met. It answers:
 //
 //   - 405 to anything but POST;
-//   - 413 to a body over MaxBodyBytes;
+//   - 413 to a Content-Length over MaxBodyBytes, at once, and to a body that turns
+//     out longer as soon as it passes the cap;
 //   - 401 to a missing or invalid token, 403 to a token for another bot or tenant,
-//     503 when the signing keys cannot be fetched;
-//   - 400 with the reason to a body that is not a commsNotifications object;
+//     503 with Retry-After when the signing keys cannot be fetched;
+//   - 400 with the reason to a body that is not a commsNotifications object (not
+//     JSON, trailing data, invalid UTF-8, no "value" array, see Parse), or that could
+//     not be read;
+//   - 413 with the reason to a body with more than MaxNotifications notifications, or
+//     one that would decode into too much memory (see ParseOptions.Parse);
 //   - 503 with Retry-After when the queue is full, or when Accept fails (nothing is
-//     dropped silently);
+//     dropped silently), or the status of a *RejectError that Accept returns;
 //   - 202 otherwise.
+//
+// Every answer but 202 carries Connection: close: the server closes the connection
+// after it instead of reading the rest of a body nobody will use, so a rejected client
+// (an unauthenticated one sending its body slowly, say) gets its answer at once and
+// holds nothing afterwards. The body buffer grows as data arrives: Content-Length is
+// checked against the cap but never trusted for an allocation. Serve the handler with
+// the timeouts of NewServer, which cut off clients that send headers or bodies slowly.
 //
 // The client-request-id and scenario-id headers are echoed. Handler is safe for
 // concurrent use.
@@ -118,6 +144,9 @@ func NewHandler(cfg HandlerConfig) (*Handler, error) {
 	}
 	if cfg.MaxBodyBytes <= 0 {
 		cfg.MaxBodyBytes = DefaultMaxBodyBytes
+	}
+	if cfg.MaxNotifications <= 0 {
+		cfg.MaxNotifications = DefaultMaxNotifications
 	}
 	if cfg.QueueSize <= 0 {
 		cfg.QueueSize = DefaultQueueSize
@@ -174,14 +203,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		claims = c
 	}
-	// Sized from Content-Length (already capped above) so that the body is read into
-	// one allocation rather than grown from 512 bytes.
-	var buf bytes.Buffer
-	if r.ContentLength > 0 {
-		buf.Grow(int(r.ContentLength) + bytes.MinRead)
-	}
-	_, err := buf.ReadFrom(http.MaxBytesReader(w, r.Body, h.cfg.MaxBodyBytes))
-	body := buf.Bytes()
+	body, err := readBody(http.MaxBytesReader(w, r.Body, h.cfg.MaxBodyBytes), r.ContentLength)
 	if err != nil {
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
@@ -191,9 +213,13 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.reject(w, r, http.StatusBadRequest, "reading body: "+err.Error(), nil)
 		return
 	}
-	notes, err := Parse(body)
+	notes, err := ParseOptions{MaxNotifications: h.cfg.MaxNotifications}.Parse(body)
 	if err != nil {
-		h.reject(w, r, http.StatusBadRequest, err.Error(), nil)
+		status := http.StatusBadRequest
+		if errors.Is(err, graph.ErrDecodeLimit) { // too many notifications, or too much memory
+			status = http.StatusRequestEntityTooLarge
+		}
+		h.reject(w, r, status, err.Error(), nil)
 		return
 	}
 	b := Batch{Notifications: notes, Body: body, ClientRequestID: crid, ScenarioID: sid, ReceivedAt: h.cfg.Now(), Claims: claims}
@@ -249,5 +275,48 @@ func (h *Handler) reject(w http.ResponseWriter, r *http.Request, status int, rea
 		attrs = append(attrs, slog.String("client-request-id", crid))
 	}
 	h.log.LogAttrs(r.Context(), slog.LevelWarn, "callback rejected", attrs...)
+	w.Header().Set("Connection", "close")
 	http.Error(w, reason, status)
+	// After a handler returns, net/http reads what is left of the body (up to 256 KiB)
+	// before it closes the connection, even with Connection: close. A read deadline in
+	// the past ends that at once: a client sending its body slowly is cut off with its
+	// answer, instead of holding the connection until ReadTimeout. (A ResponseWriter
+	// without deadlines, such as httptest.ResponseRecorder, ignores this.)
+	_ = http.NewResponseController(w).SetReadDeadline(time.Now())
+}
+
+// readBody reads a body. Its buffer starts at min(declared+1, initialBodyBuffer) bytes
+// and doubles only when data has filled it, up to declared+1 bytes when a length is
+// declared: a client gets at most twice the memory it has sent, and a body that keeps
+// its promise ends in a buffer of its size. A body of undeclared length that leaves a
+// quarter of its buffer unused is copied into one of its size, so that a queued batch
+// does not keep the slack.
+func readBody(r io.Reader, declared int64) ([]byte, error) {
+	size := 512
+	if declared > 0 {
+		size = int(min(declared+1, initialBodyBuffer)) // +1: room to read EOF without growing
+	}
+	b := make([]byte, 0, size)
+	for {
+		if len(b) == cap(b) {
+			next := 2 * cap(b)
+			if declared > 0 && int64(cap(b)) <= declared && int64(next) > declared+1 {
+				next = int(declared + 1)
+			}
+			grown := make([]byte, len(b), next)
+			copy(grown, b)
+			b = grown
+		}
+		n, err := r.Read(b[len(b):cap(b)])
+		b = b[:len(b)+n]
+		switch {
+		case err == io.EOF:
+			if declared <= 0 && cap(b)-len(b) > len(b)/4 {
+				b = append([]byte(nil), b...)
+			}
+			return b, nil
+		case err != nil:
+			return b, err
+		}
+	}
 }

@@ -10,6 +10,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -281,4 +282,94 @@ func BenchmarkHandlerLoopback(b *testing.B) {
 		}
 	})
 	b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "notifications/s")
+}
+
+// TestHandlerBodyCases: what each kind of body is answered, with the reason, and that
+// every rejection closes the connection.
+func TestHandlerBodyCases(t *testing.T) {
+	h, _ := newHandler(t, notifications.HandlerConfig{QueueSize: 16})
+	tok := issuerFor(t).Token(botAppID, tenantA)
+	note := `{"changeType":"updated","resourceUrl":"/communications/calls/c1","resourceData":{"@odata.type":"#microsoft.graph.call","state":"established"}}`
+	notes := func(n int) []byte {
+		return []byte(`{"value":[` + strings.TrimSuffix(strings.Repeat(note+",", n), ",") + `]}`)
+	}
+	cases := []struct {
+		name   string
+		body   []byte
+		status int
+		reason string
+	}{
+		{"one notification", notes(1), 202, ""},
+		{"the cap (100)", notes(notifications.DefaultMaxNotifications), 202, ""},
+		{"one past the cap", notes(notifications.DefaultMaxNotifications + 1), 413, "more than 100 notifications in one body"},
+		{"1 MiB of {}", []byte(`{"value":[` + strings.Repeat("{},", 349_000) + `{}]}`), 413, "more than 100 notifications"},
+		{"roster of 1 MiB of typed empty participants", fill(`{"value":[`+rosterHead, `{"@odata.type":"#microsoft.graph.participant"}`, `]}]}`, mib), 413, "would decode into more than"},
+		{"over MaxBodyBytes", bytes.Repeat([]byte(" "), mib+1), 413, "body larger than 1048576 bytes"},
+		{"NUL and garbage after the body", []byte(`{"value":[]}` + "\x00garbage"), 400, "unexpected byte 0x00 after the top-level value"},
+		{"invalid UTF-8 in a call ID", []byte("{\"value\":[{\"resourceUrl\":\"/communications/calls/\xff\"}]}"), 400, "invalid UTF-8 in string"},
+		{"unpaired surrogate", []byte(`{"value":[{"resourceUrl":"/communications/calls/\udfff"}]}`), 400, "unpaired UTF-16 surrogate"},
+		{"empty body", nil, 400, "empty input"},
+	}
+	for _, c := range cases {
+		w := post(h, "POST", tok, c.body, nil)
+		if w.Code != c.status || !strings.Contains(w.Body.String(), c.reason) {
+			t.Errorf("%s: %d %q, want %d %q", c.name, w.Code, w.Body.String(), c.status, c.reason)
+		}
+		if closeWanted := c.status != 202; (w.Header().Get("Connection") == "close") != closeWanted {
+			t.Errorf("%s: Connection %q", c.name, w.Header().Get("Connection"))
+		}
+		if c.status == 202 {
+			<-h.Batches()
+		}
+	}
+	h2, _ := newHandler(t, notifications.HandlerConfig{MaxNotifications: 2})
+	if w := post(h2, "POST", tok, notes(3), nil); w.Code != 413 || !strings.Contains(w.Body.String(), "more than 2 notifications") {
+		t.Errorf("MaxNotifications 2: %d %q", w.Code, w.Body.String())
+	}
+	for name, status := range map[string]int{"GET": 405, "no token": 401} {
+		method, token := "POST", ""
+		if name == "GET" {
+			method, token = "GET", tok
+		}
+		if w := post(h, method, token, notes(1), nil); w.Code != status || w.Header().Get("Connection") != "close" {
+			t.Errorf("%s: %d, Connection %q", name, w.Code, w.Header().Get("Connection"))
+		}
+	}
+}
+
+// slowBody yields a few bytes of a body, then fails, as a client that stops sending.
+type slowBody struct{ sent bool }
+
+func (b *slowBody) Read(p []byte) (int, error) {
+	if b.sent {
+		return 0, io.ErrUnexpectedEOF
+	}
+	b.sent = true
+	return copy(p, `{"value":[`), nil
+}
+
+// TestHandlerDoesNotTrustContentLength: the body buffer grows with what arrives, not
+// with what Content-Length promises.
+func TestHandlerDoesNotTrustContentLength(t *testing.T) {
+	h, _ := newHandler(t, notifications.HandlerConfig{InsecureSkipValidation: true})
+	var allocated uint64
+	const runs = 20
+	for range runs {
+		r := httptest.NewRequest("POST", "/api/calls", &slowBody{})
+		r.ContentLength = notifications.DefaultMaxBodyBytes
+		w := httptest.NewRecorder()
+		var m0, m1 runtime.MemStats
+		runtime.ReadMemStats(&m0)
+		h.ServeHTTP(w, r)
+		runtime.ReadMemStats(&m1)
+		allocated += m1.TotalAlloc - m0.TotalAlloc
+		if w.Code != 400 || !strings.Contains(w.Body.String(), "reading body") {
+			t.Fatalf("%d %q", w.Code, w.Body.String())
+		}
+	}
+	if per := allocated / runs; per > 64<<10 {
+		t.Errorf("a body that declared 1 MiB and sent 10 bytes cost %d bytes", per)
+	} else {
+		t.Logf("a body that declared 1 MiB and sent 10 bytes cost %d bytes", per)
+	}
 }

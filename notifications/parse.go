@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/graphcomms/graphcomms/calls"
+	"github.com/graphcomms/graphcomms/graph"
 	"github.com/graphcomms/graphcomms/internal/wire"
 	"github.com/graphcomms/graphcomms/participants"
 )
@@ -65,6 +66,26 @@ type Notification struct {
 	Raw CommsNotification
 }
 
+// DefaultMaxNotifications is how many notifications Parse accepts in one callback
+// body. Graph sends one notification per callback in every documented example and
+// batches a handful at most; 100 leaves twenty times that while bounding what one body
+// can make Parse build: a Notification is 280 bytes and its typed resource up to 1 KB
+// (a calls.Call is 944), so 100 minimal call notifications keep 166 KB, where a 1 MiB
+// body of empty notifications would otherwise make 349,000 of them, 94 MiB.
+const DefaultMaxNotifications = 100
+
+// parseAmplification bounds the memory Parse may allocate per byte of body (plus
+// wire.MinBudget): half of what the wire codec allows model decoders, and still about
+// three times what a realistic roster takes (2.7 bytes per byte), while a 1 MiB body
+// of typed empty participants (10.5 bytes per byte) is refused.
+const parseAmplification = 8
+
+// ErrTooManyNotifications is the cause of the error for a body with more notifications
+// than the limit (see ParseOptions.MaxNotifications): errors.Is(err,
+// ErrTooManyNotifications) reports it, and so does errors.Is(err,
+// graph.ErrDecodeLimit), which it wraps.
+var ErrTooManyNotifications = fmt.Errorf("notifications: too many notifications in one body: %w", graph.ErrDecodeLimit)
+
 // ParseError says why a callback body was rejected and where.
 type ParseError struct {
 	// Offset is the byte offset of the problem in the body, or -1 when it concerns the
@@ -80,63 +101,78 @@ type ParseError struct {
 // Error returns "notifications: <reason>".
 func (e *ParseError) Error() string { return "notifications: " + e.Reason }
 
-// Unwrap returns the underlying error.
+// Unwrap returns the underlying error: the *graph.DecodeError (with the same Offset
+// and Path) for a body that does not decode, nil for a body that decodes but is not a
+// commsNotifications object.
 func (e *ParseError) Unwrap() error { return e.err }
 
-func parseError(err error) error {
+func parseError(err error) *ParseError {
 	pe := &ParseError{Offset: -1, Reason: err.Error(), err: err}
-	var se *wire.SyntaxError
-	var te *wire.TypeError
-	switch {
-	case errors.As(err, &se):
-		pe.Offset, pe.Path = se.Offset, se.Path
-	case errors.As(err, &te):
-		pe.Offset, pe.Path = te.Offset, te.Path
+	var de *graph.DecodeError
+	if errors.As(err, &de) {
+		pe.Offset, pe.Path = de.Offset, de.Path
 	}
 	return pe
 }
 
+// ParseOptions bounds Parse. The zero value gives Parse's defaults.
+type ParseOptions struct {
+	// MaxNotifications caps the notifications in one body: one more is an error,
+	// found while reading the body (the rest is not decoded), that wraps
+	// ErrTooManyNotifications. Zero means DefaultMaxNotifications; a negative value
+	// removes the cap (the memory bound below still holds).
+	MaxNotifications int
+}
+
+// Parse decodes a callback body (a commsNotifications object) into typed
+// notifications, in order, with the default options (see ParseOptions.Parse).
+func Parse(body []byte) ([]Notification, error) { return ParseOptions{}.Parse(body) }
+
 // Parse decodes a callback body (a commsNotifications object) into typed
 // notifications, in order. It accepts what Graph and its docs send besides the schema:
 // no @odata.type, PascalCase change types and enums, resource instead of resourceUrl,
-// paths without a leading slash, codes as strings. A body that is not JSON, has
-// trailing commas or comments, or is not an object with a "value" array is rejected
-// with a *ParseError that says what and where. Parse never panics.
-func Parse(body []byte) ([]Notification, error) {
-	var env parseEnvelope
-	if err := wire.Unmarshal(body, &env); err != nil {
+// paths without a leading slash, codes as strings.
+//
+// It rejects, with a *ParseError that says what and where (and unwraps to the
+// *graph.DecodeError for a body that does not decode): a body that is not JSON, has
+// trailing commas, comments or anything but white space after the object (a NUL byte
+// included), invalid UTF-8 or an unpaired UTF-16 surrogate escape in a string, or is not
+// an object with a "value" array; a body with more than MaxNotifications
+// notifications (wrapping ErrTooManyNotifications); and a body that would decode into
+// more than 8 bytes of memory per body byte plus 64 KiB (wrapping graph.ErrDecodeLimit:
+// a 1 MiB roster of empty objects, say, which would make 350,000 participants of 448
+// bytes each; realistic rosters take about 3 bytes per byte). Parse never panics.
+func (o ParseOptions) Parse(body []byte) ([]Notification, error) {
+	limit := o.MaxNotifications
+	if limit == 0 {
+		limit = DefaultMaxNotifications
+	}
+	budget := wire.NewBudgetBytes(parseAmplification*len(body) + wire.MinBudget)
+	env := parseEnvelope{Value: noteList{max: limit}}
+	if err := wire.UnmarshalBudget(body, &env, budget); err != nil {
 		return nil, parseError(err)
 	}
-	if env.Value == nil {
-		if raw, ok := env.AdditionalData["value"]; ok {
-			return nil, &ParseError{Offset: -1, Path: "value", Reason: fmt.Sprintf("value must be an array, not %s", truncate(raw))}
-		}
+	switch {
+	case env.Value.null:
+		return nil, &ParseError{Offset: -1, Path: "value", Reason: "value must be an array, not null"}
+	case !env.Value.present:
 		return nil, &ParseError{Offset: -1, Reason: `not a commsNotifications body: no "value" array`}
 	}
-	out := make([]Notification, 0, len(env.Value))
-	for i := range env.Value {
-		n, err := typed(&env.Value[i])
+	notes := env.Value.items
+	out := make([]Notification, 0, len(notes))
+	for i := range notes {
+		n, err := typed(&notes[i], budget)
 		if err != nil {
-			pe := parseError(err).(*ParseError)
-			pe.Path = strings.TrimSuffix(fmt.Sprintf("value[%d].resourceData.%s", i, pe.Path), ".")
-			pe.Reason = fmt.Sprintf("value[%d].resourceData: %s", i, err)
-			pe.Offset = -1 // offsets inside resourceData are relative to it
-			return nil, pe
+			return nil, parseError(wire.Rebase(err, notes[i].ResourceData.start, fmt.Sprintf("value[%d].resourceData", i)))
 		}
 		out = append(out, n)
 	}
 	return out, nil
 }
 
-func truncate(b []byte) string {
-	if len(b) > 40 {
-		return string(b[:40]) + "..."
-	}
-	return string(b)
-}
-
-// typed types one notification.
-func typed(note *parseNote) (Notification, error) {
+// typed types one notification. Errors of resourceData decoded again (typed from the
+// resource path) have offsets and paths relative to resourceData.
+func typed(note *parseNote, budget *wire.Budget) (Notification, error) {
 	raw := note.commsNotification()
 	n := Notification{
 		Kind:         KindUnknown,
@@ -150,9 +186,18 @@ func typed(note *parseNote) (Notification, error) {
 	if !note.ResourceData.typed {
 		// Some object had no (known) @odata.type: type it from the resource path.
 		var err error
-		if values, err = raw.decodeResourceData(kind); err != nil {
+		if values, err = decodeResources(raw.ResourceData, kind, budget); err != nil {
 			return n, err
 		}
+	}
+	participantCount := 0
+	for _, v := range values {
+		if _, ok := v.(*participants.Participant); ok {
+			participantCount++
+		}
+	}
+	if participantCount > 0 {
+		n.Participants = make([]participants.Participant, 0, participantCount)
 	}
 	switch kind {
 	case "contentSharingSession":

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/graphcomms/graphcomms/calls"
+	"github.com/graphcomms/graphcomms/graph"
 	"github.com/graphcomms/graphcomms/notifications"
 )
 
@@ -119,7 +120,7 @@ func TestParseErrors(t *testing.T) {
 		{`{"value":null}`, "value must be an array", "value", -1},
 		{`{"value":{"changeType":"updated"}}`, "object into", "value", 9},
 		{`{"value":[]} trailing`, "after the top-level value", "", 13},
-		{`{"value":[{"resourceUrl":"/communications/calls/c1","resourceData":{"state":{}}}]}`, "value[0].resourceData", "value[0].resourceData.state", -1},
+		{`{"value":[{"resourceUrl":"/communications/calls/c1","resourceData":{"state":{}}}]}`, "value[0].resourceData.state (offset 76)", "value[0].resourceData.state", 76},
 		{``, "empty input", "", 0},
 	}
 	for _, c := range cases {
@@ -145,6 +146,12 @@ func FuzzParse(f *testing.F) {
 		}
 	}
 	f.Add([]byte(`{"value":[{"resource":"app/calls/x/operations/y","resourceData":{"status":"Running"}}]}`))
+	f.Add([]byte(`{"value":[]}` + "\x00garbage"))
+	f.Add([]byte("{\"value\":[{\"resourceUrl\":\"/communications/calls/c\xff1\"}]}"))
+	f.Add([]byte("{\"value\":[{\"resource\xc0Url\":\"x\"}]}"))
+	f.Add([]byte(`{"value":[{"resourceUrl":"/communications/calls/\ud800"},{"resourceUrl":"/communications/calls/\ud83d\ude00"}]}`))
+	f.Add([]byte(`{"value":[` + strings.Repeat("{},", notifications.DefaultMaxNotifications) + `{}]}`))
+	f.Add([]byte(`{"value":[{"resourceUrl":"/communications/calls/c1/participants","resourceData":[` + strings.Repeat("{},", 30_000) + `{}]}]}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		notes, err := notifications.Parse(data)
 		if err != nil {
@@ -153,6 +160,9 @@ func FuzzParse(f *testing.F) {
 				t.Fatalf("error %T is not a *ParseError", err)
 			}
 			return
+		}
+		if len(notes) > notifications.DefaultMaxNotifications {
+			t.Fatalf("%d notifications accepted", len(notes))
 		}
 		for _, n := range notes {
 			if n.Kind == "" {
@@ -216,5 +226,88 @@ func TestParseTypeNameCase(t *testing.T) {
 		if got := notes[0].Kind; got != tc.want {
 			t.Errorf("%s: kind %v, want %v", tc.odataType, got, tc.want)
 		}
+	}
+}
+
+// TestParseStrict: what encoding/json would accept or repair, and Parse refuses with the
+// offset and path of the problem.
+func TestParseStrict(t *testing.T) {
+	call := `{"changeType":"updated","resourceUrl":"/communications/calls/c1","resourceData":{"@odata.type":"#microsoft.graph.call","state":"established"}}`
+	cases := []struct {
+		name, body, reason, path string
+		offset                   int
+	}{
+		{"NUL and garbage after the body", `{"value":[]}` + "\x00garbage", "unexpected byte 0x00 after the top-level value", "", 12},
+		{"NUL after a notification", `{"value":[` + call + `]}` + "\n\x00", "unexpected byte 0x00 after the top-level value", "", len(call) + 13},
+		{"NUL instead of a value", "{\"value\":[\x00]}", "expected a value, found byte 0x00", "value[0]", 10},
+		{"invalid UTF-8 in a call ID", "{\"value\":[{\"resourceUrl\":\"/communications/calls/c\xff1\"}]}", "invalid UTF-8 in string (byte 0xff)", "value[0].resourceUrl", 49},
+		{"invalid UTF-8 in a member name", "{\"value\":[{\"resource\xc0Url\":\"x\"}]}", "invalid UTF-8 in string (byte 0xc0)", "value[0]", 20},
+		{"invalid UTF-8 in resourceData", "{\"value\":[{\"resourceUrl\":\"/communications/calls/c1\",\"resourceData\":{\"state\":\"\xe2\x82\"}}]}", "invalid UTF-8", "value[0].resourceData.state", 77},
+		{"lone surrogate in a call ID", `{"value":[{"resourceUrl":"/communications/calls/\ud800"}]}`, `unpaired UTF-16 surrogate \ud800`, "value[0].resourceUrl", 48},
+		{"lone low surrogate in unknown data", `{"value":[{"extra":["\udc00"]}]}`, `unpaired UTF-16 surrogate \udc00`, "value[0].extra[0]", 21},
+	}
+	for _, c := range cases {
+		_, err := notifications.Parse([]byte(c.body))
+		var pe *notifications.ParseError
+		var de *graph.DecodeError
+		if !errors.As(err, &pe) || !errors.As(err, &de) {
+			t.Errorf("%s: %v is not a *ParseError wrapping a *graph.DecodeError", c.name, err)
+			continue
+		}
+		if !strings.Contains(pe.Reason, c.reason) || pe.Path != c.path || pe.Offset != c.offset || de.Offset != pe.Offset || de.Path != pe.Path {
+			t.Errorf("%s: reason %q path %q offset %d (decode error %q %d); want %q %q %d", c.name, pe.Reason, pe.Path, pe.Offset, de.Path, de.Offset, c.reason, c.path, c.offset)
+		}
+	}
+	// Two different IDs never decode to the same string.
+	a, errA := notifications.Parse([]byte("{\"value\":[{\"resourceUrl\":\"/communications/calls/\xff\"}]}"))
+	b, errB := notifications.Parse([]byte("{\"value\":[{\"resourceUrl\":\"/communications/calls/\xfe\"}]}"))
+	if errA == nil || errB == nil {
+		t.Errorf("IDs with invalid UTF-8 accepted: %+v %+v", a, b)
+	}
+	// Valid text of any script, escaped or not, is accepted as it is.
+	notes, err := notifications.Parse([]byte(`{"value":[{"resourceUrl":"/communications/calls/\u65e5\ud83d\ude00日😀"}]}`))
+	if err != nil || notes[0].CallID != "日😀日😀" {
+		t.Errorf("valid Unicode: %v %+v", err, notes)
+	}
+}
+
+func TestParseLimits(t *testing.T) {
+	note := `{"changeType":"updated","resourceUrl":"/communications/calls/c1"}`
+	body := func(n int) []byte {
+		return []byte(`{"value":[` + strings.TrimSuffix(strings.Repeat(note+",", n), ",") + `]}`)
+	}
+	if notes, err := notifications.Parse(body(notifications.DefaultMaxNotifications)); err != nil || len(notes) != notifications.DefaultMaxNotifications {
+		t.Fatalf("%d notifications: %v", notifications.DefaultMaxNotifications, err)
+	}
+	_, err := notifications.Parse(body(notifications.DefaultMaxNotifications + 1))
+	var pe *notifications.ParseError
+	if !errors.As(err, &pe) || !errors.Is(err, notifications.ErrTooManyNotifications) || !errors.Is(err, graph.ErrDecodeLimit) ||
+		pe.Path != "value[100]" || pe.Offset != 10+100*(len(note)+1) || !strings.Contains(pe.Reason, "more than 100 notifications") {
+		t.Fatalf("%d notifications: %#v", notifications.DefaultMaxNotifications+1, err)
+	}
+	if _, err := (notifications.ParseOptions{MaxNotifications: 2}).Parse(body(3)); !errors.Is(err, notifications.ErrTooManyNotifications) {
+		t.Errorf("MaxNotifications 2, 3 notifications: %v", err)
+	}
+	if notes, err := (notifications.ParseOptions{MaxNotifications: -1}).Parse(body(1000)); err != nil || len(notes) != 1000 {
+		t.Errorf("no cap, 1000 notifications: %v", err)
+	}
+	// Parsing stops at the notification past the cap: a body of a million is refused
+	// in the time of a hundred.
+	huge := []byte(`{"value":[` + strings.Repeat("{},", 1_000_000) + `{}]}`)
+	allocs := testing.AllocsPerRun(3, func() { _, _ = notifications.Parse(huge) })
+	if allocs > 2000 {
+		t.Errorf("refusing a million notifications took %.0f allocations", allocs)
+	}
+	// What a body decodes into is bounded by its size, whatever the cap.
+	roster := `{"value":[{"resourceUrl":"/communications/calls/c1/participants","resourceData":[` + strings.Repeat("{},", 100_000) + `{}]}]}`
+	_, err = notifications.Parse([]byte(roster))
+	var de *graph.DecodeError
+	if !errors.Is(err, graph.ErrDecodeLimit) || !errors.As(err, &pe) || !errors.As(err, &de) || !strings.HasPrefix(pe.Path, "value[0].resourceData") || pe.Offset < 80 {
+		t.Errorf("a roster of 100,000 empty objects: %v", err)
+	}
+	// A duplicated value member replaces the first, as in encoding/json, and is capped
+	// on its own.
+	if notes, err := notifications.Parse([]byte(`{"value":[` + note + `],"value":[]}`)); err != nil || len(notes) != 0 {
+		t.Errorf("duplicated value: %v %v", notes, err)
 	}
 }

@@ -1,8 +1,11 @@
 package wire
 
 import (
+	"fmt"
 	"reflect"
 	"sync"
+
+	"github.com/graphcomms/graphcomms/graph"
 )
 
 // Decoder gives a custom type decoder (see RegisterType) access to the input at the
@@ -33,8 +36,22 @@ func lookupCustom(t reflect.Type) decodeFunc {
 }
 
 // Peek returns the first byte of the next value ('{', '[', '"', 'n', ...), or 0 at the
-// end of the input.
+// end of the input. A NUL byte also gives 0: no value starts with one, and Skip or
+// Decode reports it.
 func (d *Decoder) Peek() byte { return d.s.peek() }
+
+// Charge records that the custom decoder allocated n bytes for the value it decodes
+// (Decode charges for what it allocates itself). It fails with a *graph.DecodeError
+// wrapping graph.ErrDecodeLimit once the budget of the decode (see Budget) is spent.
+func (d *Decoder) Charge(n int) error { return d.s.charge(n) }
+
+// Fail returns a *graph.DecodeError for the next value, at its offset and member path,
+// with the reason given and cause as its Err (nil for a plain syntax or content
+// error).
+func (d *Decoder) Fail(cause error, format string, args ...any) error {
+	d.s.skipWS()
+	return &graph.DecodeError{Offset: d.s.pos, Path: d.s.pathString(), Reason: fmt.Sprintf(format, args...), Err: cause}
+}
 
 // Offset returns the byte offset of the next value.
 func (d *Decoder) Offset() int {

@@ -9,32 +9,47 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/graphcomms/graphcomms/graph"
 )
 
 // Unmarshal decodes one JSON value from data into v, which must be a non-nil pointer.
-// Trailing data other than white space is an error.
+// Trailing data other than white space is an error, and so is a NUL byte anywhere
+// outside a string. Every problem with the input is reported as a *graph.DecodeError,
+// including input that would decode into more memory than NewBudget(len(data))
+// allows.
 func Unmarshal(data []byte, v any) error {
+	n := MaxAmplification*len(data) + MinBudget
+	b := Budget{left: n, limit: n}
+	return UnmarshalBudget(data, v, &b)
+}
+
+// UnmarshalBudget is Unmarshal drawing on the budget b, which it reduces by what it
+// allocated; when b runs out it fails with a *graph.DecodeError whose Err is
+// graph.ErrDecodeLimit.
+func UnmarshalBudget(data []byte, v any, b *Budget) error {
 	rv := reflect.ValueOf(v)
 	if rv.Kind() != reflect.Pointer || rv.IsNil() {
 		return errors.New("wire: Unmarshal needs a non-nil pointer")
 	}
 	s := scanners.Get().(*scanner)
 	defer func() {
+		b.left = s.budget
 		clear(s.path[:cap(s.path)]) // drop references into data
 		s.data, s.pos, s.depth, s.path = nil, 0, 0, s.path[:0]
 		scanners.Put(s)
 	}()
-	s.data = data
-	if s.peek() == 0 {
+	s.data, s.budget, s.limit = data, b.left, b.limit
+	if s.limit == 0 {
+		s.limit = b.left
+	}
+	if s.atEnd() {
 		return s.errorf("empty input")
 	}
 	if _, err := decodeInto(s, rv.Elem()); err != nil {
 		return err
 	}
-	if s.peek() != 0 {
-		return s.errorf("unexpected %s after the top-level value", s.describeNext())
-	}
-	return nil
+	return s.end()
 }
 
 // scanners recycles decoding state (the scanner and its path stack) between calls.
@@ -148,6 +163,9 @@ func decodeRaw(s *scanner, v reflect.Value) (keepKind, error) {
 	if err != nil {
 		return keepNone, err
 	}
+	if err := s.charge(len(raw)); err != nil {
+		return keepNone, err
+	}
 	v.SetBytes(append([]byte(nil), raw...))
 	return keepNone, nil
 }
@@ -158,11 +176,14 @@ func decodeAny(s *scanner, v reflect.Value) (keepKind, error) {
 		return keepNone, err
 	}
 	var x any
-	if err := json.Unmarshal(raw, &x); err != nil {
-		return keepNone, err
+	if err := json.Unmarshal(raw, &x); err != nil { // raw is valid JSON: a number out of range
+		return keepNone, &graph.DecodeError{Offset: s.pos - len(raw), Path: s.pathString(), Reason: err.Error()}
 	}
 	if x == nil {
 		return keepRaw, nil
+	}
+	if err := s.charge(deepSizeOf(x)); err != nil {
+		return keepNone, err
 	}
 	v.Set(reflect.ValueOf(x))
 	return keepNone, nil
@@ -173,7 +194,10 @@ func decodeUnmarshaler(s *scanner, v reflect.Value) (keepKind, error) {
 	if err != nil {
 		return keepNone, err
 	}
-	return keepNone, v.Addr().Interface().(json.Unmarshaler).UnmarshalJSON(raw)
+	if err := v.Addr().Interface().(json.Unmarshaler).UnmarshalJSON(raw); err != nil {
+		return keepNone, Rebase(err, s.pos-len(raw), s.pathString())
+	}
+	return keepNone, s.charge(deepSize(v, 0))
 }
 
 func decodeString(s *scanner, v reflect.Value) (keepKind, error) {
@@ -190,6 +214,9 @@ func decodeString(s *scanner, v reflect.Value) (keepKind, error) {
 				v.SetString(c)
 				return keepNone, nil
 			}
+		}
+		if err := s.charge(len(raw)); err != nil {
+			return keepNone, err
 		}
 		v.SetString(keyString(raw, escaped))
 		return keepNone, nil
@@ -215,6 +242,9 @@ func enumDecoder(e *enumInfo) decodeFunc {
 					v.SetString(c)
 					return keepNone, nil
 				}
+			}
+			if err := s.charge(len(raw)); err != nil {
+				return keepNone, err
 			}
 			v.SetString(e.canonical(keyString(raw, escaped)))
 			return keepNone, nil
@@ -338,11 +368,15 @@ func decodeTime(s *scanner, v reflect.Value) (keepKind, error) {
 
 func pointerDecoder(t reflect.Type) decodeFunc {
 	elem := t.Elem()
+	size := int(elem.Size())
 	dec := lazyDecoder(elem) // resolved once, not looked up per value
 	return func(s *scanner, v reflect.Value) (keepKind, error) {
 		if s.peek() == 'n' {
 			v.SetZero()
 			return keepRaw, s.skipLiteral("null")
+		}
+		if err := s.charge(size); err != nil {
+			return keepNone, err
 		}
 		p := reflect.New(elem)
 		k, err := dec(s, p.Elem())
@@ -356,8 +390,9 @@ func pointerDecoder(t reflect.Type) decodeFunc {
 
 func sliceDecoder(t reflect.Type) decodeFunc {
 	elem := t.Elem()
+	size := int(elem.Size())
 	initialCap := 4 // small elements: room for a few without growing
-	if elem.Size() > 64 {
+	if size > 64 {
 		initialCap = 1
 	}
 	dec := lazyDecoder(elem)
@@ -373,9 +408,15 @@ func sliceDecoder(t reflect.Type) decodeFunc {
 			v.Set(reflect.MakeSlice(t, 0, 0))
 			return keepNone, nil
 		}
+		if err := s.charge(initialCap * size); err != nil {
+			return keepNone, err
+		}
 		v.Set(reflect.MakeSlice(t, 0, initialCap))
 		for i := 0; ; i++ {
 			if i == v.Cap() {
+				if err := s.charge(2 * i * size); err != nil {
+					return keepNone, err
+				}
 				grown := reflect.MakeSlice(t, i, 2*i)
 				reflect.Copy(grown, v)
 				v.Set(grown)
@@ -385,7 +426,7 @@ func sliceDecoder(t reflect.Type) decodeFunc {
 			start := s.pos
 			k, err := dec(s, v.Index(i))
 			if err == nil && k == keepRaw && !isNullAt(s.data, start) {
-				err = &TypeError{Want: elem.String(), Got: "unparsable value", Offset: start, Path: s.pathString()}
+				err = kindError(start, s.pathString(), elem.String(), "unparsable value")
 			}
 			s.path = s.path[:len(s.path)-1]
 			if err != nil {
@@ -411,6 +452,7 @@ func isNullAt(data []byte, pos int) bool {
 
 func mapDecoder(t reflect.Type) decodeFunc {
 	elem := t.Elem()
+	entry := mapEntryCost + int(t.Key().Size()+elem.Size())
 	dec := lazyDecoder(elem)
 	return func(s *scanner, v reflect.Value) (keepKind, error) {
 		if null, err := s.nullOr('{', "object"); null || err != nil {
@@ -418,6 +460,9 @@ func mapDecoder(t reflect.Type) decodeFunc {
 		}
 		empty, err := s.beginObject()
 		if err != nil {
+			return keepNone, err
+		}
+		if err := s.charge(mapCost); err != nil {
 			return keepNone, err
 		}
 		m := reflect.MakeMap(t)
@@ -430,10 +475,10 @@ func mapDecoder(t reflect.Type) decodeFunc {
 			if err != nil {
 				return keepNone, err
 			}
-			name := string(key)
-			if escaped {
-				name = unquote(key)
+			if err := s.charge(entry + len(key)); err != nil {
+				return keepNone, err
 			}
+			name := keyString(key, escaped)
 			s.path = append(s.path, pathElem{name: name})
 			ev := reflect.New(elem).Elem()
 			_, err = dec(s, ev)
@@ -481,14 +526,16 @@ func structDecoder(p *plan) decodeFunc {
 					// explicit zero) so that encoding writes the member back.
 					if p.extra == nil {
 						if k == keepRaw && !isNullAt(s.data, valueStart) {
-							return keepNone, &TypeError{Want: fv.Type().String(), Got: "unparsable value", Offset: valueStart, Path: s.pathString() + "." + f.name}
+							return keepNone, kindError(valueStart, joinPath(s.pathString(), f.name), fv.Type().String(), "unparsable value")
 						}
 					} else {
 						name := f.name
 						if escaped || string(key) != name {
 							name = keyString(key, escaped)
 						}
-						p.keep(v, name, trimSpace(s.data[valueStart:s.pos]))
+						if err := p.keep(s, v, name, trimSpace(s.data[valueStart:s.pos])); err != nil {
+							return keepNone, err
+						}
 					}
 				}
 			} else {
@@ -500,7 +547,9 @@ func structDecoder(p *plan) decodeFunc {
 					return keepNone, err
 				}
 				if p.extra != nil {
-					p.keep(v, name, raw)
+					if err := p.keep(s, v, name, raw); err != nil {
+						return keepNone, err
+					}
 				}
 			}
 			done, err := s.endMember()
@@ -543,17 +592,13 @@ func interfaceDecoder(d func([]byte) (any, error)) decodeFunc {
 		}
 		x, err := d(raw)
 		if err != nil {
-			var se *SyntaxError
-			if errors.As(err, &se) {
-				se.Offset += start
-				if p := s.pathString(); p != "" {
-					se.Path = strings.TrimSuffix(p+"."+se.Path, ".")
-				}
-			}
-			return keepNone, err
+			return keepNone, Rebase(err, start, s.pathString())
 		}
 		if x == nil {
 			return keepRaw, nil
+		}
+		if err := s.charge(deepSizeOf(x)); err != nil {
+			return keepNone, err
 		}
 		v.Set(reflect.ValueOf(x))
 		return keepNone, nil

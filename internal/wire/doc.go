@@ -9,7 +9,16 @@
 //   - lenient input: member names match case-insensitively (`subCode`, `ConferenceId`),
 //     registered enum types are canonicalised case-insensitively, numbers sent as
 //     strings decode, and polymorphic (interface) fields are decoded through a registry;
-//   - precise errors: a syntax error says what and at which byte offset and member path.
+//   - precise errors: every problem with the input is a *graph.DecodeError that says
+//     what, at which byte offset and at which member path (value[0].resourceData.state),
+//     also inside polymorphic values decoded through the registry;
+//   - strict framing: only white space may follow the value (a NUL byte is not white
+//     space), and strings must be valid Unicode: invalid UTF-8 and unpaired UTF-16
+//     surrogate escapes are errors, where encoding/json would replace them with U+FFFD
+//     (so that two different IDs could decode to the same string);
+//   - bounded memory: a decode may allocate at most MaxAmplification bytes per input
+//     byte plus MinBudget (see Budget), so that a small hostile input (a roster of a
+//     million empty objects) cannot become hundreds of megabytes of structs.
 //
 // Model packages call Unmarshal and Marshal from their UnmarshalJSON and MarshalJSON
 // methods. The codec itself never calls those methods on structs (it walks them by

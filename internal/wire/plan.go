@@ -191,17 +191,30 @@ func (p *plan) lookup(key []byte, escaped bool) *field {
 	return p.folded[strings.ToLower(name)]
 }
 
-func (p *plan) keep(v reflect.Value, name string, raw []byte) {
+// keep puts a member into AdditionalData, charging s for the memory it takes.
+func (p *plan) keep(s *scanner, v reflect.Value, name string, raw []byte) error {
 	m := v.FieldByIndex(p.extra).Interface().(map[string]json.RawMessage)
+	cost := mapEntryCost + 40 + len(name) // 40: a string key and a slice value
+	if m == nil {
+		cost += mapCost
+	}
+	c, constant := constantJSON[string(raw)]
+	if !constant {
+		cost += len(raw)
+	}
+	if err := s.charge(cost); err != nil {
+		return err
+	}
 	if m == nil {
 		m = make(map[string]json.RawMessage, 2)
 		v.FieldByIndex(p.extra).Set(reflect.ValueOf(m))
 	}
-	if c, ok := constantJSON[string(raw)]; ok {
+	if constant {
 		m[name] = c // shared and never modified: no copy needed
-		return
+		return nil
 	}
 	m[name] = append(json.RawMessage(nil), raw...)
+	return nil
 }
 
 // constantJSON holds the small values kept most often (explicit zeros and nulls), so

@@ -6,39 +6,19 @@ import (
 	"strings"
 	"unicode/utf16"
 	"unicode/utf8"
+
+	"github.com/graphcomms/graphcomms/graph"
 )
 
-// SyntaxError reports malformed JSON: what was wrong, the byte offset, and the member
-// path of the value being read when it was found.
-type SyntaxError struct {
-	Msg    string // what is wrong, e.g. "trailing comma before '}'"
-	Offset int    // byte offset in the input
-	Path   string // member path such as value[0].resourceData.state; empty at top level
+// syntaxError and kindError build the *graph.DecodeError this package returns for
+// every problem with its input (see graph.DecodeError for the kinds).
+func syntaxError(offset int, path, reason string) *graph.DecodeError {
+	return &graph.DecodeError{Offset: offset, Path: path, Reason: reason}
 }
 
-// Error returns "invalid JSON at offset N (in path): what".
-func (e *SyntaxError) Error() string {
-	if e.Path == "" {
-		return fmt.Sprintf("invalid JSON at offset %d: %s", e.Offset, e.Msg)
-	}
-	return fmt.Sprintf("invalid JSON at offset %d (in %s): %s", e.Offset, e.Path, e.Msg)
-}
-
-// TypeError reports a JSON value whose kind does not fit the Go field it names.
-type TypeError struct {
-	Want   string // the Go-side expectation, e.g. "string" or "object"
-	Got    string // the JSON kind found, e.g. "array"
-	Offset int
-	Path   string
-}
-
-// Error says which JSON kind met which Go type, and where.
-func (e *TypeError) Error() string {
-	where := e.Path
-	if where == "" {
-		where = "top level"
-	}
-	return fmt.Sprintf("cannot decode JSON %s into %s at %s (offset %d)", e.Got, e.Want, where, e.Offset)
+func kindError(offset int, path, want, got string) *graph.DecodeError {
+	return &graph.DecodeError{Offset: offset, Path: path, Want: want, Got: got,
+		Reason: "cannot decode JSON " + got + " into " + want}
 }
 
 // maxDepth bounds nesting so hostile input cannot exhaust the stack.
@@ -52,6 +32,9 @@ type scanner struct {
 	path  []pathElem // member path, for error messages only
 	// noPath turns path tracking off, for look-ups whose errors are never shown.
 	noPath bool
+	// budget is what decoding may still allocate, limit what it started with (see
+	// Budget); look-ups that only skip values do not use them.
+	budget, limit int
 }
 
 // pathElem is one step of a member path: a member name, or an array index when name is "".
@@ -80,18 +63,25 @@ func (s *scanner) pathString() string {
 }
 
 func (s *scanner) errorf(format string, args ...any) error {
-	return &SyntaxError{Msg: fmt.Sprintf(format, args...), Offset: s.pos, Path: s.pathString()}
+	return syntaxError(s.pos, s.pathString(), fmt.Sprintf(format, args...))
 }
 
+// typeError reports that the next value does not fit want, or that there is no value.
 func (s *scanner) typeError(want string) error {
 	switch c := s.peek(); {
 	case c == '{', c == '[', c == '"', c == 't', c == 'f', c == 'n', c == '-', c >= '0' && c <= '9':
-	case c == 0:
-		return s.errorf("unexpected end of input, expected a value")
 	default:
-		return s.errorf("expected a value, found %s", s.describeNext())
+		return s.noValue()
 	}
-	return &TypeError{Want: want, Got: kindName(s.peek()), Offset: s.pos, Path: s.pathString()}
+	return kindError(s.pos, s.pathString(), want, kindName(s.peek()))
+}
+
+// noValue reports that the next byte does not start a value (or that the input ended).
+func (s *scanner) noValue() error {
+	if s.atEnd() {
+		return s.errorf("unexpected end of input, expected a value")
+	}
+	return s.errorf("expected a value, found %s", s.describeNext())
 }
 
 func kindName(c byte) string {
@@ -125,13 +115,21 @@ func (s *scanner) skipWS() {
 	}
 }
 
-// peek returns the next non-space byte, or 0 at the end.
+// peek returns the next non-space byte, or 0 at the end. A NUL byte in the input also
+// gives 0; no JSON token starts with one, so every caller that finds 0 where it expects
+// a token reports an error, and atEnd tells the two apart.
 func (s *scanner) peek() byte {
 	s.skipWS()
 	if s.pos >= len(s.data) {
 		return 0
 	}
 	return s.data[s.pos]
+}
+
+// atEnd skips white space and reports whether the input ends there.
+func (s *scanner) atEnd() bool {
+	s.skipWS()
+	return s.pos >= len(s.data)
 }
 
 func (s *scanner) describeNext() string {
@@ -245,8 +243,15 @@ var plainByte = func() (t [256]bool) {
 	return t
 }()
 
-// skipString consumes a string starting at '"', validating escapes and UTF-8 framing.
-// escaped reports whether the string needs unquoting (escapes or non-ASCII bytes).
+// skipString consumes a string starting at '"', validating it: escapes, UTF-8 and
+// UTF-16 surrogate pairs. escaped reports whether the string needs unquoting (escapes
+// or non-ASCII bytes).
+//
+// Strings must be valid Unicode: invalid UTF-8 and a \u escape of an unpaired
+// surrogate (\ud800 alone, or \udc00 without a high surrogate before it) are errors.
+// encoding/json would replace either with U+FFFD, so that two different IDs could
+// decode to the same string, and what was sent could not be written back; I-JSON (RFC
+// 7493) forbids both, and Graph, which writes JSON from .NET strings, sends neither.
 func (s *scanner) skipString() (escaped bool, err error) {
 	s.pos++ // opening quote
 	d := s.data
@@ -276,23 +281,50 @@ func (s *scanner) skipString() (escaped bool, err error) {
 				if s.pos+6 > len(d) {
 					return escaped, s.errorf("short \\u escape")
 				}
-				for _, h := range d[s.pos+2 : s.pos+6] {
-					if !isHex(h) {
-						return escaped, s.errorf("invalid \\u escape")
-					}
+				r, ok := s.hexEscape(s.pos)
+				if !ok {
+					return escaped, s.errorf("invalid \\u escape")
 				}
-				s.pos += 6
+				switch {
+				case r >= 0xd800 && r < 0xdc00: // high surrogate: a low one must follow
+					if lo, ok := s.hexEscape(s.pos + 6); !ok || lo < 0xdc00 || lo > 0xdfff {
+						return escaped, s.errorf("unpaired UTF-16 surrogate \\u%04x in string", r)
+					}
+					s.pos += 12
+				case r >= 0xdc00 && r <= 0xdfff:
+					return escaped, s.errorf("unpaired UTF-16 surrogate \\u%04x in string", r)
+				default:
+					s.pos += 6
+				}
 			default:
 				return escaped, s.errorf("invalid escape '\\%c' in string", d[s.pos+1])
 			}
 		case c < 0x20:
 			return escaped, s.errorf("control character 0x%02x in string", c)
-		default: // non-ASCII: may need replacement of invalid UTF-8
+		default: // non-ASCII
 			escaped = true
-			s.pos++
+			r, n := utf8.DecodeRune(d[i:])
+			if r == utf8.RuneError && n == 1 {
+				return escaped, s.errorf("invalid UTF-8 in string (byte 0x%02x)", c)
+			}
+			s.pos += n
 		}
 	}
 	return escaped, s.errorf("unterminated string")
+}
+
+// hexEscape decodes the \uXXXX escape at i, if there is a complete one.
+func (s *scanner) hexEscape(i int) (rune, bool) {
+	d := s.data
+	if i+6 > len(d) || d[i] != '\\' || d[i+1] != 'u' {
+		return 0, false
+	}
+	for _, h := range d[i+2 : i+6] {
+		if !isHex(h) {
+			return 0, false
+		}
+	}
+	return hex4(d[i+2 : i+6]), true
 }
 
 func isHex(c byte) bool {
@@ -465,8 +497,16 @@ func (s *scanner) skipValue() error {
 		if err != nil || empty {
 			return err
 		}
-		for {
-			if err := s.skipValue(); err != nil {
+		for i := 0; ; i++ {
+			var err error
+			if s.noPath {
+				err = s.skipValue()
+			} else {
+				s.path = append(s.path, pathElem{index: i})
+				err = s.skipValue()
+				s.path = s.path[:len(s.path)-1]
+			}
+			if err != nil {
 				return err
 			}
 			if done, err := s.endElement(); err != nil || done {
@@ -482,14 +522,12 @@ func (s *scanner) skipValue() error {
 		return s.skipLiteral("false")
 	case 'n':
 		return s.skipLiteral("null")
-	case 0:
-		return s.errorf("unexpected end of input, expected a value")
 	default:
 		if c == '-' || c >= '0' && c <= '9' {
 			_, err := s.skipNumber()
 			return err
 		}
-		return s.errorf("expected a value, found %s", s.describeNext())
+		return s.noValue()
 	}
 }
 
@@ -509,7 +547,12 @@ func Valid(data []byte) error {
 	if err := s.skipValue(); err != nil {
 		return err
 	}
-	if s.peek() != 0 {
+	return s.end()
+}
+
+// end checks that nothing but white space follows the top-level value.
+func (s *scanner) end() error {
+	if !s.atEnd() {
 		return s.errorf("unexpected %s after the top-level value", s.describeNext())
 	}
 	return nil

@@ -3,11 +3,14 @@ package wire
 import (
 	"encoding/json"
 	"errors"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/graphcomms/graphcomms/graph"
 )
 
 type color string
@@ -176,9 +179,105 @@ func TestErrors(t *testing.T) {
 			t.Errorf("Unmarshal(%q) = %v, want error containing %q", c.in, err, c.want)
 		}
 	}
-	var se *SyntaxError
-	if err := Unmarshal([]byte(`{"x":[1,]}`), new(thing)); !errors.As(err, &se) || se.Offset != 8 || se.Path != "x" {
-		t.Errorf("SyntaxError details: %#v", err)
+	var de *graph.DecodeError
+	if err := Unmarshal([]byte(`{"x":[1,]}`), new(thing)); !errors.As(err, &de) || de.Offset != 8 || de.Path != "x" || de.Want != "" {
+		t.Errorf("syntax error details: %#v", err)
+	}
+	if err := Unmarshal([]byte(`{"child":{"tags":{}}}`), new(thing)); !errors.As(err, &de) ||
+		de.Offset != 17 || de.Path != "child.tags" || de.Want != "array" || de.Got != "object" {
+		t.Errorf("kind mismatch details: %#v", err)
+	}
+	// A problem inside a polymorphic value is reported at its offset in the whole input.
+	if err := Unmarshal([]byte(`{"shapes":[{},{"side":{}}]}`), new(thing)); !errors.As(err, &de) ||
+		de.Offset != 22 || de.Path != "shapes[1].side" || de.Got != "object" {
+		t.Errorf("error inside an interface value: %#v", err)
+	}
+}
+
+// TestStrict: what encoding/json would accept or repair, and the wire codec refuses.
+func TestStrict(t *testing.T) {
+	cases := []struct {
+		name, in, reason string
+		offset           int
+		path             string
+	}{
+		{"NUL after the value", "{\"name\":\"x\"}\x00garbage", "unexpected byte 0x00 after the top-level value", 12, ""},
+		{"NUL after white space", "{} \n\x00", "unexpected byte 0x00 after the top-level value", 4, ""},
+		{"only NUL", "\x00", "expected a value, found byte 0x00", 0, ""},
+		{"NUL as a member value", "{\"name\":\x00}", "expected a value, found byte 0x00", 8, "name"},
+		{"NUL in an array", "{\"tags\":[\"a\",\x00]}", "expected a value, found byte 0x00", 13, "tags[1]"},
+		{"invalid UTF-8 in a value", "{\"name\":\"a\xffb\"}", "invalid UTF-8 in string (byte 0xff)", 10, "name"},
+		{"invalid UTF-8 in a key", "{\"na\xc3me\":1}", "invalid UTF-8 in string (byte 0xc3)", 4, ""},
+		{"truncated UTF-8 sequence", "{\"name\":\"\xe6\x97\"}", "invalid UTF-8 in string (byte 0xe6)", 9, "name"},
+		{"UTF-8 encoded surrogate", "{\"name\":\"\xed\xa0\x80\"}", "invalid UTF-8", 9, "name"},
+		{"overlong UTF-8", "{\"name\":\"\xc0\xaf\"}", "invalid UTF-8", 9, "name"},
+		{"lone high surrogate", `{"name":"x\ud800"}`, `unpaired UTF-16 surrogate \ud800`, 10, "name"},
+		{"high surrogate then text", `{"name":"\ud83dx"}`, `unpaired UTF-16 surrogate \ud83d`, 9, "name"},
+		{"two high surrogates", `{"name":"\ud83d\ud83d"}`, `unpaired UTF-16 surrogate \ud83d`, 9, "name"},
+		{"lone low surrogate", `{"name":"\ude00"}`, `unpaired UTF-16 surrogate \ude00`, 9, "name"},
+		{"lone surrogate in a key", `{"\udfff":1}`, `unpaired UTF-16 surrogate \udfff`, 2, ""},
+		{"lone surrogate kept raw", `{"other":["\ud800"]}`, `unpaired UTF-16 surrogate`, 11, "other[0]"},
+	}
+	for _, c := range cases {
+		var v thing
+		err := Unmarshal([]byte(c.in), &v)
+		var de *graph.DecodeError
+		if !errors.As(err, &de) {
+			t.Errorf("%s: %v is not a *graph.DecodeError", c.name, err)
+			continue
+		}
+		if !strings.Contains(de.Reason, c.reason) || de.Offset != c.offset || de.Path != c.path {
+			t.Errorf("%s: reason %q offset %d path %q; want %q %d %q", c.name, de.Reason, de.Offset, de.Path, c.reason, c.offset, c.path)
+		}
+		if err := Valid([]byte(c.in)); err == nil {
+			t.Errorf("%s: Valid accepts it", c.name)
+		}
+	}
+	// What is valid stays valid: paired surrogates, every UTF-8 length, NUL escaped.
+	v, _ := roundTrip(t, `{"name":"\ud83d\ude00 \u00e9 é 日本 😀 \u0000 \uffff"}`)
+	if v.Name != "😀 é é 日本 😀 \x00 \uffff" {
+		t.Errorf("name %q", v.Name)
+	}
+}
+
+// TestBudget: what decodes into many times its size in memory is refused, and the
+// budget of several decodes can be shared.
+func TestBudget(t *testing.T) {
+	empties := "[" + strings.Repeat("{},", 100_000) + "{}]"
+	var many []thing
+	err := Unmarshal([]byte(empties), &many)
+	var de *graph.DecodeError
+	if !errors.As(err, &de) || !errors.Is(err, graph.ErrDecodeLimit) || de.Offset <= 0 {
+		t.Fatalf("100,000 empty things (%d bytes each): %v", reflect.TypeFor[thing]().Size(), err)
+	}
+	var few []thing
+	if err := Unmarshal([]byte("["+strings.Repeat("{},", 99)+"{}]"), &few); err != nil || len(few) != 100 {
+		t.Fatalf("100 empty things fit the minimum budget: %v", err)
+	}
+	b := NewBudget(10)
+	if err := UnmarshalBudget([]byte(`{"name":"x"}`), new(thing), b); err != nil {
+		t.Fatal(err)
+	}
+	for err == nil {
+		err = UnmarshalBudget([]byte(`{"tags":["a","b","c"],"zz":1}`), new(thing), b)
+	}
+	if !errors.Is(err, graph.ErrDecodeLimit) {
+		t.Fatalf("shared budget: %v", err)
+	}
+}
+
+func TestRebase(t *testing.T) {
+	err := Unmarshal([]byte(`{"child":{"name":1}}`), new(thing))
+	Rebase(err, 100, "value[0].resourceData")
+	var de *graph.DecodeError
+	if !errors.As(err, &de) || de.Offset != 117 || de.Path != "value[0].resourceData.child.name" {
+		t.Errorf("%#v", err)
+	}
+	if got := joinPath("resourceData", "[1].id"); got != "resourceData[1].id" {
+		t.Error(got)
+	}
+	if Rebase(nil, 1, "x") != nil {
+		t.Error("Rebase(nil)")
 	}
 }
 
@@ -210,6 +309,11 @@ func FuzzUnmarshal(f *testing.F) {
 	f.Add([]byte(`{"id":"1","shape":{"@odata.type":"#test.circle"},"tags":["a"]}`))
 	f.Add([]byte(`{"code":"200","child":{"child":null}}`))
 	f.Add([]byte(`{"x":[1,2,],}`))
+	f.Add([]byte("{\"name\":\"x\"}\x00garbage"))
+	f.Add([]byte("{\"name\":\"\xff\"}"))
+	f.Add([]byte("{\"n\xc3me\":1}"))
+	f.Add([]byte(`{"name":"\ud83d\ude00","other":"\ud800"}`))
+	f.Add([]byte("[" + strings.Repeat("{},", 5000) + "{}]"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		var v thing
 		if err := Unmarshal(data, &v); err != nil {

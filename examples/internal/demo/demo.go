@@ -24,6 +24,7 @@ import (
 	"github.com/graphcomms/graphcomms"
 	"github.com/graphcomms/graphcomms/auth"
 	"github.com/graphcomms/graphcomms/emulator"
+	"github.com/graphcomms/graphcomms/notifications"
 )
 
 // CallbackPath is where the bot serves Graph's notifications.
@@ -177,7 +178,7 @@ func (r Real) Client(logger *slog.Logger) (*graphcomms.Client, error) {
 // every call, or, as one of several replicas, hands its calls over to the others.
 func (r Real) Serve(client *graphcomms.Client, mux *http.ServeMux, logger *slog.Logger) error {
 	mux.Handle(CallbackPath, client)
-	srv := &http.Server{Addr: r.Listen, Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	srv := notifications.NewServer(r.Listen, mux) // timeouts that cut off slow clients
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
 	errc := make(chan error, 1)
