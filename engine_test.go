@@ -433,7 +433,7 @@ func TestInvalidCallIDRefused(t *testing.T) {
 	for _, id := range []string{"..", "."} {
 		err := u.send(t, "t-a", incoming(id))
 		var rej *notifications.RejectError
-		if !errors.As(err, &rej) || rej.Status != http.StatusBadRequest || !errors.Is(rej.Err, graph.ErrInvalidID) {
+		if !errors.As(err, &rej) || rej.Status != http.StatusBadRequest || !errors.Is(err, graph.ErrInvalidID) {
 			t.Errorf("call ID %q: %v, want a 400 RejectError wrapping graph.ErrInvalidID", id, err)
 		}
 	}

@@ -79,6 +79,9 @@ type RejectError struct {
 	Err error
 }
 
+// Unwrap returns Err.
+func (e *RejectError) Unwrap() error { return e.Err }
+
 // Error returns "notifications: callback refused (<status>): <reason>".
 func (e *RejectError) Error() string {
 	return fmt.Sprintf("notifications: callback refused (%d): %s", e.Status, e.Reason)
