@@ -406,6 +406,12 @@ func (v UnmuteParticipantOperation) MarshalJSON() ([]byte, error) { return wire.
 // UnmarshalJSON decodes a UnmuteParticipantOperation leniently, keeping what it does not know in AdditionalData.
 func (v *UnmuteParticipantOperation) UnmarshalJSON(data []byte) error { return wire.Unmarshal(data, v) }
 
+// MarshalJSON encodes the UpdateMetadataRequest as Graph expects it, AdditionalData included.
+func (v UpdateMetadataRequest) MarshalJSON() ([]byte, error) { return wire.Marshal(&v) }
+
+// UnmarshalJSON decodes a UpdateMetadataRequest leniently, keeping what it does not know in AdditionalData.
+func (v *UpdateMetadataRequest) UnmarshalJSON(data []byte) error { return wire.Unmarshal(data, v) }
+
 // MarshalJSON encodes the UpdateRecordingStatusOperation as Graph expects it, AdditionalData included.
 func (v UpdateRecordingStatusOperation) MarshalJSON() ([]byte, error) { return wire.Marshal(&v) }
 
