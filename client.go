@@ -22,6 +22,7 @@ import (
 
 	"github.com/graphcomms/graphcomms/auth"
 	"github.com/graphcomms/graphcomms/calls"
+	"github.com/graphcomms/graphcomms/graph"
 	"github.com/graphcomms/graphcomms/internal/transport"
 	"github.com/graphcomms/graphcomms/media"
 	"github.com/graphcomms/graphcomms/meetings"
@@ -200,12 +201,12 @@ func New(cfg Config) (*Client, error) {
 			return nil, err
 		}
 	}
-	var apiOpts []calls.APIOption
-	if cfg.BaseURL != "" {
-		apiOpts = append(apiOpts, calls.WithBaseURL(cfg.BaseURL))
-	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	apiOpts := []calls.APIOption{graph.WithLogger(cfg.Logger)}
+	if cfg.BaseURL != "" {
+		apiOpts = append(apiOpts, calls.WithBaseURL(cfg.BaseURL))
 	}
 	cl := &cfg.Cluster
 	if cl.Store == nil {
@@ -260,7 +261,8 @@ func New(cfg Config) (*Client, error) {
 		c.owned, c.trim = o, 1
 	}
 	h, err := notifications.NewHandler(notifications.HandlerConfig{Validator: v, InsecureSkipValidation: cfg.InsecureSkipValidation,
-		Logger: cfg.Logger, MaxBodyBytes: cfg.MaxBodyBytes, Accept: c.accept})
+		Logger: cfg.Logger, MaxBodyBytes: cfg.MaxBodyBytes, Accept: c.accept,
+		OnReject: func(err *notifications.RejectError) { c.reportRejected(err) }})
 	if err != nil {
 		return nil, err
 	}
@@ -352,12 +354,23 @@ func (c *Client) OnError(f func(*CallError)) (remove func()) { return c.onError.
 
 func (c *Client) reportError(e *CallError) {
 	c.log.Error("graphcomms: "+e.Stage+" failed", "call", e.CallID, "error", e.Err)
+	c.deliverError(e)
+}
+
+// deliverError hands e to the OnError handlers; a panicking handler is ignored.
+func (c *Client) deliverError(e *CallError) {
 	for _, h := range c.onError.get() {
 		func() {
 			defer func() { _ = recover() }()
 			h.f(e)
 		}()
 	}
+}
+
+// reportRejected reports a refused callback through OnError (the handler has logged
+// it already).
+func (c *Client) reportRejected(err *notifications.RejectError) {
+	c.deliverError(&CallError{Stage: StageRejected, Err: err})
 }
 
 // callback runs one user callback of a call, turning a panic into a reported error.

@@ -1,11 +1,14 @@
 package graphcomms_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -18,6 +21,7 @@ import (
 	"github.com/graphcomms/graphcomms/calls"
 	"github.com/graphcomms/graphcomms/emulator"
 	"github.com/graphcomms/graphcomms/media"
+	"github.com/graphcomms/graphcomms/notifications"
 	"github.com/graphcomms/graphcomms/participants"
 )
 
@@ -491,4 +495,93 @@ func TestConfigValidation(t *testing.T) {
 			t.Errorf("config %d accepted", i)
 		}
 	}
+}
+
+// TestRejectedCallbacksReachOnError: with no logger configured, a bot whose app ID is
+// wrong hears of Graph's callbacks being refused (403) through OnError, and a bad
+// body (400) is reported the same way.
+func TestRejectedCallbacksReachOnError(t *testing.T) {
+	e := newEnv(t, func(c *graphcomms.Config) { c.AppID = "aaaaaaaa-0000-4000-8000-000000000bad" })
+	if _, err := e.emu.AddUser("alice", emulator.Behavior{}).CallBot(); err != nil {
+		t.Fatal(err)
+	}
+	ctx := ctxFor(t)
+	for {
+		select {
+		case err := <-e.errs:
+			var rej *notifications.RejectError
+			if err.Stage != graphcomms.StageRejected || !errors.As(err, &rej) {
+				continue
+			}
+			if rej.Status != http.StatusForbidden || !errors.Is(rej, auth.ErrWrongAudience) {
+				t.Fatalf("rejection %d %q (%v), want 403 for the wrong audience", rej.Status, rej.Reason, rej.Err)
+			}
+			resp, perr := http.Post(e.srv.URL+"/api/calls", "application/json", strings.NewReader(`{"value":[]}`))
+			if perr != nil {
+				t.Fatal(perr)
+			}
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusUnauthorized {
+				t.Fatalf("unsigned callback answered %d", resp.StatusCode)
+			}
+			for err := range e.errs {
+				if errors.As(err, &rej) && rej.Status == http.StatusUnauthorized {
+					return
+				}
+			}
+		case <-ctx.Done():
+			t.Fatal("no rejection reported through OnError")
+		}
+	}
+}
+
+// TestDebugLogs: at debug level the client logs each notification (call ID, kind,
+// change type) and each request it sends (method, path, status, duration,
+// client-request-id), and never a token.
+func TestDebugLogs(t *testing.T) {
+	var buf safeBuffer
+	logger := slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	e := newEnv(t, func(c *graphcomms.Config) { c.Logger = logger })
+	ctx := ctxFor(t)
+	answered := make(chan error, 1)
+	e.client.OnIncoming(func(call *graphcomms.Call) { answered <- call.Answer(ctx) })
+	h, err := e.emu.AddUser("alice", emulator.Behavior{}).CallBot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := <-answered; err != nil {
+		t.Fatal(err)
+	}
+	out := buf.String()
+	for _, want := range []string{
+		"msg=notification call=" + h.ID() + " kind=call changeType=created",
+		"msg=\"graph request\" method=POST path=/v1.0/communications/calls/" + h.ID() + "/answer",
+		"status=202",
+		"client-request-id=",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("no %q in the log:\n%s", want, out)
+		}
+	}
+	if strings.Contains(strings.ToLower(out), "bearer") || strings.Contains(out, "eyJ") {
+		t.Errorf("a token is in the log:\n%s", out)
+	}
+}
+
+// safeBuffer is a bytes.Buffer for concurrent writers.
+type safeBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *safeBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *safeBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }

@@ -44,6 +44,11 @@ const (
 	// StageToken: the first Graph token, fetched as the client starts, could not be
 	// obtained (the credential or its consent is wrong).
 	StageToken = "token"
+	// StageRejected: a callback was refused (401 bad token, 403 another bot or
+	// tenant, 400 bad body, 413 too large, 503 overloaded); Err is a
+	// *notifications.RejectError with the status and reason answered. A wrong app ID
+	// shows up here as a stream of 403s.
+	StageRejected = "rejected"
 )
 
 // CallError is what OnError receives: a failure that has no caller to return to.

@@ -50,7 +50,7 @@ func WithBeta() APIOption { return graph.WithBeta() }
 // auth.NewRequestAdapter, or any other (msgraph-sdk-go's included).
 func NewAPI(adapter abs.RequestAdapter, opts ...APIOption) *API {
 	s := graph.CollectAPIOptions(opts...)
-	return &API{c: &transport.Client{Adapter: adapter, BaseURL: s.BaseURL}}
+	return &API{c: &transport.Client{Adapter: adapter, BaseURL: s.BaseURL, Logger: s.Logger}}
 }
 
 // BaseURL returns the base URL requests go to.

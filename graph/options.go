@@ -1,6 +1,9 @@
 package graph
 
-import "strings"
+import (
+	"log/slog"
+	"strings"
+)
 
 // Graph base URLs.
 const (
@@ -86,6 +89,10 @@ type APISettings struct {
 	// BaseURL is where requests go, without a trailing slash. Empty uses the request
 	// adapter's base URL, or V1BaseURL when the adapter has none.
 	BaseURL string
+	// Logger receives, at debug level, one line per request sent: method, path,
+	// status, duration and client-request-id (never a header or a body). Nil logs
+	// nothing.
+	Logger *slog.Logger
 }
 
 // APIOption configures an API root.
@@ -106,6 +113,11 @@ func CollectAPIOptions(opts ...APIOption) APISettings {
 // http://127.0.0.1:9440/v1.0) instead of the adapter's base URL.
 func WithBaseURL(base string) APIOption {
 	return func(s *APISettings) { s.BaseURL = strings.TrimSuffix(base, "/") }
+}
+
+// WithLogger logs every request at debug level (see APISettings.Logger).
+func WithLogger(l *slog.Logger) APIOption {
+	return func(s *APISettings) { s.Logger = l }
 }
 
 // WithBeta sends requests to Graph's beta endpoint.

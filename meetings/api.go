@@ -28,7 +28,7 @@ type API struct{ c *transport.Client }
 // calls.* names).
 func NewAPI(adapter abs.RequestAdapter, opts ...graph.APIOption) *API {
 	s := graph.CollectAPIOptions(opts...)
-	return &API{c: &transport.Client{Adapter: adapter, BaseURL: s.BaseURL}}
+	return &API{c: &transport.Client{Adapter: adapter, BaseURL: s.BaseURL, Logger: s.Logger}}
 }
 
 // FromCalls returns the online-meeting builders sharing a calls.API's adapter and base URL.

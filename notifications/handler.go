@@ -66,6 +66,11 @@ type HandlerConfig struct {
 	// uses it to store notifications in their calls' logs before acknowledging them. Accept runs on the request's goroutine with the request's
 	// context; keep it short (Graph waits for the answer).
 	Accept func(ctx context.Context, b Batch) error
+	// OnReject, when set, is told of every callback the handler refuses (401, 403,
+	// 400, 405, 413, 503), with the status and reason it answered, after the answer is
+	// written; whether or not a Logger is set. It runs on the request's goroutine:
+	// keep it short. The graphcomms client reports these through OnError.
+	OnReject func(err *RejectError)
 }
 
 // RejectError is an error HandlerConfig.Accept returns to refuse a callback with a
@@ -77,6 +82,9 @@ type RejectError struct {
 	Reason string
 	// Err, when set, is logged with the reason.
 	Err error
+	// RemoteAddr and ClientRequestID identify the refused request (set on the errors
+	// HandlerConfig.OnReject receives).
+	RemoteAddr, ClientRequestID string
 }
 
 // Unwrap returns Err.
@@ -258,6 +266,12 @@ func (h *Handler) accepted(w http.ResponseWriter, r *http.Request, b Batch) {
 	if h.log.Enabled(r.Context(), slog.LevelDebug) {
 		h.log.LogAttrs(r.Context(), slog.LevelDebug, "callback accepted", slog.Int("notifications", len(b.Notifications)),
 			slog.String("tenant", b.TenantID), slog.String("client-request-id", b.ClientRequestID))
+		for i := range b.Notifications {
+			n := &b.Notifications[i]
+			h.log.LogAttrs(r.Context(), slog.LevelDebug, "notification", slog.String("call", n.CallID),
+				slog.String("kind", string(n.Kind)), slog.String("changeType", string(n.ChangeType)),
+				slog.String("resource", n.ResourcePath), slog.String("operation", n.OperationID))
+		}
 	}
 }
 
@@ -280,6 +294,10 @@ func (h *Handler) reject(w http.ResponseWriter, r *http.Request, status int, rea
 	h.log.LogAttrs(r.Context(), slog.LevelWarn, "callback rejected", attrs...)
 	w.Header().Set("Connection", "close")
 	http.Error(w, reason, status)
+	if h.cfg.OnReject != nil {
+		h.cfg.OnReject(&RejectError{Status: status, Reason: reason, Err: cause,
+			RemoteAddr: r.RemoteAddr, ClientRequestID: r.Header.Get("client-request-id")})
+	}
 	// After a handler returns, net/http reads what is left of the body (up to 256 KiB)
 	// before it closes the connection, even with Connection: close. A read deadline in
 	// the past ends that at once: a client sending its body slowly is cut off with its

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"reflect"
@@ -36,6 +37,8 @@ type Client struct {
 	Adapter abs.RequestAdapter
 	// BaseURL overrides the adapter's base URL when set (no trailing slash).
 	BaseURL string
+	// Logger, when set, gets one debug line per request sent.
+	Logger *slog.Logger
 }
 
 // Base returns the base URL requests go to: BaseURL, else the adapter's, else v1.0.
@@ -162,7 +165,10 @@ func (c *Client) Send(ctx context.Context, ri *abs.RequestInformation, out any) 
 		return &parsed{}, nil
 	})
 	ri.AddRequestOptions([]abs.RequestOption{handler})
-	if _, err := c.Adapter.SendPrimitive(ctx, ri, "[]byte", nil); err != nil {
+	start := time.Now()
+	_, err := c.Adapter.SendPrimitive(ctx, ri, "[]byte", nil)
+	c.logRequest(ctx, ri, resp, err, time.Since(start))
+	if err != nil {
 		return resp, err
 	}
 	if resp == nil {
@@ -228,4 +234,26 @@ func errorFromResponse(r *Response) error {
 	}
 	e.RetryAfter = retryafter.Parse(r.Header, time.Now())
 	return e
+}
+
+// logRequest writes the debug line of one request: method, path, status, duration
+// and client-request-id. Headers (Authorization above all), queries and bodies are
+// never logged.
+func (c *Client) logRequest(ctx context.Context, ri *abs.RequestInformation, resp *Response, err error, d time.Duration) {
+	if c.Logger == nil || !c.Logger.Enabled(ctx, slog.LevelDebug) {
+		return
+	}
+	path := ""
+	if u, uerr := ri.GetUri(); uerr == nil {
+		path = u.Path
+	}
+	attrs := []slog.Attr{slog.String("method", ri.Method.String()), slog.String("path", path), slog.Duration("duration", d)}
+	if resp != nil {
+		attrs = append(attrs, slog.Int("status", resp.StatusCode), slog.String("client-request-id", resp.Header.Get("client-request-id")),
+			slog.String("request-id", resp.Header.Get("request-id")))
+	}
+	if err != nil {
+		attrs = append(attrs, slog.String("error", err.Error()))
+	}
+	c.Logger.LogAttrs(ctx, slog.LevelDebug, "graph request", attrs...)
 }
