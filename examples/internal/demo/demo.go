@@ -14,10 +14,12 @@ import (
 	"net/http/httptest"
 	"os"
 	"os/signal"
+	"sort"
 	"strings"
 	"sync/atomic"
 	"time"
 
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
 	"github.com/microsoft/kiota-abstractions-go/authentication"
 
@@ -118,10 +120,39 @@ func Step(ctx context.Context, h *emulator.CallHandle, kind emulator.EventKind) 
 // Real is the configuration of real mode, from the environment.
 type Real struct {
 	AppID, TenantID, ClientSecret, CallbackURL, Listen string
+	// ClientCertificate (GRAPHCOMMS_CLIENT_CERTIFICATE) is the path of a PEM or PKCS#12
+	// file holding the app's certificate and private key, used instead of
+	// ClientSecret; ClientCertificatePassword (GRAPHCOMMS_CLIENT_CERTIFICATE_PASSWORD)
+	// unlocks it when it is encrypted.
+	ClientCertificate, ClientCertificatePassword string
 	// RedisURL (GRAPHCOMMS_REDIS_URL, e.g. redis://redis.internal:6379/0) makes the bot
 	// one replica of several sharing calls through Redis; RedisPrefix
 	// (GRAPHCOMMS_REDIS_PREFIX) defaults to "graphcomms:<app id>:".
 	RedisURL, RedisPrefix string
+}
+
+// credential returns the app's credential: its certificate when one is configured
+// (Microsoft recommends certificates over secrets), else its client secret. Both may
+// act in other tenants (multi-tenant bots).
+func (r Real) credential() (azcore.TokenCredential, error) {
+	if r.ClientCertificate == "" {
+		return azidentity.NewClientSecretCredential(r.TenantID, r.AppID, r.ClientSecret,
+			&azidentity.ClientSecretCredentialOptions{AdditionallyAllowedTenants: []string{"*"}})
+	}
+	data, err := os.ReadFile(r.ClientCertificate)
+	if err != nil {
+		return nil, fmt.Errorf("reading GRAPHCOMMS_CLIENT_CERTIFICATE: %w", err)
+	}
+	var password []byte
+	if r.ClientCertificatePassword != "" {
+		password = []byte(r.ClientCertificatePassword)
+	}
+	certs, key, err := azidentity.ParseCertificates(data, password)
+	if err != nil {
+		return nil, fmt.Errorf("parsing GRAPHCOMMS_CLIENT_CERTIFICATE: %w", err)
+	}
+	return azidentity.NewClientCertificateCredential(r.TenantID, r.AppID, certs, key,
+		&azidentity.ClientCertificateCredentialOptions{AdditionallyAllowedTenants: []string{"*"}})
 }
 
 // Clustered reports whether the bot runs as one of several replicas.
@@ -133,19 +164,24 @@ func FromEnv() (cfg Real, ok bool, err error) {
 	cfg = Real{
 		AppID: os.Getenv("GRAPHCOMMS_APP_ID"), TenantID: os.Getenv("GRAPHCOMMS_TENANT_ID"),
 		ClientSecret: os.Getenv("GRAPHCOMMS_CLIENT_SECRET"), CallbackURL: os.Getenv("GRAPHCOMMS_CALLBACK_URL"),
-		Listen:   os.Getenv("GRAPHCOMMS_LISTEN"),
-		RedisURL: os.Getenv("GRAPHCOMMS_REDIS_URL"), RedisPrefix: os.Getenv("GRAPHCOMMS_REDIS_PREFIX"),
+		ClientCertificate:         os.Getenv("GRAPHCOMMS_CLIENT_CERTIFICATE"),
+		ClientCertificatePassword: os.Getenv("GRAPHCOMMS_CLIENT_CERTIFICATE_PASSWORD"),
+		Listen:                    os.Getenv("GRAPHCOMMS_LISTEN"),
+		RedisURL:                  os.Getenv("GRAPHCOMMS_REDIS_URL"), RedisPrefix: os.Getenv("GRAPHCOMMS_REDIS_PREFIX"),
 	}
 	if cfg.AppID == "" {
 		return cfg, false, nil
 	}
 	var missing []string
-	for name, v := range map[string]string{"GRAPHCOMMS_TENANT_ID": cfg.TenantID, "GRAPHCOMMS_CLIENT_SECRET": cfg.ClientSecret,
-		"GRAPHCOMMS_CALLBACK_URL": cfg.CallbackURL} {
+	for name, v := range map[string]string{"GRAPHCOMMS_TENANT_ID": cfg.TenantID, "GRAPHCOMMS_CALLBACK_URL": cfg.CallbackURL} {
 		if v == "" {
 			missing = append(missing, name)
 		}
 	}
+	if cfg.ClientSecret == "" && cfg.ClientCertificate == "" {
+		missing = append(missing, "GRAPHCOMMS_CLIENT_SECRET or GRAPHCOMMS_CLIENT_CERTIFICATE")
+	}
+	sort.Strings(missing)
 	if len(missing) > 0 {
 		return cfg, true, fmt.Errorf("real mode needs %s", strings.Join(missing, ", "))
 	}
@@ -160,8 +196,7 @@ func FromEnv() (cfg Real, ok bool, err error) {
 
 // Client builds a client for Microsoft Graph from the real-mode settings.
 func (r Real) Client(logger *slog.Logger) (*graphcomms.Client, error) {
-	cred, err := azidentity.NewClientSecretCredential(r.TenantID, r.AppID, r.ClientSecret,
-		&azidentity.ClientSecretCredentialOptions{AdditionallyAllowedTenants: []string{"*"}})
+	cred, err := r.credential()
 	if err != nil {
 		return nil, err
 	}
