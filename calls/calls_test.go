@@ -2,13 +2,16 @@ package calls_test
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 	"testing"
 
 	"github.com/graphcomms/graphcomms/calls"
+	"github.com/graphcomms/graphcomms/graph"
 	"github.com/graphcomms/graphcomms/media"
 	"github.com/graphcomms/graphcomms/participants"
+	abs "github.com/microsoft/kiota-abstractions-go"
 )
 
 func TestDecodeOperation(t *testing.T) {
@@ -181,4 +184,22 @@ func ExampleResultInfo_EndReason() {
 	_ = json.Unmarshal([]byte(`{"state":"terminated","resultInfo":{"code":408,"subcode":8537}}`), &call)
 	fmt.Println(call.State.IsTerminal(), call.ResultInfo.EndReason())
 	// Output: true keepAliveTimeout
+}
+
+// TestKiotaError: the error a Kiota adapter returns through ErrorFactory unwraps to
+// the *graph.Error, so the graph predicates work on it.
+func TestKiotaError(t *testing.T) {
+	p, err := calls.ErrorFactory(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	k := p.(*calls.KiotaError)
+	k.SetStatusCode(404)
+	h := abs.NewResponseHeaders()
+	h.Add("request-id", "r-1")
+	k.SetResponseHeaders(h)
+	var e *graph.Error
+	if !errors.As(error(k), &e) || e.RequestID != "r-1" || !graph.IsNotFound(k) || k.GetStatusCode() != 404 {
+		t.Errorf("%+v", e)
+	}
 }

@@ -6,11 +6,6 @@ import (
 	"net/http"
 	"strings"
 	"time"
-
-	abs "github.com/microsoft/kiota-abstractions-go"
-	"github.com/microsoft/kiota-abstractions-go/serialization"
-
-	"github.com/graphcomms/graphcomms/internal/retryafter"
 )
 
 // Error is a failed Graph request: the HTTP status, Graph's error code and message, the
@@ -19,8 +14,9 @@ import (
 // for it with errors.As, or with the predicates IsBadRequest, IsUnauthorized,
 // IsForbidden, IsNotFound, IsConflict, IsThrottled and IsServerError.
 //
-// Error also implements Kiota's serialization.Parsable and abstractions.ApiErrorable, so
-// ErrorFactory can be used in a Kiota ErrorMappings.
+// Package graph builds on the standard library alone, so that the model
+// packages stay small; the Kiota face of this error (for a Kiota ErrorMappings) is
+// calls.KiotaError, made by calls.ErrorFactory.
 type Error struct {
 	// StatusCode is the HTTP status, e.g. 404.
 	StatusCode int
@@ -113,91 +109,4 @@ func IsServerError(err error) bool {
 	return errors.As(err, &e) && e.StatusCode >= 500 && e.StatusCode <= 599
 }
 
-// ErrorFactory creates an *Error from a Kiota parse node, for ErrorMappings of Kiota
-// request adapters: abstractions.ErrorMappings{"XXX": graph.ErrorFactory}.
-func ErrorFactory(node serialization.ParseNode) (serialization.Parsable, error) {
-	e := &Error{}
-	if node == nil {
-		return e, nil
-	}
-	errNode, err := node.GetChildNode("error")
-	if err != nil || errNode == nil {
-		return e, nil
-	}
-	e.Code = stringChild(errNode, "code")
-	e.Message = stringChild(errNode, "message")
-	if inner, err := errNode.GetChildNode("innerError"); err == nil && inner != nil {
-		e.RequestID = stringChild(inner, "request-id")
-		e.ClientRequestID = stringChild(inner, "client-request-id")
-		e.Date = stringChild(inner, "date")
-	}
-	return e, nil
-}
-
-func stringChild(n serialization.ParseNode, name string) string {
-	c, err := n.GetChildNode(name)
-	if err != nil || c == nil {
-		return ""
-	}
-	s, err := c.GetStringValue()
-	if err != nil || s == nil {
-		return ""
-	}
-	return *s
-}
-
-// Serialize implements serialization.Parsable: it writes Graph's error shape.
-func (e *Error) Serialize(w serialization.SerializationWriter) error {
-	return w.WriteAnyValue("error", map[string]any{"code": e.Code, "message": e.Message,
-		"innerError": map[string]any{"request-id": e.RequestID, "client-request-id": e.ClientRequestID, "date": e.Date}})
-}
-
-// GetFieldDeserializers implements serialization.Parsable; Error is filled by
-// ErrorFactory instead.
-func (e *Error) GetFieldDeserializers() map[string]func(serialization.ParseNode) error {
-	return map[string]func(serialization.ParseNode) error{}
-}
-
-// SetStatusCode implements abstractions.ApiErrorable.
-func (e *Error) SetStatusCode(code int) { e.StatusCode = code }
-
-// GetStatusCode implements abstractions.ApiErrorable.
-func (e *Error) GetStatusCode() int { return e.StatusCode }
-
-// SetResponseHeaders implements abstractions.ApiErrorable: it copies the headers and
-// reads Retry-After and the request IDs from them.
-func (e *Error) SetResponseHeaders(h *abs.ResponseHeaders) {
-	if h == nil {
-		return
-	}
-	e.Header = http.Header{}
-	for _, k := range h.ListKeys() {
-		for _, v := range h.Get(k) {
-			e.Header.Add(k, v)
-		}
-	}
-	if e.RequestID == "" {
-		e.RequestID = e.Header.Get("request-id")
-	}
-	if e.ClientRequestID == "" {
-		e.ClientRequestID = e.Header.Get("client-request-id")
-	}
-	e.RetryAfter = retryafter.Parse(e.Header, time.Now())
-}
-
-// GetResponseHeaders implements abstractions.ApiErrorable.
-func (e *Error) GetResponseHeaders() *abs.ResponseHeaders {
-	h := abs.NewResponseHeaders()
-	for k, vs := range e.Header {
-		for _, v := range vs {
-			h.Add(k, v)
-		}
-	}
-	return h
-}
-
-var (
-	_ serialization.Parsable = (*Error)(nil)
-	_ abs.ApiErrorable       = (*Error)(nil)
-	_ error                  = (*Error)(nil)
-)
+var _ error = (*Error)(nil)
