@@ -12,6 +12,7 @@ import (
 	"github.com/graphcomms/graphcomms/media"
 	"github.com/graphcomms/graphcomms/participants"
 	"github.com/graphcomms/graphcomms/store"
+	"go.opentelemetry.io/otel/metric"
 )
 
 // Call is a tracked call: the live counterpart of the calls.Call resource. Its events
@@ -69,6 +70,12 @@ type Call struct {
 	waiters   map[string]*opState
 	handoff   *Handoff // the transfer or redirect in progress
 
+	scenario string // the call's scenario ID, sent as scenario-id (immutable)
+
+	hmu   sync.Mutex
+	hist  []HistoryEntry // a ring of at most MaxHistory entries
+	hnext int            // where the next entry goes once hist is full
+
 	onUpdated    handlers[func(old, new calls.Call)]
 	onTone       handlers[func(media.ToneInfo)]
 	onTerminated handlers[func(EndInfo)]
@@ -78,7 +85,7 @@ type Call struct {
 func (c *Client) newCall(st *callstate.State, owner string) *Call {
 	ctx, cancel := context.WithCancelCause(context.Background())
 	return &Call{client: c, id: st.ID, tenant: st.Tenant, owner: owner, st: st, ctx: ctx, cancel: cancel,
-		done: make(chan struct{}), changed: make(chan struct{}), waiters: map[string]*opState{}}
+		done: make(chan struct{}), changed: make(chan struct{}), waiters: map[string]*opState{}, scenario: st.ScenarioID}
 }
 
 // ID returns the call's ID.
@@ -219,8 +226,18 @@ func (c *Call) WaitForState(ctx context.Context, state calls.State) error {
 func (c *Call) builder() *calls.CallRequestBuilder { return c.client.api.Calls().ByID(c.id) }
 
 func (c *Call) opts(extra []calls.RequestOption) []calls.RequestOption {
+	if c.scenario != "" {
+		extra = append([]calls.RequestOption{calls.WithHeader("scenario-id", c.scenario)}, extra...)
+	}
 	return tenantOpts(c.tenant, extra)
 }
+
+// ScenarioID returns the call's scenario ID, sent as the scenario-id header with every
+// request of the call (as the .NET SDK's ICall.ScenarioId): the one given to Create
+// or JoinMeeting with WithScenarioID, a fresh one otherwise, or for an incoming call
+// the scenario-id of the callback that brought it (empty when Graph sent none).
+// Quote it, with the client-request-ids of Call.History, to Microsoft support.
+func (c *Call) ScenarioID() string { return c.scenario }
 
 // do runs a request of the call: not at all when the call has ended, and cut off
 // when it ends meanwhile (both give an error wrapping ErrCallEnded); a 404 ends the
@@ -293,7 +310,11 @@ func (c *Call) AnswerWith(ctx context.Context, req *calls.AnswerRequest, opts ..
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, left)
 		defer cancel()
+		compliance := budget == calls.ComplianceAnswerBudget
+		c.client.tel.answer.Record(ctx, c.client.since(incomingAt), metric.WithAttributes(attrCompliance.Bool(compliance)))
 	}
+	ctx, span := c.startSpan(ctx, "graphcomms.answer")
+	defer span.End()
 	err := c.do(ctx, func(ctx context.Context) error { return c.builder().Answer().Post(ctx, req, c.opts(opts)...) })
 	if err != nil {
 		if !errors.Is(err, ErrCallEnded) {

@@ -19,6 +19,8 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
 	abs "github.com/microsoft/kiota-abstractions-go"
+	"go.opentelemetry.io/otel/metric"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/graphcomms/graphcomms/auth"
 	"github.com/graphcomms/graphcomms/calls"
@@ -96,6 +98,12 @@ type Config struct {
 	AllowTenantMismatch bool
 	// Logger receives the client's log; nil discards it.
 	Logger *slog.Logger
+	// TracerProvider and MeterProvider receive the client's spans and metrics (see
+	// README's "Observability"); pass otel.GetTracerProvider() and
+	// otel.GetMeterProvider() for the global ones. Nil records nothing, at no cost on
+	// the notification path. graphcomms depends on the OpenTelemetry API only.
+	TracerProvider trace.TracerProvider
+	MeterProvider  metric.MeterProvider
 	// KeepAliveInterval is how often established calls get a keepAlive (with up to
 	// 10% jitter); default 15 minutes; negative disables keep-alive.
 	KeepAliveInterval time.Duration
@@ -162,6 +170,7 @@ type Client struct {
 	replica string
 	ttl     time.Duration
 	trim    int // applied entries between two TrimLog requests
+	tel     *telemetry
 
 	mu       sync.Mutex
 	calls    map[string]*Call
@@ -260,7 +269,20 @@ func New(cfg Config) (*Client, error) {
 		// An in-process store: states are kept as they are, and trimming costs nothing.
 		c.owned, c.trim = o, 1
 	}
+	tel, err := newTelemetry(c, cfg.TracerProvider, cfg.MeterProvider)
+	if err != nil {
+		return nil, fmt.Errorf("graphcomms: setting up telemetry: %w", err)
+	}
+	c.tel = tel
+	var tracer trace.Tracer // nil: the handler and the requests record no spans
+	if tel.tracing {
+		tracer = tel.tracer
+	}
+	if tc := transport.Of(c.api); tc != nil {
+		tc.Tracer, tc.Observe = tracer, c.observeRequest
+	}
 	h, err := notifications.NewHandler(notifications.HandlerConfig{Validator: v, InsecureSkipValidation: cfg.InsecureSkipValidation,
+		Tracer: tracer,
 		Logger: cfg.Logger, MaxBodyBytes: cfg.MaxBodyBytes, Accept: c.accept,
 		OnReject: func(err *notifications.RejectError) { c.reportRejected(err) }})
 	if err != nil {
@@ -370,6 +392,7 @@ func (c *Client) deliverError(e *CallError) {
 // reportRejected reports a refused callback through OnError (the handler has logged
 // it already).
 func (c *Client) reportRejected(err *notifications.RejectError) {
+	c.tel.rejected.Add(context.Background(), 1, metric.WithAttributes(attrReason.String(notifications.RejectReason(err.Status))))
 	c.deliverError(&CallError{Stage: StageRejected, Err: err})
 }
 
@@ -406,8 +429,15 @@ func (c *Client) Calls() []*Call {
 type CreateOption func(*createOptions)
 
 type createOptions struct {
-	setup []func(*Call)
-	req   []calls.RequestOption
+	setup    []func(*Call)
+	req      []calls.RequestOption
+	scenario string
+}
+
+// WithScenarioID sets the call's scenario ID (see Call.ScenarioID); by default Create
+// and JoinMeeting give each call a fresh one.
+func WithScenarioID(id string) CreateOption {
+	return func(o *createOptions) { o.scenario = id }
 }
 
 // WithSetup runs f with the new call before any of its events is delivered: the
@@ -455,7 +485,15 @@ func (c *Client) Create(ctx context.Context, call *calls.Call, opts ...CreateOpt
 	if req.ODataType == "" {
 		req.ODataType = "#microsoft.graph.call"
 	}
-	created, err := c.api.Calls().Post(ctx, &req, o.req...)
+	if o.scenario == "" {
+		o.scenario = transport.NewUUID()
+	}
+	ctx, span := c.tel.tracer.Start(ctx, "graphcomms.create", trace.WithAttributes(attrScenario.String(o.scenario)))
+	defer span.End()
+	created, err := c.api.Calls().Post(ctx, &req, append([]calls.RequestOption{calls.WithHeader("scenario-id", o.scenario)}, o.req...)...)
+	if err != nil {
+		failSpan(span, err)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -466,7 +504,8 @@ func (c *Client) Create(ctx context.Context, call *calls.Call, opts ...CreateOpt
 	if tenant == "" {
 		tenant = created.TenantID
 	}
-	tracked, err := c.track(ctx, *created, tenant, o.setup)
+	span.SetAttributes(attrCallID.String(created.ID), attrTenant.String(tenant))
+	tracked, err := c.track(ctx, *created, tenant, o.scenario, o.setup)
 	if err != nil {
 		// Leave no call behind that nobody keeps alive.
 		_ = c.api.Calls().ByID(created.ID).Delete(context.WithoutCancel(ctx), tenantOpts(tenant, nil)...)

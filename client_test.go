@@ -14,7 +14,6 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
-	"github.com/microsoft/kiota-abstractions-go/authentication"
 
 	"github.com/graphcomms/graphcomms"
 	"github.com/graphcomms/graphcomms/auth"
@@ -39,7 +38,7 @@ func newEnv(t testing.TB, mutate func(*graphcomms.Config)) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	adapter, err := auth.NewRequestAdapterWithAuth(&authentication.AnonymousAuthenticationProvider{}, auth.AdapterConfig{})
+	adapter, err := emu.Adapter(auth.AdapterConfig{})
 	if err != nil {
 		t.Fatal(err)
 	}

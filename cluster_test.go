@@ -18,7 +18,6 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
-	"github.com/microsoft/kiota-abstractions-go/authentication"
 	"github.com/redis/go-redis/v9"
 
 	"github.com/graphcomms/graphcomms"
@@ -80,7 +79,7 @@ func newFleet(t *testing.T, n int, redisAddr string, mutate func(*graphcomms.Con
 	f.rdb = redis.NewClient(&redis.Options{Addr: redisAddr})
 	t.Cleanup(func() { f.rdb.Close() })
 	for i := range n {
-		adapter, err := auth.NewRequestAdapterWithAuth(&authentication.AnonymousAuthenticationProvider{}, auth.AdapterConfig{})
+		adapter, err := f.emu.Adapter(auth.AdapterConfig{})
 		if err != nil {
 			t.Fatal(err)
 		}

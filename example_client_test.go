@@ -7,8 +7,6 @@ import (
 	"net/http/httptest"
 	"time"
 
-	"github.com/microsoft/kiota-abstractions-go/authentication"
-
 	"github.com/graphcomms/graphcomms"
 	"github.com/graphcomms/graphcomms/auth"
 	"github.com/graphcomms/graphcomms/calls"
@@ -23,7 +21,7 @@ import (
 func ExampleClient_OnIncoming() {
 	emu, _ := emulator.Start(emulator.Config{})
 	defer emu.Close()
-	adapter, _ := auth.NewRequestAdapterWithAuth(&authentication.AnonymousAuthenticationProvider{}, auth.AdapterConfig{})
+	adapter, _ := emu.Adapter(auth.AdapterConfig{})
 
 	var client *graphcomms.Client
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { client.ServeHTTP(w, r) }))
@@ -90,7 +88,7 @@ func ExampleClient_OnIncoming() {
 func ExampleClient_Create() {
 	emu, _ := emulator.Start(emulator.Config{})
 	defer emu.Close()
-	adapter, _ := auth.NewRequestAdapterWithAuth(&authentication.AnonymousAuthenticationProvider{}, auth.AdapterConfig{})
+	adapter, _ := emu.Adapter(auth.AdapterConfig{})
 	var client *graphcomms.Client
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { client.ServeHTTP(w, r) }))
 	defer srv.Close()
@@ -129,9 +127,13 @@ func ExampleClient_Create() {
 	fmt.Println("established, ticket", t.ID)
 	_ = call.HangUp(ctx)
 	<-call.Done()
+	// Each state once: Graph follows established with a mediaState update
+	// (audio active) that leaves the state as it is.
+	var last calls.State
 	for len(states) > 0 {
-		if st := <-states; st == calls.StateEstablished || st == calls.StateTerminated {
+		if st := <-states; st != last && (st == calls.StateEstablished || st == calls.StateTerminated) {
 			fmt.Println("update:", st)
+			last = st
 		}
 	}
 	// Output:

@@ -9,6 +9,7 @@ import (
 	"github.com/graphcomms/graphcomms/calls"
 	"github.com/graphcomms/graphcomms/internal/odata"
 	"github.com/graphcomms/graphcomms/internal/transport"
+	"go.opentelemetry.io/otel/metric"
 )
 
 // OperationError is a failed operation: Graph's resultInfo says why.
@@ -105,6 +106,9 @@ type opState struct {
 	err      error
 	finished bool
 	stopPoll func()
+	// onFinish, when set, runs once the operation has finished (its span and
+	// duration metric).
+	onFinish func(op calls.Operation, err error)
 }
 
 func newOpState(cc, typ string) *opState {
@@ -133,8 +137,12 @@ func (st *opState) finish(op calls.Operation, err error) {
 	if st.stopPoll != nil {
 		st.stopPoll()
 	}
+	onFinish := st.onFinish
 	st.mu.Unlock()
 	close(st.done)
+	if onFinish != nil {
+		onFinish(op, err)
+	}
 }
 
 // startOp sends an operation action and tracks the operation it starts. cc points at
@@ -148,10 +156,28 @@ func startOp[Req any, T calls.Operation](ctx context.Context, c *Call, action *c
 	}
 	var zero T
 	w := newOpState(*ccp, zero.ODataTypeName())
+	typ := odata.Name(w.typ)
+	ctx, span := c.startSpan(ctx, "graphcomms.operation "+typ, attrOpType.String(typ))
+	started := c.client.clock.Now()
+	w.onFinish = func(op calls.Operation, err error) {
+		outcome := "completed"
+		if op != nil {
+			b := op.Base()
+			span.SetAttributes(attrOpID.String(b.ID))
+			span.SetAttributes(resultAttrs(b.ResultInfo)...)
+		}
+		if err != nil {
+			outcome = "failed"
+		}
+		c.client.tel.opDur.Record(context.Background(), c.client.since(started),
+			metric.WithAttributes(attrOpType.String(typ), attrOutcome.String(outcome)))
+		endSpan(span, err)
+	}
 	c.mu.Lock()
 	if c.ended {
 		err := endError(c.end)
 		c.mu.Unlock()
+		w.fail(err)
 		return nil, err
 	}
 	c.st.StartOperation(w.cc, w.typ, c.client.clock.Now())

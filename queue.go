@@ -12,6 +12,8 @@ import (
 	"github.com/graphcomms/graphcomms/notifications"
 	"github.com/graphcomms/graphcomms/participants"
 	"github.com/graphcomms/graphcomms/store"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/trace"
 )
 
 // A call's queue runs its work one item at a time, in order, on a goroutine that
@@ -242,8 +244,16 @@ func (c *Call) applyEntries(entries []store.LogEntry) {
 	}
 	fx := c.fx[:0]
 	var problems []error // reported once c.mu is released
+	var spans []trace.Span
+	tracing := c.client.tel.tracing
 	for i := range entries {
 		e := &entries[i]
+		var span trace.Span
+		if tracing {
+			_, span = c.client.tel.tracer.Start(context.Background(), "graphcomms.apply", trace.WithLinks(linkTo(e.Trace)...),
+				trace.WithAttributes(attrCallID.String(c.id), attrTenant.String(e.TenantID), attrScenario.String(e.ScenarioID)))
+			spans = append(spans, span)
+		}
 		c.st.Position = e.ID
 		if c.owner == "" && e.TenantID != "" {
 			c.owner = e.TenantID // the tenant of a created call's first callback
@@ -261,6 +271,10 @@ func (c *Call) applyEntries(entries []store.LogEntry) {
 		}
 		for j := range notes {
 			fx = c.st.Apply(&notes[j], fx)
+			c.rememberNotification(&notes[j])
+		}
+		if span != nil {
+			span.SetAttributes(attribute.Int("graphcomms.notifications", len(notes)))
 		}
 	}
 	c.mu.Unlock()
@@ -268,6 +282,9 @@ func (c *Call) applyEntries(entries []store.LogEntry) {
 		c.client.reportError(&CallError{CallID: c.id, Stage: StageLog, Err: err})
 	}
 	c.commit(fx)
+	for _, span := range spans {
+		span.End()
+	}
 	c.untrimmed += len(entries)
 	if c.untrimmed >= c.client.trim && !c.isGone() {
 		ctx, cancel := c.client.storeCtx(context.Background(), 1)
@@ -276,6 +293,25 @@ func (c *Call) applyEntries(entries []store.LogEntry) {
 		}
 		cancel()
 	}
+}
+
+// rememberNotification puts an applied notification into the call's history. c.mu
+// is held.
+func (c *Call) rememberNotification(n *notifications.Notification) {
+	h := HistoryEntry{At: c.client.clock.Now(), Kind: HistoryNotification, NotificationKind: string(n.Kind),
+		ChangeType: string(n.ChangeType), State: string(c.st.Call.State), OperationID: n.OperationID}
+	switch {
+	case n.Call != nil && !n.Call.ResultInfo.IsZero():
+		h.Result = n.Call.ResultInfo.String()
+	case n.Operation != nil:
+		if b := n.Operation.Base(); b != nil {
+			h.Result = string(b.Status)
+			if !b.ResultInfo.IsZero() {
+				h.Result += " " + b.ResultInfo.String()
+			}
+		}
+	}
+	c.remember(h)
 }
 
 // snapshot returns the state to write next, on the heap (an in-process store keeps
@@ -551,7 +587,11 @@ func (c *Call) armKeepAliveLocked(interval, d time.Duration) {
 func (c *Call) sendKeepAlive() {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	if err := c.KeepAlive(ctx); err != nil {
+	ctx, span := c.startSpan(ctx, "graphcomms.keepAlive")
+	err := c.KeepAlive(ctx)
+	endSpan(span, err)
+	if err != nil {
+		c.client.tel.kaFail.Add(context.Background(), 1)
 		if !calls.IsNotFound(err) && !errors.Is(err, ErrCallEnded) { // a 404 has already ended the call locally
 			c.client.reportError(&CallError{CallID: c.id, Stage: StageKeepAlive, Err: err})
 		}

@@ -26,6 +26,8 @@ import (
 	"github.com/graphcomms/graphcomms/internal/wire"
 	"github.com/graphcomms/graphcomms/notifications"
 	"github.com/graphcomms/graphcomms/store"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/metric"
 )
 
 // trimEvery is how many applied entries a shared log keeps before they are trimmed.
@@ -112,6 +114,13 @@ func (c *Client) accept(ctx context.Context, b notifications.Batch) error {
 			return &notifications.RejectError{Status: http.StatusBadRequest, Reason: "notification for an invalid call ID", Err: err}
 		}
 	}
+	link := ""
+	if c.tel.tracing {
+		link = callbackLink(ctx)
+	}
+	for i := range entries {
+		entries[i].ScenarioID, entries[i].Trace = b.ScenarioID, link
+	}
 	held := make([]*Call, len(entries))
 	c.mu.Lock()
 	for i := range entries {
@@ -122,14 +131,22 @@ func (c *Client) accept(ctx context.Context, b notifications.Batch) error {
 		if call != nil && !c.tenantOK(call, entries[i].TenantID) {
 			c.log.Warn("graphcomms: refused a callback for a call of another tenant", "call", call.id,
 				"callTenant", call.owner, "tokenTenant", entries[i].TenantID)
+			c.countReceived(b, "refused")
 			return &notifications.RejectError{Status: 403, Reason: "callback token is for another tenant than the call's"}
 		}
 	}
 	ctx, cancel := c.storeCtx(ctx, 1)
 	defer cancel()
-	if err := c.cluster.Append(ctx, entries); err != nil {
+	start := time.Now()
+	err = c.cluster.Append(ctx, entries)
+	if c.owned == nil && c.tel.metering {
+		c.tel.appendDur.Record(ctx, time.Since(start).Seconds())
+	}
+	if err != nil {
+		c.countReceived(b, "refused")
 		return fmt.Errorf("graphcomms: storing the notifications of %d calls: %w", len(entries), err)
 	}
+	c.countReceived(b, "accepted")
 	for i := range entries {
 		switch {
 		case held[i] != nil:
@@ -139,6 +156,17 @@ func (c *Client) accept(ctx context.Context, b notifications.Batch) error {
 		}
 	}
 	return nil
+}
+
+// countReceived counts a callback's notifications by kind, with their outcome.
+func (c *Client) countReceived(b notifications.Batch, outcome string) {
+	if !c.tel.metering {
+		return
+	}
+	for i := range b.Notifications {
+		c.tel.received.Add(context.Background(), 1, metric.WithAttributes(attrKind.String(string(b.Notifications[i].Kind)),
+			attrOutcome.String(outcome)))
+	}
 }
 
 // tenantOK reports whether a callback of tenant may change call.
@@ -406,14 +434,16 @@ func (c *Client) startIncoming(e *store.LogEntry) bool {
 		}
 		e.Notifications = notes
 	}
-	call := c.newCall(callstate.New(e.CallID, e.TenantID, *notes[0].Call, c.clock.Now()), e.TenantID)
+	st := callstate.New(e.CallID, e.TenantID, *notes[0].Call, c.clock.Now())
+	st.ScenarioID = e.ScenarioID // the callback's scenario-id, as the .NET SDK takes it
+	call := c.newCall(st, e.TenantID)
 	call.first(e, func() { call.announce(&c.onIncoming) })
 	call.armDeadline()
 	return c.register(call)
 }
 
 // track registers a call the bot created, then applies what its log got before.
-func (c *Client) track(ctx context.Context, res calls.Call, tenant string, setup []func(*Call)) (*Call, error) {
+func (c *Client) track(ctx context.Context, res calls.Call, tenant, scenario string, setup []func(*Call)) (*Call, error) {
 	won, err := c.cluster.Claim(ctx, res.ID, c.replica, c.clock.Now(), c.lease())
 	if err == nil && !won {
 		err = errors.New("another replica holds it")
@@ -421,7 +451,9 @@ func (c *Client) track(ctx context.Context, res calls.Call, tenant string, setup
 	if err != nil {
 		return nil, fmt.Errorf("graphcomms: call %s was created but could not be registered: %w", res.ID, err)
 	}
-	call := c.newCall(callstate.New(res.ID, tenant, res, c.clock.Now()), tenant)
+	cs := callstate.New(res.ID, tenant, res, c.clock.Now())
+	cs.ScenarioID = scenario
+	call := c.newCall(cs, tenant)
 	for _, f := range setup {
 		c.callback(call.id, func() { f(call) })
 	}
@@ -445,6 +477,10 @@ func (c *Client) resume(st store.CallState) bool {
 	call.version, call.tail = st.Version, st.LogPosition
 	call.restoreTimers()
 	c.log.Info("graphcomms: took a call over", "call", st.CallID, "version", st.Version)
+	_, span := call.startSpan(context.Background(), "graphcomms.takeover",
+		attribute.String("graphcomms.previous_writer", st.Writer), attribute.Int64("graphcomms.state.version", st.Version))
+	span.End()
+	c.tel.takeovers.Add(context.Background(), 1)
 	call.queueFirst(func() { call.announce(&c.onResume) })
 	return c.register(call)
 }

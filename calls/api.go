@@ -56,6 +56,15 @@ func NewAPI(adapter abs.RequestAdapter, opts ...APIOption) *API {
 // BaseURL returns the base URL requests go to.
 func (a *API) BaseURL() string { return a.c.Base() }
 
+func init() {
+	transport.Of = func(api any) *transport.Client {
+		if a, ok := api.(*API); ok && a != nil {
+			return a.c
+		}
+		return nil
+	}
+}
+
 // Adapter returns the Kiota request adapter the API sends through.
 func (a *API) Adapter() abs.RequestAdapter { return a.c.Adapter }
 

@@ -13,7 +13,6 @@ import (
 	"github.com/graphcomms/graphcomms/calls"
 	"github.com/graphcomms/graphcomms/internal/wire"
 	"github.com/graphcomms/graphcomms/media"
-	"github.com/graphcomms/graphcomms/meetings"
 	"github.com/graphcomms/graphcomms/participants"
 )
 
@@ -25,7 +24,9 @@ func (e *Emulator) routes() {
 	const calls = "/{ver}/communications/calls"
 	g("POST "+calls, e.createCall)
 	g("GET "+calls, e.listCalls)
+	g("POST "+calls+"/logTeleconferenceDeviceQuality", e.logDeviceQuality)
 	g("GET "+calls+"/{id}", e.getCall)
+	g("PATCH "+calls+"/{id}", e.patchCall)
 	g("DELETE "+calls+"/{id}", e.deleteCall)
 	g("POST "+calls+"/{id}/{action}", e.callAction)
 	g("GET "+calls+"/{id}/participants", e.listParticipants)
@@ -34,13 +35,33 @@ func (e *Emulator) routes() {
 	g("POST "+calls+"/{id}/participants/invite", e.invite)
 	g("POST "+calls+"/{id}/participants/muteAll", e.muteAll)
 	g("POST "+calls+"/{id}/participants/{pid}/{action}", e.participantAction)
+	g("GET "+calls+"/{id}/operations", e.listOperations)
 	g("GET "+calls+"/{id}/operations/{op}", e.getOperation)
+	g("DELETE "+calls+"/{id}/operations/{op}", e.deleteOperation)
+	g("GET "+calls+"/{id}/audioRoutingGroups", e.listAudioRoutingGroups)
+	g("POST "+calls+"/{id}/audioRoutingGroups", e.createAudioRoutingGroup)
+	g("GET "+calls+"/{id}/audioRoutingGroups/{gid}", e.getAudioRoutingGroup)
+	g("PATCH "+calls+"/{id}/audioRoutingGroups/{gid}", e.patchAudioRoutingGroup)
+	g("DELETE "+calls+"/{id}/audioRoutingGroups/{gid}", e.deleteAudioRoutingGroup)
+	g("GET "+calls+"/{id}/contentSharingSessions", e.listContentSharingSessions)
+	g("GET "+calls+"/{id}/contentSharingSessions/{sid}", e.getContentSharingSession)
 	for _, owner := range []string{"/{ver}/me", "/{ver}/users/{user}"} {
-		g("POST "+owner+"/onlineMeetings", e.createMeeting)
-		g("POST "+owner+"/onlineMeetings/createOrGet", e.createOrGetMeeting)
-		g("GET "+owner+"/onlineMeetings", e.findMeetings)
-		g("GET "+owner+"/onlineMeetings/{mid}", e.getMeeting)
+		const om = "/onlineMeetings"
+		g("POST "+owner+om, e.createMeeting)
+		g("POST "+owner+om+"/createOrGet", e.createOrGetMeeting)
+		g("GET "+owner+om, e.findMeetings)
+		g("GET "+owner+om+"/{mid}", e.getMeeting)
+		g("PATCH "+owner+om+"/{mid}", e.patchMeeting)
+		g("DELETE "+owner+om+"/{mid}", e.deleteMeeting)
+		g("GET "+owner+om+"/{mid}/attendanceReports", e.listAttendanceReports)
+		g("GET "+owner+om+"/{mid}/attendanceReports/{rid}", e.getAttendanceReport)
+		g("GET "+owner+om+"/{mid}/attendanceReports/{rid}/attendanceRecords", e.listAttendanceRecords)
 	}
+	// Application access to meetings by video-teleconference ID (onlinemeeting-get,
+	// example 1, written with a trailing slash).
+	g("GET /{ver}/communications/onlineMeetings", e.findMeetings)
+	g("GET /{ver}/communications/onlineMeetings/{$}", e.findMeetings)
+	g("GET /{ver}/communications/onlineMeetings/{mid}", e.getMeeting)
 	h := e.issuer.Handler()
 	mux.Handle("GET /v1/.well-known/OpenIdConfiguration", h)
 	mux.Handle("GET /v1/keys", h)
@@ -49,16 +70,11 @@ func (e *Emulator) routes() {
 	e.mux = mux
 }
 
-// ServeHTTP implements http.Handler.
-func (e *Emulator) ServeHTTP(w http.ResponseWriter, r *http.Request) { e.mux.ServeHTTP(w, r) }
-
-// graph wraps a Graph API handler: request IDs, API faults, logging.
+// graph wraps a Graph API handler: API faults, logging, and the base URL of absolute
+// Location headers. ServeHTTP has already set the request IDs, checked the token and
+// read the body.
 func (e *Emulator) graph(h func(w http.ResponseWriter, r *http.Request)) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("request-id", requestID())
-		if crid := r.Header.Get("client-request-id"); crid != "" {
-			w.Header().Set("client-request-id", crid)
-		}
 		e.mu.Lock()
 		f := e.faults
 		status := 0
@@ -69,6 +85,7 @@ func (e *Emulator) graph(h func(w http.ResponseWriter, r *http.Request)) http.Ha
 		} else if f.UnavailableRequests > 0 && e.rng.Float64() < f.UnavailableRequests {
 			status = http.StatusServiceUnavailable
 		}
+		base := e.baseURL + "/" + r.PathValue("ver")
 		e.mu.Unlock()
 		if f.Latency > 0 {
 			time.Sleep(f.Latency)
@@ -85,15 +102,26 @@ func (e *Emulator) graph(h func(w http.ResponseWriter, r *http.Request)) http.Ha
 			writeError(w, status, http.StatusText(status), "Injected by the emulator.")
 			return
 		}
-		rec := &statusRecorder{ResponseWriter: w, status: 200}
+		rec := &statusRecorder{ResponseWriter: w, status: 200, base: base}
 		h(rec, r)
 		e.log.Info(fmt.Sprintf("%s %s -> %d", r.Method, r.URL.Path, rec.status))
 	}
 }
 
+// location returns the absolute URL of a Graph path (starting with /communications or
+// /users) for a Location header: the emulator's base URL and the request's API version
+// before it, as Graph writes them (https://graph.microsoft.com/v1.0/communications/...).
+func location(w http.ResponseWriter, path string) string {
+	if s, ok := w.(*statusRecorder); ok {
+		return s.base + path
+	}
+	return path
+}
+
 type statusRecorder struct {
 	http.ResponseWriter
 	status int
+	base   string // the emulator's URL and the request's API version, for location
 }
 
 // WriteHeader records the status.
@@ -162,7 +190,7 @@ func validAction(w http.ResponseWriter, v validator, action string) bool {
 
 // decode reads a JSON body into v.
 func decode(w http.ResponseWriter, r *http.Request, v any) bool {
-	b, err := io.ReadAll(io.LimitReader(r.Body, 4<<20))
+	b, err := io.ReadAll(io.LimitReader(r.Body, MaxRequestBody))
 	if err != nil {
 		badRequest(w, "reading the body: "+err.Error())
 		return false
@@ -183,11 +211,19 @@ func unmarshalBody(w http.ResponseWriter, body []byte, v any) bool {
 	return true
 }
 
-// opResponse answers an action with its operation, running.
+// opResponse answers an action with its operation, running: 200, and a Location
+// header with the operation's absolute URL, as the action pages show it
+// (v1.0/call-playprompt/02-response.http and the other operation actions).
 func opResponse(w http.ResponseWriter, c *call, op calls.Operation) {
-	b := op.Base()
-	w.Header().Set("Location", "/communications/calls/"+c.id+"/operations/"+b.ID)
-	writeJSON(w, http.StatusOK, op)
+	opResponseStatus(w, c, op, http.StatusOK)
+}
+
+// opResponseStatus is opResponse with another status: 202 for addLargeGalleryView and
+// hold music (v1.0/call-addlargegalleryview/02-response.http,
+// participant-startholdmusic/02 and participant-stopholdmusic/02).
+func opResponseStatus(w http.ResponseWriter, c *call, op calls.Operation, status int) {
+	w.Header().Set("Location", location(w, "/communications/calls/"+c.id+"/operations/"+op.Base().ID))
+	writeJSON(w, status, op)
 }
 
 func (e *Emulator) createCall(w http.ResponseWriter, r *http.Request) {
@@ -222,6 +258,8 @@ func (e *Emulator) createCall(w http.ResponseWriter, r *http.Request) {
 	c.appInstance = res.Source.Identity.ApplicationInstance != nil
 	c.res = res
 	c.state = calls.StateEstablishing
+	// 201 with the call's absolute URL (v1.0/application-post-calls/02-response.http).
+	w.Header().Set("Location", location(w, "/communications/calls/"+c.id))
 	writeJSON(w, http.StatusCreated, e.snapshot(c))
 	e.notifyCall(c, "updated", nil)
 
@@ -380,6 +418,25 @@ func promptURIs(ps []media.Prompt) []string {
 	return out
 }
 
+// callNavigations are the collections under a call, with the methods they allow: a
+// POST to one reaches callAction, which answers 405 with them.
+var callNavigations = map[string]string{
+	"participants": "GET, HEAD", "operations": "GET, HEAD", "contentsharingsessions": "GET, HEAD",
+	"audioroutinggroups": "GET, HEAD, POST",
+}
+
+// participantActions are the actions on a participant the emulator serves.
+var participantActions = map[string]bool{"mute": true, "startholdmusic": true, "stopholdmusic": true}
+
+// knownAction reports whether a path segment names an action the emulator serves (on
+// a call, a participant, or the participants collection), in any case, with or without
+// the microsoft.graph. namespace.
+func knownAction(seg string) bool {
+	a := strings.ToLower(strings.TrimPrefix(strings.ToLower(seg), "microsoft.graph."))
+	return a == "keepalive" || a == "invite" || a == "muteall" || a == "logteleconferencedevicequality" ||
+		actionBody(a) != nil || participantActions[a]
+}
+
 // actionBody returns an empty request body of the type an action takes, or nil for an
 // action without one (keepAlive) or unknown to the emulator.
 func actionBody(action string) validator {
@@ -414,11 +471,15 @@ func (e *Emulator) callAction(w http.ResponseWriter, r *http.Request) {
 	action := strings.ToLower(strings.TrimPrefix(r.PathValue("action"), "microsoft.graph."))
 	var body []byte
 	if r.Body != nil {
-		body, _ = io.ReadAll(io.LimitReader(r.Body, 4<<20))
+		body, _ = io.ReadAll(io.LimitReader(r.Body, MaxRequestBody))
 	}
 	req := actionBody(action)
 	if req == nil && action != "keepalive" {
-		badRequest(w, "Unknown action "+r.PathValue("action")+".")
+		if allow, ok := callNavigations[action]; ok {
+			methodNotAllowed(w, r, allow)
+		} else {
+			e.notServed(w, r)
+		}
 		return
 	}
 	if req != nil && (!unmarshalBody(w, body, req) || !validAction(w, req, r.PathValue("action"))) {
@@ -513,6 +574,9 @@ func (e *Emulator) answer(w http.ResponseWriter, c *call, req *calls.AnswerReque
 		return
 	}
 	c.callbackURI, c.res.CallbackURI, c.res.MediaConfig = req.CallbackURI, req.CallbackURI, req.MediaConfig
+	if req.CallOptions.ODataType != "" || req.CallOptions.IsContentSharingNotificationEnabled {
+		c.res.CallOptions = req.CallOptions
+	}
 	if c.cancelAnswer != nil {
 		c.cancelAnswer()
 	}
@@ -565,8 +629,10 @@ func (e *Emulator) simpleAction(w http.ResponseWriter, c *call, action, clientCo
 		}
 		e.succeed(c, op)
 	case "addlargegalleryview":
+		// 202 Accepted with the operation and its Location
+		// (v1.0/call-addlargegalleryview/02-response.http).
 		op := newOp[calls.AddLargeGalleryViewOperation](e, c, clientContext)
-		opResponse(w, c, op)
+		opResponseStatus(w, c, op, http.StatusAccepted)
 		e.succeed(c, op)
 	}
 }
@@ -587,12 +653,17 @@ func (e *Emulator) playPrompt(w http.ResponseWriter, c *call, req *calls.PlayPro
 	// Events are recorded after the timers they imply are set, so that a test that
 	// sees the event and advances the clock sees them fire.
 	defer e.record(EventPromptStarted, c.id, who, "the bot plays "+uris, map[string]string{"uri": uris, "operationId": op.ID})
+	// The completion carries completionReason (a beta member of playPromptOperation that
+	// Graph sends on v1.0 too, as testdata/notifications/op-playprompt-failed.json
+	// records): completedSuccessfully, or mediaOperationCanceled when cancelled.
 	e.startMedia(c, op, probe.total, nil, func(cancelled bool) {
 		if cancelled {
+			op.CompletionReason = calls.PlayPromptCompletionMediaOperationCanceled
 			e.record(EventPromptCompleted, c.id, who, "prompt cancelled", map[string]string{"operationId": op.ID, "reason": "cancelled"})
-			e.complete(c, op, false, 400, 8508, "Action falied, the operation was cancelled.")
+			e.complete(c, op, false, 400, 8508, "Action failed, the operation was cancelled.")
 			return
 		}
+		op.CompletionReason = calls.PlayPromptCompletionCompletedSuccessfully
 		e.record(EventPromptCompleted, c.id, who, "prompt finished", map[string]string{"operationId": op.ID})
 		e.succeed(c, op)
 	})
@@ -732,7 +803,7 @@ func (e *Emulator) recordResponse(w http.ResponseWriter, c *call, req calls.Reco
 		if cancelled {
 			op.CompletionReason = calls.RecordCompletionOperationCanceled
 			e.record(EventRecordCompleted, c.id, who, "recording cancelled", map[string]string{"operationId": op.ID, "reason": "cancelled"})
-			e.complete(c, op, false, 400, 8508, "Action falied, the operation was cancelled.")
+			e.complete(c, op, false, 400, 8508, "Action failed, the operation was cancelled.")
 			return
 		}
 		finish(recorded)
@@ -799,12 +870,7 @@ func (e *Emulator) deleteParticipant(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusNoContent)
 	c.removeParty(pt.person)
 	if c.meeting != nil {
-		for i, m := range c.meeting.members {
-			if m == pt.person {
-				c.meeting.members = append(c.meeting.members[:i], c.meeting.members[i+1:]...)
-				break
-			}
-		}
+		c.meeting.removeMember(pt.person)
 	}
 	e.record(EventLeft, c.id, pt.person.name, pt.person.DisplayName()+" is removed by the bot", nil)
 	e.notifyRoster(c)
@@ -832,7 +898,8 @@ func (e *Emulator) invite(w http.ResponseWriter, r *http.Request) {
 	}
 	op := newOp[calls.InviteParticipantsOperation](e, c, req.ClientContext)
 	op.Participants = req.Participants
-	opResponse(w, c, op)
+	// 200 with the operation and no Location (v1.0/participant-invite/02-response.http).
+	writeJSON(w, http.StatusOK, op)
 	inv := req.Participants[0]
 	p := e.personFor(inv.Identity)
 	if p == nil {
@@ -920,8 +987,12 @@ func (e *Emulator) updateMetadata(w http.ResponseWriter, c *call, req *calls.Upd
 func (e *Emulator) participantAction(w http.ResponseWriter, r *http.Request) {
 	var req calls.ClientContextRequest
 	var hold calls.StartHoldMusicRequest
-	action := strings.ToLower(r.PathValue("action"))
-	body, _ := io.ReadAll(io.LimitReader(r.Body, 1<<20))
+	action := strings.ToLower(strings.TrimPrefix(r.PathValue("action"), "microsoft.graph."))
+	if !participantActions[action] {
+		e.notServed(w, r)
+		return
+	}
+	body, _ := io.ReadAll(io.LimitReader(r.Body, MaxRequestBody))
 	if action == "startholdmusic" {
 		if !unmarshalBody(w, body, &hold) || !valid(w, &hold) {
 			return
@@ -960,12 +1031,12 @@ func (e *Emulator) participantAction(w http.ResponseWriter, r *http.Request) {
 		} else {
 			op = newOp[calls.StopHoldMusicOperation](e, c, req.ClientContext)
 		}
-		writeJSON(w, http.StatusAccepted, op)
+		opResponseStatus(w, c, op, http.StatusAccepted)
 		pt.onHold = action == "startholdmusic"
 		e.record(EventHoldMusic, c.id, who, fmt.Sprintf("%s on hold: %v", name, pt.onHold), nil)
 		e.succeed(c, op)
 	default:
-		badRequest(w, "Unknown participant action "+r.PathValue("action")+".")
+		e.notServed(w, r)
 	}
 }
 
@@ -985,79 +1056,25 @@ func (e *Emulator) getOperation(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, op)
 }
 
-func (e *Emulator) createMeeting(w http.ResponseWriter, r *http.Request) {
-	var req meetings.OnlineMeeting
-	if !decode(w, r, &req) {
-		return
-	}
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	m := e.newMeetingLocked(req.Subject, r.PathValue("user"), "")
-	res := m.resource()
-	res.StartDateTime, res.EndDateTime, res.Participants = req.StartDateTime, req.EndDateTime, req.Participants
-	writeJSON(w, http.StatusCreated, res)
-}
-
-func (e *Emulator) createOrGetMeeting(w http.ResponseWriter, r *http.Request) {
-	var req meetings.CreateOrGetRequest
-	if !decode(w, r, &req) {
-		return
-	}
-	if req.ExternalID == "" {
-		badRequest(w, "externalId is required.")
-		return
-	}
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	for _, m := range e.meetings {
-		if m.external == req.ExternalID {
-			writeJSON(w, http.StatusOK, m.resource())
-			return
-		}
-	}
-	m := e.newMeetingLocked(req.Subject, r.PathValue("user"), req.ExternalID)
-	writeJSON(w, http.StatusCreated, m.resource())
-}
-
-func (e *Emulator) getMeeting(w http.ResponseWriter, r *http.Request) {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	m := e.meetings[r.PathValue("mid")]
-	if m == nil {
-		notFound(w, "Online meeting")
-		return
-	}
-	writeJSON(w, http.StatusOK, m.resource())
-}
-
-func (e *Emulator) findMeetings(w http.ResponseWriter, r *http.Request) {
-	filter := r.URL.Query().Get("$filter")
-	_, value, ok := strings.Cut(filter, " eq ")
-	value = strings.ReplaceAll(strings.Trim(strings.TrimSpace(value), "'"), "''", "'")
-	if !ok {
-		badRequest(w, "Only $filter=JoinWebUrl eq '...' and joinMeetingIdSettings/joinMeetingId eq '...' are supported.")
-		return
-	}
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	page := calls.Collection[meetings.OnlineMeeting]{Value: []meetings.OnlineMeeting{}}
-	for _, m := range e.meetings {
-		if m.JoinWebURL() == value || m.joinID == value {
-			page.Value = append(page.Value, m.resource())
-		}
-	}
-	writeJSON(w, http.StatusOK, page)
-}
-
 // requestedCall returns the live call named by the request path's {id}, or answers 404
 // and returns nil.
 func (e *Emulator) requestedCall(w http.ResponseWriter, r *http.Request) *call {
+	if isCollectionAction(r) {
+		methodNotAllowed(w, r, "POST")
+		return nil
+	}
 	c, err := e.liveCall(r.PathValue("id"))
 	if err != nil {
 		notFound(w, "Call")
 		return nil
 	}
 	return c
+}
+
+// isCollectionAction reports whether the path's {id} is the collection-bound action
+// logTeleconferenceDeviceQuality, which only POST reaches (its own route).
+func isCollectionAction(r *http.Request) bool {
+	return strings.EqualFold(r.PathValue("id"), "logTeleconferenceDeviceQuality")
 }
 
 // requestedParticipant returns the participant of c named by the request path's {pid},

@@ -9,8 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/microsoft/kiota-abstractions-go/authentication"
-
 	"github.com/graphcomms/graphcomms/auth"
 	"github.com/graphcomms/graphcomms/calls"
 	"github.com/graphcomms/graphcomms/emulator"
@@ -45,11 +43,11 @@ func newBot(t *testing.T, emu *emulator.Server) *bot {
 	if err != nil {
 		t.Fatal(err)
 	}
-	adapter, err := auth.NewRequestAdapterWithAuth(&authentication.AnonymousAuthenticationProvider{}, auth.AdapterConfig{})
+	adapter, err := emu.Adapter(auth.AdapterConfig{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	b := &bot{t: t, api: calls.NewAPI(adapter, calls.WithBaseURL(emu.GraphURL())), handler: h,
+	b := &bot{t: t, api: calls.NewAPI(adapter), handler: h,
 		seen: make(chan string, 256), menu: "https://media.example.com/menu.wav"}
 	b.srv = httptest.NewServer(h)
 	t.Cleanup(b.srv.Close)
@@ -101,8 +99,11 @@ func (b *bot) handle(ctx context.Context, n notifications.Notification) {
 					b.note("hang up failed: " + err.Error())
 				}
 			}
-		case n.Call.State == calls.StateEstablished && n.ChangeType == notifications.ChangeUpdated:
+		case n.Call.State == calls.StateEstablished && n.ChangeType == notifications.ChangeUpdated && n.Call.MediaState.Audio == "":
 			b.note("established")
+		case n.Call.MediaState.Audio == media.StateActive:
+			// Graph's update once the call's audio is up: the bot may be heard now.
+			b.note("audio active")
 			if _, err := call.SubscribeToTone().Post(ctx, nil); err != nil {
 				b.note("subscribe failed: " + err.Error())
 			}

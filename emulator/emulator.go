@@ -77,6 +77,14 @@ type Config struct {
 	// non-Compliance Recording call" (seen by bots; Graph's docs say only that the API
 	// requires policy-based recording).
 	LenientRecordingStatus bool
+	// AllowAnonymous accepts Graph requests that carry no bearer token. By default the
+	// emulator answers such a request as Graph does: 401 with the error code
+	// InvalidAuthenticationToken ("Access token is empty."). Give clients a token
+	// instead: Credential (for graphcomms.Config.Credential, auth.NewRequestAdapter or
+	// msgraph-sdk-go) or Adapter. This opt-out is for code still wired with Kiota's
+	// AnonymousAuthenticationProvider; it is kept for one release and will then be
+	// removed.
+	AllowAnonymous bool
 }
 
 // Emulator is a local Graph calls service. Create it with New (and serve it yourself) or
@@ -101,6 +109,7 @@ type Emulator struct {
 	events eventLog
 	out    *deliverer
 	recs   recordings
+	tokens tokenCache
 }
 
 // New returns an emulator. Serve it with an http.Server and call SetBaseURL with the

@@ -45,6 +45,11 @@ const (
 	EventNotificationSent  EventKind = "notification.sent"
 	EventNotificationFault EventKind = "notification.fault"
 	EventMeetingCreated    EventKind = "meeting.created"
+	EventMeetingUpdated    EventKind = "meeting.updated"    // the bot updated a meeting (PATCH)
+	EventMeetingDeleted    EventKind = "meeting.deleted"    // the bot deleted a meeting
+	EventSharingStarted    EventKind = "sharing.started"    // a person shares their screen
+	EventSharingStopped    EventKind = "sharing.stopped"    // a person stops sharing
+	EventQualityLogged     EventKind = "call.qualityLogged" // logTeleconferenceDeviceQuality
 )
 
 // Event is one thing that happened, for transcripts and for tests to wait on.

@@ -7,8 +7,6 @@ import (
 	"net/http/httptest"
 	"time"
 
-	"github.com/microsoft/kiota-abstractions-go/authentication"
-
 	"github.com/graphcomms/graphcomms/auth"
 	"github.com/graphcomms/graphcomms/calls"
 	"github.com/graphcomms/graphcomms/emulator"
@@ -29,8 +27,8 @@ func ExampleStart() {
 	defer callback.Close()
 	bob := emu.AddUser("bob", emulator.Behavior{AnswerAfter: 2 * time.Second, HangUpAfter: 10 * time.Second})
 
-	adapter, _ := auth.NewRequestAdapterWithAuth(&authentication.AnonymousAuthenticationProvider{}, auth.AdapterConfig{})
-	api := calls.NewAPI(adapter, calls.WithBaseURL(emu.GraphURL()))
+	adapter, _ := emu.Adapter(auth.AdapterConfig{}) // sends the emulator's token
+	api := calls.NewAPI(adapter)
 	call := calls.NewCall(callback.URL, nil)
 	call.Targets = []participants.Invitation{participants.Invite(bob.Identity())}
 	if _, err := api.Calls().Post(context.Background(), call); err != nil {

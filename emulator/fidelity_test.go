@@ -58,6 +58,9 @@ func kindOf(body []byte) string {
 		return ""
 	}
 	n := env.Value[0]
+	if strings.Contains(strings.ToLower(n.ResourceURL), "/contentsharingsessions") {
+		return "contentsharing:" + strings.ToLower(n.ChangeType)
+	}
 	if strings.HasPrefix(strings.TrimSpace(string(n.ResourceData)), "[") {
 		return "participants"
 	}
@@ -93,6 +96,13 @@ func lenientJSON(b []byte) []byte {
 // undocumentedPaths are property paths the emulator writes that no notification
 // example in the docs has, each with where Graph documents the property.
 var undocumentedPaths = map[string]map[string]string{
+	"call:updated": {
+		// The update once the call's audio is up: the docs show mediaState only as
+		// null in create responses; the shape is the one recorded in the repository's
+		// testdata.
+		"$.value[].resourceData.mediaState":       "testdata/notifications/call-established.json",
+		"$.value[].resourceData.mediaState.audio": "testdata/notifications/call-established.json",
+	},
 	"participants": {
 		// updateMetadata (beta, since removed) has no notification example; the
 		// participant resource documents metadata (v1.0/participant-get/02-response.json).
@@ -233,6 +243,30 @@ func TestFidelity(t *testing.T) {
 	must(err)
 	_, err = recCall.Participants().MuteAll().Post(ctx, &calls.MuteAllRequest{})
 	must(err)
+
+	// A Teams user calls the bot's application instance (v1.0/call-redirect/09); the
+	// bot calls another application; a person shares their screen in a call whose bot
+	// asked for content sharing notifications (v1.0/application-post-calls/05 to 07).
+	ai, err := alice.CallApplicationInstance()
+	must(err)
+	must(api.Calls().ByID(ai.ID()).Answer().Post(ctx, calls.NewAnswerRequest(s.srv.URL)))
+	helper := emu.AddApplication("Contoso helper bot", emulator.Behavior{})
+	toApp := calls.NewCall(s.srv.URL, nil)
+	toApp.Targets = []participants.Invitation{participants.Invite(helper.Identity())}
+	_, err = api.Calls().Post(ctx, toApp)
+	must(err)
+	sharing := calls.NewCall(s.srv.URL, nil)
+	sharing.Targets = []participants.Invitation{participants.Invite(bob.Identity())}
+	sharing.CallOptions = calls.OutgoingCallOptions()
+	sharing.CallOptions.IsContentSharingNotificationEnabled = true
+	shared, err := api.Calls().Post(ctx, sharing)
+	must(err)
+	emu.Advance(time.Second)
+	sh, err := emu.Handle(shared.ID)
+	must(err)
+	sid, err := sh.StartSharing()
+	must(err)
+	must(sh.StopSharing(sid))
 	must(emu.WaitIdle(ctx))
 
 	seen := map[string]int{}
@@ -304,7 +338,8 @@ func TestFidelity(t *testing.T) {
 	sort.Strings(kinds)
 	t.Logf("notification kinds compared with the docs: %s", strings.Join(kinds, " "))
 	for _, k := range []string{"call:created", "call:updated", "call:updated:tone", "call:deleted", "participants", "op:playpromptoperation", "op:recordoperation",
-		"op:commsoperation", "op:muteparticipantsoperation", "op:updaterecordingstatusoperation"} {
+		"op:commsoperation", "op:muteparticipantsoperation", "op:updaterecordingstatusoperation", "contentsharing:created",
+		"contentsharing:deleted"} {
 		if seen[k] == 0 {
 			t.Errorf("the scenario sent no %s notification", k)
 		}

@@ -3,6 +3,7 @@ package emulator
 import (
 	"context"
 	"crypto/sha256"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -30,12 +31,13 @@ type Behavior struct {
 	HangUpAfter time.Duration
 }
 
-// Person is a simulated user or phone number.
+// Person is a simulated user, phone number or application (another bot).
 type Person struct {
 	e        *Emulator
 	name     string
 	id       string
 	phone    string
+	app      bool // an application: Identity is an application identity
 	behavior Behavior
 }
 
@@ -69,6 +71,26 @@ func (e *Emulator) AddPhone(number string, b Behavior) (*Person, error) {
 	return p, nil
 }
 
+// AddApplication adds a simulated application (another bot, or any app with a calling
+// endpoint) that the bot can call: a call whose target is its application identity
+// (Person.Identity) rings it, and it answers, declines or ignores the call as its
+// Behavior says, as a user does. Its app ID is derived from the name. A call to an
+// application the emulator does not know fails as a call to nobody does (480/10037).
+// Graph documents calls to an application target only as a possible identity of a
+// target (invitationParticipantInfo.identity.application); how a called bot takes the
+// call is the emulator's choice.
+func (e *Emulator) AddApplication(name string, b Behavior) *Person {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if p := e.personLocked(name); p != nil {
+		p.behavior = b
+		return p
+	}
+	p := &Person{e: e, name: name, id: stableID("application:" + name), app: true, behavior: b}
+	e.people = append(e.people, p)
+	return p
+}
+
 // Person returns the person with this name, user ID or phone number, or nil.
 func (e *Emulator) Person(key string) *Person {
 	e.mu.Lock()
@@ -88,11 +110,11 @@ func (e *Emulator) personLocked(key string) *Person {
 // personFor finds the person an identity set names, adding an unknown user (who
 // answers at once) when it names a user nobody declared.
 func (e *Emulator) personFor(ids participants.IdentitySet) *Person {
-	for _, id := range []*participants.Identity{ids.User, ids.Phone, ids.Guest, ids.ApplicationInstance} {
+	for _, id := range []*participants.Identity{ids.User, ids.Phone, ids.Guest, ids.ApplicationInstance, ids.Application} {
 		if id == nil {
 			continue
 		}
-		if p := e.personLocked(id.ID); p != nil {
+		if p := e.personLocked(id.ID); p != nil && (p.app == (id == ids.Application)) {
 			return p
 		}
 		if id.DisplayName != "" {
@@ -122,7 +144,7 @@ func (p *Person) ID() string { return p.id }
 // DisplayName returns the name shown in rosters: the name with its first letter upper
 // case.
 func (p *Person) DisplayName() string {
-	if p.phone != "" || p.name == "" {
+	if p.phone != "" || p.app || p.name == "" {
 		return p.name
 	}
 	return strings.ToUpper(p.name[:1]) + p.name[1:]
@@ -133,6 +155,9 @@ func (p *Person) Identity() participants.IdentitySet {
 	if p.phone != "" {
 		ids, _ := participants.Phone(p.phone)
 		return ids
+	}
+	if p.app {
+		return participants.Application(p.id, p.name)
 	}
 	ids := participants.User(p.id, p.e.cfg.TenantID)
 	ids.User.DisplayName = p.DisplayName()
@@ -191,9 +216,18 @@ func (h *CallHandle) State() calls.State {
 
 // CallBot makes the person call the bot: Graph notifies the bot's callback URL of an
 // incoming call, which the bot must answer within the answer deadline. A phone number
-// calls the bot's application instance (its phone number), as in
-// v1.0/call-redirect/12-notification.txt; a Teams user calls the bot itself.
-func (p *Person) CallBot() (*CallHandle, error) {
+// calls the bot's application instance (its phone number), as CallApplicationInstance
+// does; a Teams user calls the bot itself (v1.0/call-answer/03-notification.json).
+func (p *Person) CallBot() (*CallHandle, error) { return p.callBot(p.phone != "") }
+
+// CallApplicationInstance makes the person call the bot's application instance (the
+// resource account that gives the bot a phone number, ApplicationInstance): a Teams
+// user calling the bot's number. The incoming call is addressed to the application
+// instance, as in v1.0/call-redirect/09-notification.txt, and the bot takes it through
+// it, so it may transfer or redirect the call to phone numbers.
+func (p *Person) CallApplicationInstance() (*CallHandle, error) { return p.callBot(true) }
+
+func (p *Person) callBot(toInstance bool) (*CallHandle, error) {
 	e := p.e
 	e.mu.Lock()
 	defer e.mu.Unlock()
@@ -204,13 +238,26 @@ func (p *Person) CallBot() (*CallHandle, error) {
 	c.person = p
 	c.state = calls.StateIncoming
 	c.addParty(p)
-	c.res.Source = participants.Info{ODataType: "#microsoft.graph.participantInfo", Identity: p.Identity(), LanguageID: "en-US", Region: "westeurope"}
-	target := e.botIdentity()
-	if p.phone != "" {
-		target, c.appInstance = e.ApplicationInstance(), true
-	}
-	c.res.Targets = []participants.Invitation{{ODataType: "#microsoft.graph.invitationParticipantInfo", Identity: target}}
 	h := &CallHandle{e: e, id: c.id, person: p, start: e.LastSeq()}
+	if toInstance {
+		// The members of v1.0/call-redirect/09-notification.txt: no @odata.id or etag,
+		// the target with its endpointType, participant ID and region.
+		c.appInstance = true
+		c.res.Source = participants.Info{ODataType: "#microsoft.graph.participantInfo", Identity: p.Identity(), Region: "amer"}
+		target := participants.Invitation{ODataType: "#microsoft.graph.invitationParticipantInfo", Identity: e.ApplicationInstance(),
+			EndpointType:   participants.EndpointTypeDefault,
+			AdditionalData: map[string]json.RawMessage{"id": quoteJSON(c.bot.id), "region": quoteJSON("amer")}}
+		c.res.Targets = []participants.Invitation{target}
+		defer e.record(EventIncomingCall, c.id, p.name, p.DisplayName()+" calls the bot's application instance", nil)
+		e.notifyPlain(c, "created", func(r *calls.Call) {
+			r.ID, r.Direction, r.CallbackURI, r.TenantID, r.MyParticipantID = c.id, calls.DirectionIncoming, c.callbackURI, e.cfg.TenantID, c.bot.id
+			r.Source, r.Targets = c.res.Source, c.res.Targets
+		})
+		e.armAnswerDeadline(c, e.cfg.AnswerDeadline)
+		return h, nil
+	}
+	c.res.Source = participants.Info{ODataType: "#microsoft.graph.participantInfo", Identity: p.Identity(), LanguageID: "en-US", Region: "westeurope"}
+	c.res.Targets = []participants.Invitation{{ODataType: "#microsoft.graph.invitationParticipantInfo", Identity: e.botIdentity()}}
 	defer e.record(EventIncomingCall, c.id, p.name, p.DisplayName()+" calls the bot", nil)
 	e.notifyCall(c, "created", func(r *calls.Call) {
 		r.Direction = calls.DirectionIncoming
@@ -221,6 +268,12 @@ func (p *Person) CallBot() (*CallHandle, error) {
 	})
 	e.armAnswerDeadline(c, e.cfg.AnswerDeadline)
 	return h, nil
+}
+
+// quoteJSON returns s as a JSON string.
+func quoteJSON(s string) json.RawMessage {
+	b, _ := json.Marshal(s)
+	return b
 }
 
 // Press makes the person press DTMF keys ("1", "123#", "*"): each becomes a tone

@@ -12,8 +12,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/microsoft/kiota-abstractions-go/authentication"
-
 	"github.com/graphcomms/graphcomms/auth"
 	"github.com/graphcomms/graphcomms/calls"
 	"github.com/graphcomms/graphcomms/emulator"
@@ -59,18 +57,22 @@ func (s *sink) states(callID string) []string {
 	var out []string
 	for _, n := range s.all() {
 		if n.Kind == notifications.KindCall && n.CallID == callID && n.Call != nil && n.Call.ToneInfo.Tone == "" {
-			out = append(out, string(n.ChangeType)+":"+string(n.Call.State))
+			s := string(n.ChangeType) + ":" + string(n.Call.State)
+			if a := n.Call.MediaState.Audio; a != "" {
+				s += "+audio:" + string(a)
+			}
+			out = append(out, s)
 		}
 	}
 	return out
 }
 
 func apiFor(t *testing.T, emu *emulator.Server, retry auth.RetryPolicy) *calls.API {
-	adapter, err := auth.NewRequestAdapterWithAuth(&authentication.AnonymousAuthenticationProvider{}, auth.AdapterConfig{Retry: retry})
+	adapter, err := emu.Adapter(auth.AdapterConfig{Retry: retry})
 	if err != nil {
 		t.Fatal(err)
 	}
-	return calls.NewAPI(adapter, calls.WithBaseURL(emu.GraphURL()))
+	return calls.NewAPI(adapter)
 }
 
 func TestAnswerDeadline(t *testing.T) {
@@ -164,10 +166,10 @@ func TestOutgoingCallBehaviours(t *testing.T) {
 	emu.Advance(90 * time.Second)
 	_ = emu.WaitIdle(ctx)
 	want := map[string]string{
-		quick: "updated:establishing updated:established",
+		quick: "updated:establishing updated:established updated:established+audio:active",
 		busy:  "updated:establishing deleted:terminated",
 		away:  "updated:establishing deleted:terminated",
-		pstn:  "updated:establishing updated:established deleted:terminated",
+		pstn:  "updated:establishing updated:established updated:established+audio:active deleted:terminated",
 	}
 	for id, w := range want {
 		if got := strings.Join(s.states(id), " "); got != w {
@@ -276,7 +278,7 @@ func TestMediaAndOperations(t *testing.T) {
 			}
 		}
 	}
-	if strings.Join(reasons, "|") != "stopToneDetected|failed 400/8508: Action falied, the operation was cancelled." {
+	if strings.Join(reasons, "|") != "stopToneDetected|failed 400/8508: Action failed, the operation was cancelled." {
 		t.Errorf("reasons %q", reasons)
 	}
 }

@@ -35,6 +35,9 @@ type call struct {
 	parties     []*party
 	bot         *party
 	ops         map[string]calls.Operation
+	opOrder     []string // operation IDs in the order they started
+	groups      []calls.AudioRoutingGroup
+	sharing     []*sharing // content sharing sessions
 	media       map[string]*mediaOp
 	tones       bool // subscribed to tones
 	toneSeq     int64
@@ -48,6 +51,8 @@ type call struct {
 	// appInstance is set when the bot is on the call through its application instance
 	// (created with it as source, or called on its phone number).
 	appInstance bool
+	// mediaActive is set once the call's audio is up (mediaState audio active).
+	mediaActive bool
 
 	cancelAnswer, cancelKeepAlive, cancelRing, cancelHangUp, cancelTransfer func()
 }
@@ -121,6 +126,9 @@ func (e *Emulator) snapshot(c *call) calls.Call {
 	r := c.res
 	r.ODataType = "#microsoft.graph.call"
 	r.State = c.state
+	if c.mediaActive && !c.ended {
+		r.MediaState = media.CallMediaState{Audio: media.StateActive}
+	}
 	if r.Source.Identity.User == nil && r.Source.Identity.Phone == nil && r.Source.Identity.Application == nil {
 		r.Source = participants.Info{Identity: e.botIdentity()}
 	}
@@ -215,6 +223,9 @@ func (e *Emulator) notifyOperation(c *call, op calls.Operation) {
 	b.ODataEtag = fmt.Sprintf("W/\"%d\"", c.etag)
 	url := "/communications/calls/" + c.id + "/operations/" + b.ID
 	e.post(c, "deleted", url, op, fmt.Sprintf("%s %s %s", strings.TrimPrefix(op.ODataTypeName(), "#microsoft.graph."), short(b.ID), b.Status))
+	// The annotations are the notification's (post has encoded it); GET of the
+	// operation answers without them (v1.0/addlargegalleryviewoperation-get/02).
+	b.ODataID, b.ODataEtag = "", ""
 }
 
 // newOp registers a running operation of the type T.
@@ -229,6 +240,7 @@ func newOp[T any, PT interface {
 	b.ClientContext = clientContext
 	b.Status = calls.OperationRunning
 	c.ops[b.ID] = op
+	c.opOrder = append(c.opOrder, b.ID)
 	return op
 }
 
@@ -245,7 +257,7 @@ func (e *Emulator) complete(c *call, op calls.Operation, ok bool, code, subcode 
 	} else {
 		b.Status = calls.OperationFailed
 	}
-	b.ResultInfo = calls.ResultInfo{ODataType: "#microsoft.graph.resultInfo", Code: code, Subcode: subcode, Message: msg}
+	b.ResultInfo = resultInfo(code, subcode, msg)
 	if !c.ended {
 		e.notifyOperation(c, op)
 	}
@@ -264,6 +276,7 @@ func (e *Emulator) establish(c *call) {
 	if c.sendsRoster() {
 		e.notifyRoster(c)
 	}
+	e.notifyMediaActive(c)
 	if p := c.person; p != nil && p.behavior.HangUpAfter > 0 {
 		c.cancelHangUp = e.clock.AfterFunc(p.behavior.HangUpAfter, func() {
 			e.mu.Lock()
@@ -273,6 +286,19 @@ func (e *Emulator) establish(c *call) {
 			}
 		})
 	}
+}
+
+// notifyMediaActive sends the update Graph sends once a call's audio is up: state
+// established and mediaState {"audio": "active"} (recorded in
+// testdata/notifications/call-established.json; the docs' examples show mediaState only
+// as null in create responses). A bot in a group call or meeting, which gets no other
+// signal that it can be heard, plays its first prompt on it. The emulator sends it
+// right after the established notification (and the first roster) of every call.
+func (e *Emulator) notifyMediaActive(c *call) {
+	c.mediaActive = true
+	e.notifyCall(c, "updated", func(r *calls.Call) {
+		r.MediaState = media.CallMediaState{Audio: media.StateActive}
+	})
 }
 
 func (e *Emulator) armKeepAlive(c *call) {
@@ -390,15 +416,14 @@ func endSource(src participants.Info) participants.Info {
 	return out
 }
 
-// resultInfo returns a resultInfo as Graph writes it. A code of 0 is written out, as
-// the blind-transfer completion has it (v1.0/call-transfer/05-notification.json:
-// "code": 0), although the struct's omitzero would leave it out.
+// resultInfo returns a resultInfo as Graph writes it: code and subcode are always
+// written, zeros included, as the docs' examples have them (v1.0/call-playprompt/03:
+// "subcode": 0; v1.0/call-transfer/05: "code": 0). calls.ResultInfo leaves zeros out
+// (omitzero), so they go in AdditionalData, which the encoder writes for a member
+// whose field is zero and skips otherwise.
 func resultInfo(code, subcode int32, msg string) calls.ResultInfo {
-	ri := calls.ResultInfo{ODataType: "#microsoft.graph.resultInfo", Code: code, Subcode: subcode, Message: msg}
-	if code == 0 {
-		ri.AdditionalData = map[string]json.RawMessage{"code": json.RawMessage("0")}
-	}
-	return ri
+	return calls.ResultInfo{ODataType: "#microsoft.graph.resultInfo", Code: code, Subcode: subcode, Message: msg,
+		AdditionalData: map[string]json.RawMessage{"code": json.RawMessage("0"), "subcode": json.RawMessage("0")}}
 }
 
 // personLeaves handles a person hanging up or leaving.

@@ -33,7 +33,8 @@ func NewAPI(adapter abs.RequestAdapter, opts ...graph.APIOption) *API {
 
 // FromCalls returns the online-meeting builders sharing a calls.API's adapter and base URL.
 func FromCalls(api *calls.API) *API {
-	return &API{c: &transport.Client{Adapter: api.Adapter(), BaseURL: api.BaseURL()}}
+	c := *transport.Of(api) // the same adapter, base URL, logger, tracer and observer
+	return &API{c: &c}
 }
 
 // Me returns the builders for the signed-in user (delegated permissions).

@@ -12,6 +12,9 @@ import (
 
 	"github.com/graphcomms/graphcomms/auth"
 	"github.com/graphcomms/graphcomms/graph"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/trace"
 )
 
 // Defaults of HandlerConfig (and DefaultMaxNotifications, shared with Parse).
@@ -71,6 +74,32 @@ type HandlerConfig struct {
 	// written; whether or not a Logger is set. It runs on the request's goroutine:
 	// keep it short. The graphcomms client reports these through OnError.
 	OnReject func(err *RejectError)
+	// Tracer records a span per callback ("graphcomms.callback", with child spans for
+	// the token check and the parse), ending with the status answered and, for a
+	// rejection, the reason. Nil records nothing.
+	Tracer trace.Tracer
+}
+
+// RejectReason names the reason class of a refused callback by the status answered,
+// for metrics and traces (a bounded set, unlike the reason text): "method" (405),
+// "too_large" (413), "invalid_token" (401), "forbidden" (403), "bad_body" (400),
+// "overloaded" (503), else "other".
+func RejectReason(status int) string {
+	switch status {
+	case http.StatusMethodNotAllowed:
+		return "method"
+	case http.StatusRequestEntityTooLarge:
+		return "too_large"
+	case http.StatusUnauthorized:
+		return "invalid_token"
+	case http.StatusForbidden:
+		return "forbidden"
+	case http.StatusBadRequest:
+		return "bad_body"
+	case http.StatusServiceUnavailable:
+		return "overloaded"
+	}
+	return "other"
 }
 
 // RejectError is an error HandlerConfig.Accept returns to refuse a callback with a
@@ -180,6 +209,37 @@ func (h *Handler) Batches() <-chan Batch { return h.queue }
 
 // ServeHTTP implements http.Handler.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if h.cfg.Tracer == nil {
+		h.serve(w, r)
+		return
+	}
+	ctx, span := h.cfg.Tracer.Start(r.Context(), "graphcomms.callback", trace.WithSpanKind(trace.SpanKindServer),
+		trace.WithAttributes(attribute.String("client-request-id", r.Header.Get("client-request-id")),
+			attribute.String("scenario-id", r.Header.Get("scenario-id"))))
+	defer span.End()
+	h.serve(w, r.WithContext(ctx))
+}
+
+// step starts the child span of one step of a callback, when tracing.
+func (h *Handler) step(r *http.Request, name string) trace.Span {
+	if h.cfg.Tracer == nil {
+		return nil
+	}
+	_, s := h.cfg.Tracer.Start(r.Context(), name)
+	return s
+}
+
+func endStep(s trace.Span, err error) {
+	if s == nil {
+		return
+	}
+	if err != nil {
+		s.SetStatus(codes.Error, err.Error())
+	}
+	s.End()
+}
+
+func (h *Handler) serve(w http.ResponseWriter, r *http.Request) {
 	crid, sid := r.Header.Get("client-request-id"), r.Header.Get("scenario-id")
 	if crid != "" {
 		w.Header().Set("client-request-id", crid)
@@ -198,7 +258,9 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	var claims *auth.Claims
 	if !h.cfg.InsecureSkipValidation {
+		vs := h.step(r, "graphcomms.callback.validate")
 		c, err := h.cfg.Validator.ValidateRequest(r)
+		endStep(vs, err)
 		switch {
 		case errors.Is(err, auth.ErrKeysUnavailable):
 			h.retryLater(w)
@@ -224,7 +286,9 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.reject(w, r, http.StatusBadRequest, "reading body: "+err.Error(), nil)
 		return
 	}
+	ps := h.step(r, "graphcomms.callback.parse")
 	notes, err := ParseOptions{MaxNotifications: h.cfg.MaxNotifications}.Parse(body)
+	endStep(ps, err)
 	if err != nil {
 		status := http.StatusBadRequest
 		if errors.Is(err, graph.ErrDecodeLimit) { // too many notifications, or too much memory
@@ -263,6 +327,10 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 func (h *Handler) accepted(w http.ResponseWriter, r *http.Request, b Batch) {
 	w.WriteHeader(http.StatusAccepted)
+	if h.cfg.Tracer != nil {
+		trace.SpanFromContext(r.Context()).SetAttributes(attribute.Int("http.response.status_code", http.StatusAccepted),
+			attribute.Int("graphcomms.notifications", len(b.Notifications)), attribute.String("graphcomms.tenant", b.TenantID))
+	}
 	if h.log.Enabled(r.Context(), slog.LevelDebug) {
 		h.log.LogAttrs(r.Context(), slog.LevelDebug, "callback accepted", slog.Int("notifications", len(b.Notifications)),
 			slog.String("tenant", b.TenantID), slog.String("client-request-id", b.ClientRequestID))
@@ -292,6 +360,11 @@ func (h *Handler) reject(w http.ResponseWriter, r *http.Request, status int, rea
 		attrs = append(attrs, slog.String("client-request-id", crid))
 	}
 	h.log.LogAttrs(r.Context(), slog.LevelWarn, "callback rejected", attrs...)
+	if h.cfg.Tracer != nil {
+		span := trace.SpanFromContext(r.Context())
+		span.SetAttributes(attribute.Int("http.response.status_code", status), attribute.String("graphcomms.reject_reason", RejectReason(status)))
+		span.SetStatus(codes.Error, reason)
+	}
 	w.Header().Set("Connection", "close")
 	http.Error(w, reason, status)
 	if h.cfg.OnReject != nil {

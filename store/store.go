@@ -73,6 +73,9 @@ type CallState struct {
 	UpdatedAt time.Time
 	// Writer is the replica that wrote the state.
 	Writer string
+	// ScenarioID is the call's scenario ID, sent as scenario-id with each of its
+	// requests.
+	ScenarioID string `json:",omitempty"`
 	// Handoff is "transfer", "redirect" or "reject" while such a request of the bot
 	// is pending: Graph ends a redirected or rejected call without a resultInfo, and
 	// whichever replica applies that end classifies it from this.
@@ -187,6 +190,11 @@ type LogEntry struct {
 	Incoming bool
 	// At is when the callback was accepted (by the accepting client's clock).
 	At time.Time
+	// ScenarioID is the callback's scenario-id header, if any.
+	ScenarioID string
+	// Trace is the W3C traceparent of the callback's span, so that the holder's span
+	// applying the entry can link to it (empty when tracing is off).
+	Trace string
 	// Data is a commsNotifications body holding the call's notifications of one
 	// callback, in order: the body Graph sent when it was all about this call.
 	Data []byte
@@ -198,7 +206,8 @@ type LogEntry struct {
 
 // Size is the number of bytes an entry holds, as counted against a cap.
 func (e *LogEntry) Size() int64 {
-	return int64(len(e.Data) + len(e.ID) + len(e.Prev) + len(e.CallID) + len(e.TenantID) + len(e.From) + 64)
+	return int64(len(e.Data) + len(e.ID) + len(e.Prev) + len(e.CallID) + len(e.TenantID) + len(e.From) +
+		len(e.ScenarioID) + len(e.Trace) + 64)
 }
 
 // WakeupKind says why a replica is woken.

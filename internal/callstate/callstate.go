@@ -144,6 +144,8 @@ type State struct {
 	Position string
 	// Handoff is the transfer, redirect or reject the bot asked for, if any.
 	Handoff Handoff
+	// ScenarioID is the call's scenario ID (set once, when the call is first seen).
+	ScenarioID string
 }
 
 type op struct {
@@ -168,7 +170,7 @@ func Restore(st store.CallState) *State {
 	res := st.Call
 	res.ID = st.CallID
 	s := &State{ID: st.CallID, Tenant: st.TenantID, Call: &res, Etag: st.Etag, ToneSeq: st.ToneSequence, ToneFloor: st.ToneSequence,
-		KeepAliveAt: st.KeepAliveAt, IncomingAt: st.IncomingAt, Data: st.Data, Position: st.LogPosition, Handoff: Handoff(st.Handoff)}
+		KeepAliveAt: st.KeepAliveAt, IncomingAt: st.IncomingAt, Data: st.Data, Position: st.LogPosition, Handoff: Handoff(st.Handoff), ScenarioID: st.ScenarioID}
 	s.roster.replace(st.Participants)
 	s.roster.seq = st.RosterSequence
 	for _, p := range st.Operations {
@@ -189,7 +191,7 @@ func (s *State) Snapshot(version int64, now time.Time, writer string) store.Call
 	return store.CallState{CallID: s.ID, TenantID: s.Tenant, Version: version, Call: *s.Call, Etag: s.Etag,
 		Participants: s.roster.snapshot(), RosterSequence: s.roster.seq, ToneSequence: s.ToneSeq, Operations: s.opsSnap,
 		KeepAliveAt: s.KeepAliveAt, IncomingAt: s.IncomingAt, Data: s.Data, LogPosition: s.Position, UpdatedAt: now, Writer: writer,
-		Handoff: string(s.Handoff)}
+		Handoff: string(s.Handoff), ScenarioID: s.ScenarioID}
 }
 
 // Participants returns the roster (shared, never changed in place).

@@ -16,6 +16,9 @@ import (
 	abs "github.com/microsoft/kiota-abstractions-go"
 	"github.com/microsoft/kiota-abstractions-go/serialization"
 	nethttp "github.com/microsoft/kiota-http-go"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/graphcomms/graphcomms/graph"
 	"github.com/graphcomms/graphcomms/internal/retryafter"
@@ -39,7 +42,25 @@ type Client struct {
 	BaseURL string
 	// Logger, when set, gets one debug line per request sent.
 	Logger *slog.Logger
+	// Tracer, when set, records one client span per request (retries included).
+	Tracer trace.Tracer
+	// Observe, when set, is told of every request once it is done.
+	Observe func(Record)
 }
+
+// Record is one request as Client.Observe sees it.
+type Record struct {
+	Method, Path    string
+	Status          int // 0 when no response came
+	Duration        time.Duration
+	ClientRequestID string
+	Err             error
+}
+
+// Of returns the Client behind an API root of package calls (set by package calls),
+// so that the graphcomms client can attach its tracer and observer without an
+// exported accessor.
+var Of func(api any) *Client
 
 // Base returns the base URL requests go to: BaseURL, else the adapter's, else v1.0.
 func (c *Client) Base() string {
@@ -165,9 +186,35 @@ func (c *Client) Send(ctx context.Context, ri *abs.RequestInformation, out any) 
 		return &parsed{}, nil
 	})
 	ri.AddRequestOptions([]abs.RequestOption{handler})
+	path := ""
+	if u, uerr := ri.GetUri(); uerr == nil {
+		path = u.Path
+	}
+	var span trace.Span
+	if c.Tracer != nil {
+		ctx, span = c.Tracer.Start(ctx, ri.Method.String()+" "+routeOf(path), trace.WithSpanKind(trace.SpanKindClient),
+			trace.WithAttributes(attribute.String("http.request.method", ri.Method.String()), attribute.String("url.path", path)))
+	}
 	start := time.Now()
 	_, err := c.Adapter.SendPrimitive(ctx, ri, "[]byte", nil)
-	c.logRequest(ctx, ri, resp, err, time.Since(start))
+	d := time.Since(start)
+	c.logRequest(ctx, ri, resp, err, d)
+	if span != nil || c.Observe != nil {
+		rec := Record{Method: ri.Method.String(), Path: path, Duration: d, Err: err}
+		if resp != nil {
+			rec.Status, rec.ClientRequestID = resp.StatusCode, resp.Header.Get("client-request-id")
+		}
+		if span != nil {
+			span.SetAttributes(attribute.Int("http.response.status_code", rec.Status), attribute.String("client-request-id", rec.ClientRequestID))
+			if err != nil || rec.Status >= 400 {
+				span.SetStatus(codes.Error, http.StatusText(rec.Status))
+			}
+			span.End()
+		}
+		if c.Observe != nil {
+			c.Observe(rec)
+		}
+	}
 	if err != nil {
 		return resp, err
 	}
@@ -256,4 +303,21 @@ func (c *Client) logRequest(ctx context.Context, ri *abs.RequestInformation, res
 		attrs = append(attrs, slog.String("error", err.Error()))
 	}
 	c.Logger.LogAttrs(ctx, slog.LevelDebug, "graph request", attrs...)
+}
+
+// routeOf replaces the IDs of a Graph path by placeholders, for span names of low
+// cardinality: /v1.0/communications/calls/{id}/participants/{id}/mute.
+func routeOf(path string) string {
+	segs := strings.Split(path, "/")
+	for i := 1; i < len(segs); i++ {
+		switch strings.ToLower(segs[i-1]) {
+		case "calls", "participants", "operations", "audioroutinggroups", "contentsharingsessions",
+			"users", "onlinemeetings", "attendancereports", "attendancerecords":
+			if segs[i] != "" && !strings.EqualFold(segs[i], "invite") && !strings.EqualFold(segs[i], "muteAll") &&
+				!strings.EqualFold(segs[i], "createOrGet") && !strings.EqualFold(segs[i], "logTeleconferenceDeviceQuality") {
+				segs[i] = "{id}"
+			}
+		}
+	}
+	return strings.Join(segs, "/")
 }

@@ -199,7 +199,7 @@ func (s *Store) List(ctx context.Context) ([]store.CallState, error) {
 // position of its last entry.
 var appendScript = redis.NewScript(`
 local calls, order = {}, {}
-for i = 6, #ARGV, 5 do
+for i = 6, #ARGV, 7 do
   local id = ARGV[i]
   if not calls[id] then
     local c = {key = ARGV[1] .. 'log:' .. id, n = 0, prev = ''}
@@ -230,12 +230,12 @@ for i = 6, #ARGV, 5 do
   end
 end
 local out = {1}
-for i = 6, #ARGV, 5 do
+for i = 6, #ARGV, 7 do
   local c = calls[ARGV[i]]
   if c.parked and c.n >= tonumber(ARGV[4]) then
     out[#out + 1], out[#out + 2] = '', ''
   else
-    local eid = redis.call('XADD', c.key, '*', 't', ARGV[i+1], 'f', ARGV[i+2], 'i', ARGV[i+3], 'p', c.prev, 'd', ARGV[i+4])
+    local eid = redis.call('XADD', c.key, '*', 't', ARGV[i+1], 'f', ARGV[i+2], 'i', ARGV[i+3], 'p', c.prev, 'd', ARGV[i+4], 's', ARGV[i+5], 'x', ARGV[i+6])
     if c.parked and not c.expires then
       if not c.exists or redis.call('PTTL', c.key) == -1 then redis.call('PEXPIRE', c.key, ARGV[5]) end
       c.expires = true
@@ -269,7 +269,7 @@ func (s *Store) Append(ctx context.Context, entries []store.LogEntry) error {
 	if len(entries) == 0 {
 		return nil
 	}
-	args := make([]any, 0, 5+5*len(entries))
+	args := make([]any, 0, 5+7*len(entries))
 	args = append(args, s.prefix, s.channel, s.maxLog, s.maxParked, s.parkedTTL)
 	for _, e := range entries {
 		if e.CallID == "" {
@@ -279,7 +279,7 @@ func (s *Store) Append(ctx context.Context, entries []store.LogEntry) error {
 		if e.Incoming {
 			incoming = "1"
 		}
-		args = append(args, e.CallID, e.TenantID, e.From, incoming, e.Data)
+		args = append(args, e.CallID, e.TenantID, e.From, incoming, e.Data, e.ScenarioID, e.Trace)
 	}
 	res, err := appendScript.Run(ctx, s.rdb, []string{s.leases, s.owners}, args...).Slice()
 	if err != nil {
@@ -299,7 +299,8 @@ func (s *Store) Append(ctx context.Context, entries []store.LogEntry) error {
 }
 
 // ReadLog implements store.Cluster. The entries have their ID, Prev, CallID,
-// TenantID, From, Incoming and Data (At and Notifications are not stored).
+// TenantID, From, Incoming, Data, ScenarioID and Trace (At and Notifications are not
+// stored).
 func (s *Store) ReadLog(ctx context.Context, callID, after string, max int) ([]store.LogEntry, error) {
 	if max <= 0 {
 		return nil, nil
@@ -319,7 +320,10 @@ func (s *Store) ReadLog(ctx context.Context, callID, after string, max int) ([]s
 		inc, _ := m.Values["i"].(string)
 		p, _ := m.Values["p"].(string)
 		d, _ := m.Values["d"].(string)
-		out[i] = store.LogEntry{ID: m.ID, Prev: p, CallID: callID, TenantID: t, From: f, Incoming: inc == "1", Data: []byte(d)}
+		sc, _ := m.Values["s"].(string)
+		x, _ := m.Values["x"].(string)
+		out[i] = store.LogEntry{ID: m.ID, Prev: p, CallID: callID, TenantID: t, From: f, Incoming: inc == "1", Data: []byte(d),
+			ScenarioID: sc, Trace: x}
 	}
 	return out, nil
 }

@@ -21,7 +21,6 @@ import (
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
-	"github.com/microsoft/kiota-abstractions-go/authentication"
 
 	"github.com/graphcomms/graphcomms"
 	"github.com/graphcomms/graphcomms/auth"
@@ -55,7 +54,7 @@ func StartEmulated(logs io.Writer) (*Env, error) {
 	if err != nil {
 		return nil, err
 	}
-	adapter, err := auth.NewRequestAdapterWithAuth(&authentication.AnonymousAuthenticationProvider{}, auth.AdapterConfig{})
+	adapter, err := emu.Adapter(auth.AdapterConfig{})
 	if err != nil {
 		emu.Close()
 		return nil, err
