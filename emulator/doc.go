@@ -9,11 +9,20 @@
 //
 //	emu, _ := emulator.Start(emulator.Config{AppID: appID, CallbackURL: botURL})
 //	defer emu.Close()
-//	api := calls.NewAPI(adapter, calls.WithBaseURL(emu.GraphURL()))
+//	adapter, _ := emu.Adapter(auth.AdapterConfig{}) // sends the emulator's token
+//	api := calls.NewAPI(adapter)
 //	v, _ := auth.NewValidator(auth.ValidatorConfig{AppIDs: []string{appID},
 //		OpenIDConfigURL: emu.OpenIDConfigURL()})
 //
-// Simulated people (users and phone numbers) answer, decline or ignore calls, press
+// Like Graph, it answers a request without a bearer token with 401
+// InvalidAuthenticationToken: give clients Credential (graphcomms.Config.Credential,
+// auth.NewRequestAdapter, msgraph-sdk-go) or Adapter. It accepts gzip-encoded request
+// bodies, as Kiota clients send them by default (up to MaxRequestBody, inflated), and
+// answers every route it does not serve with Graph's JSON error body (404, or 405 with
+// Allow). README.md lists every route it serves, and which of its behaviours Graph
+// documents and which are its own choices.
+//
+// Simulated people (users, phone numbers and other applications) answer, decline or ignore calls, press
 // DTMF keys, speak when recorded, join and leave meetings, hang up, and call the bot;
 // see Person and Behavior. Time is virtual by default: nothing happens until the test
 // advances the clock (Advance), so tests are instant and deterministic; a real clock
