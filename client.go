@@ -5,13 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net"
 	"net/http"
 	"net/url"
 	"os"
 	"runtime/debug"
 	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -25,6 +23,7 @@ import (
 	"github.com/graphcomms/graphcomms/auth"
 	"github.com/graphcomms/graphcomms/calls"
 	"github.com/graphcomms/graphcomms/graph"
+	"github.com/graphcomms/graphcomms/internal/loopback"
 	"github.com/graphcomms/graphcomms/internal/transport"
 	"github.com/graphcomms/graphcomms/media"
 	"github.com/graphcomms/graphcomms/meetings"
@@ -304,7 +303,7 @@ func checkCallbackURL(raw string) error {
 	if err != nil || u.Host == "" {
 		return fmt.Errorf("graphcomms: Config.CallbackURL %q is not an absolute URL", raw)
 	}
-	if u.Scheme != "https" && !(u.Scheme == "http" && isLoopbackHost(u.Hostname())) {
+	if u.Scheme != "https" && !(u.Scheme == "http" && loopback.Host(u.Hostname())) {
 		return fmt.Errorf("graphcomms: Config.CallbackURL must be https (http only on loopback): %q", raw)
 	}
 	return nil
@@ -330,16 +329,10 @@ func (c *Client) warmToken(cred azcore.TokenCredential) {
 	}
 }
 
-// isLoopbackHost reports whether host is localhost or a loopback address.
-func isLoopbackHost(host string) bool {
-	ip := net.ParseIP(host)
-	return strings.EqualFold(host, "localhost") || ip != nil && ip.IsLoopback()
-}
-
 // isLoopbackURL reports whether raw is an absolute URL on a loopback host.
 func isLoopbackURL(raw string) bool {
 	u, err := url.Parse(raw)
-	return err == nil && u.Host != "" && isLoopbackHost(u.Hostname())
+	return err == nil && u.Host != "" && loopback.Host(u.Hostname())
 }
 
 // ServeHTTP serves the callback URL: it validates and parses each callback, stores its

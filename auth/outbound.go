@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -17,6 +16,7 @@ import (
 	nethttp "github.com/microsoft/kiota-http-go"
 
 	"github.com/graphcomms/graphcomms/graph"
+	"github.com/graphcomms/graphcomms/internal/loopback"
 	"github.com/graphcomms/graphcomms/internal/transport"
 )
 
@@ -102,7 +102,7 @@ func (p *TokenProvider) AuthenticateRequest(ctx context.Context, ri *abs.Request
 
 func (p *TokenProvider) allowed(u *url.URL) bool {
 	host := strings.ToLower(u.Hostname())
-	if ip := net.ParseIP(host); ip != nil && ip.IsLoopback() || host == "localhost" {
+	if loopback.Host(host) {
 		return p.cfg.AllowLoopback && (u.Scheme == "http" || u.Scheme == "https")
 	}
 	if u.Scheme != "https" {

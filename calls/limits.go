@@ -4,13 +4,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net"
 	"net/url"
 	"reflect"
 	"strings"
 	"time"
 	"unicode/utf8"
 
+	"github.com/graphcomms/graphcomms/internal/loopback"
 	"github.com/graphcomms/graphcomms/media"
 )
 
@@ -110,10 +110,7 @@ func checkCallbackURI(action, raw string) error {
 	if err != nil || u.Host == "" {
 		return invalid(action, "callbackUri", "not an absolute URL")
 	}
-	host := u.Hostname()
-	ip := net.ParseIP(host)
-	loopback := strings.EqualFold(host, "localhost") || ip != nil && ip.IsLoopback()
-	if u.Scheme != "https" && !(u.Scheme == "http" && loopback) {
+	if u.Scheme != "https" && !(u.Scheme == "http" && loopback.Host(u.Hostname())) {
 		return invalid(action, "callbackUri", "must be https (got %s)", u.Scheme)
 	}
 	return nil

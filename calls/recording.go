@@ -6,12 +6,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/graphcomms/graphcomms/internal/loopback"
 )
 
 // DefaultRecordingMaxBytes is the size cap of a recording download when
@@ -259,21 +260,11 @@ func checkURL(u *url.URL, allowLoopback bool) error {
 		return invalid("no host")
 	case u.Scheme == "http" && !allowLoopback:
 		return &RecordingError{Location: redactURL(u), Err: ErrInsecureRecordingLocation}
-	case u.Scheme == "http" && !isLoopbackHost(u.Hostname()):
+	case u.Scheme == "http" && !loopback.Host(u.Hostname()):
 		return &RecordingError{Location: redactURL(u),
 			Err: fmt.Errorf("%w: http is allowed only to loopback hosts", ErrInsecureRecordingLocation)}
 	}
 	return nil
-}
-
-// isLoopbackHost reports whether host (without port or brackets) is "localhost" or a
-// loopback IP address (127.0.0.0/8, ::1).
-func isLoopbackHost(host string) bool {
-	if strings.EqualFold(host, "localhost") {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
 }
 
 // checkRedirect is the download's CheckRedirect: every hop passes checkURL, never goes

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/graphcomms/graphcomms/auth/authtest"
+	"github.com/graphcomms/graphcomms/internal/loopback"
 	"github.com/graphcomms/graphcomms/internal/transport"
 )
 
@@ -277,18 +278,10 @@ type loopbackOnly struct{}
 
 // RoundTrip sends r when its host is a loopback address.
 func (loopbackOnly) RoundTrip(r *http.Request) (*http.Response, error) {
-	if !isLoopback(r.URL.Hostname()) {
+	if !loopback.Host(r.URL.Hostname()) {
 		return nil, fmt.Errorf("emulator: refusing to deliver to non-loopback host %s", r.URL.Hostname())
 	}
 	return http.DefaultTransport.RoundTrip(r)
-}
-
-func isLoopback(host string) bool {
-	if host == "localhost" {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
 }
 
 // errNotFound is returned by lookups of calls that do not exist or have ended.

@@ -14,6 +14,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/graphcomms/graphcomms/internal/loopback"
 	"github.com/graphcomms/graphcomms/media"
 )
 
@@ -192,7 +193,7 @@ func (e *Emulator) probePrompts(ps []media.Prompt) promptProbe {
 // network) and plays for the default duration.
 func (e *Emulator) probePrompt(uri string) (time.Duration, error) {
 	u, err := url.Parse(uri)
-	if err != nil || !isLoopback(u.Hostname()) || u.Scheme != "http" && u.Scheme != "https" {
+	if err != nil || !loopback.Host(u.Hostname()) || u.Scheme != "http" && u.Scheme != "https" {
 		return e.cfg.DefaultPromptDuration, nil
 	}
 	client := &http.Client{Timeout: promptFetchTimeout, Transport: loopbackOnly{}}

@@ -198,7 +198,7 @@ func (c *Client) Send(ctx context.Context, ri *abs.RequestInformation, out any) 
 	start := time.Now()
 	_, err := c.Adapter.SendPrimitive(ctx, ri, "[]byte", nil)
 	d := time.Since(start)
-	c.logRequest(ctx, ri, resp, err, d)
+	c.logRequest(ctx, ri.Method.String(), path, resp, err, d)
 	if span != nil || c.Observe != nil {
 		rec := Record{Method: ri.Method.String(), Path: path, Duration: d, Err: err}
 		if resp != nil {
@@ -286,15 +286,11 @@ func errorFromResponse(r *Response) error {
 // logRequest writes the debug line of one request: method, path, status, duration
 // and client-request-id. Headers (Authorization above all), queries and bodies are
 // never logged.
-func (c *Client) logRequest(ctx context.Context, ri *abs.RequestInformation, resp *Response, err error, d time.Duration) {
+func (c *Client) logRequest(ctx context.Context, method, path string, resp *Response, err error, d time.Duration) {
 	if c.Logger == nil || !c.Logger.Enabled(ctx, slog.LevelDebug) {
 		return
 	}
-	path := ""
-	if u, uerr := ri.GetUri(); uerr == nil {
-		path = u.Path
-	}
-	attrs := []slog.Attr{slog.String("method", ri.Method.String()), slog.String("path", path), slog.Duration("duration", d)}
+	attrs := []slog.Attr{slog.String("method", method), slog.String("path", path), slog.Duration("duration", d)}
 	if resp != nil {
 		attrs = append(attrs, slog.Int("status", resp.StatusCode), slog.String("client-request-id", resp.Header.Get("client-request-id")),
 			slog.String("request-id", resp.Header.Get("request-id")))
