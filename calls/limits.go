@@ -73,17 +73,14 @@ type validator interface{ Validate() error }
 
 // validate checks the request's path (an invalid ID is reported first) and its body
 // when it has rules; a nil body has none.
-func validate(r requester, body any) error {
+func validate[Req any](r requester, body *Req) error {
 	if r.Err != nil {
 		return r.Err
 	}
 	if body == nil {
 		return nil
 	}
-	if v := reflect.ValueOf(body); v.Kind() == reflect.Pointer && v.IsNil() {
-		return nil
-	}
-	if v, ok := body.(validator); ok {
+	if v, ok := any(body).(validator); ok {
 		return v.Validate()
 	}
 	return nil
