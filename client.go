@@ -170,6 +170,11 @@ type Client struct {
 	ttl     time.Duration
 	trim    int // applied entries between two TrimLog requests
 	tel     *telemetry
+	// validator checks callbacks (nil with InsecureSkipValidation); passAt is the
+	// clock's time, in Unix nanoseconds, when the last maintenance pass started (or
+	// the client did), for the liveness probe.
+	validator notifications.TokenValidator
+	passAt    atomic.Int64
 
 	mu       sync.Mutex
 	calls    map[string]*Call
@@ -263,7 +268,8 @@ func New(cfg Config) (*Client, error) {
 	}
 	c := &Client{cfg: cfg, api: calls.NewAPI(adapter, apiOpts...), log: cfg.Logger, cluster: cl.Store, clock: cfg.Clock,
 		replica: cl.ReplicaID, ttl: cl.LeaseTTL, trim: trimEvery, calls: map[string]*Call{}, adopting: map[string]bool{},
-		stop: make(chan struct{})}
+		stop: make(chan struct{}), validator: v}
+	c.passAt.Store(cfg.Clock.Now().UnixNano())
 	if o, ok := cl.Store.(store.OwnedPutter); ok {
 		// An in-process store: states are kept as they are, and trimming costs nothing.
 		c.owned, c.trim = o, 1

@@ -3,6 +3,7 @@ package graphcomms_test
 import (
 	"context"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"time"
@@ -140,4 +141,42 @@ func ExampleClient_Create() {
 	// established, ticket INC-7
 	// update: established
 	// update: terminated
+}
+
+// Liveness and readiness probes on a port of their own, for Kubernetes.
+func ExampleClient_Health() {
+	emu, _ := emulator.Start(emulator.Config{})
+	defer emu.Close()
+	adapter, _ := emu.Adapter(auth.AdapterConfig{})
+	client, err := graphcomms.New(graphcomms.Config{
+		AppID: emu.AppID(), Adapter: adapter, BaseURL: emu.GraphURL(), CallbackURL: "http://127.0.0.1:8080/api/calls",
+		ValidatorConfig: auth.ValidatorConfig{OpenIDConfigURL: emu.OpenIDConfigURL()},
+		Clock:           emu.Clock(),
+	})
+	if err != nil {
+		panic(err)
+	}
+	defer client.Close()
+
+	probes := httptest.NewServer(client.Health(graphcomms.HealthConfig{})) // http.ListenAndServe(":8081", ...) in production
+	defer probes.Close()
+	for _, path := range []string{"/livez", "/readyz?verbose"} {
+		resp, err := http.Get(probes.URL + path)
+		if err != nil {
+			panic(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		fmt.Printf("%s %d\n%s", path, resp.StatusCode, body)
+	}
+	// Output:
+	// /livez 200
+	// ok
+	// /readyz?verbose 200
+	// [+]client ok
+	// [+]signing-keys ok
+	// [ ]graph-token skipped: Config.Adapter is set: its credential is not known to the client
+	// [+]store ok
+	// [+]queue ok
+	// ok
 }

@@ -287,6 +287,7 @@ func (c *Client) maintain() {
 		return
 	}
 	defer c.maintaining.Store(false)
+	c.passAt.Store(c.clock.Now().UnixNano())
 	ctx, cancel := c.storeCtx(context.Background(), 1)
 	defer cancel()
 	held := c.Calls()

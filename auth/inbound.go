@@ -616,6 +616,45 @@ func (v *Validator) key(ctx context.Context, kid string, now time.Time) (*rsa.Pu
 	return nil, fmt.Errorf("%w: kid %q", ErrUnknownKey, kid)
 }
 
+// Ready reports whether the signing keys are loaded, fetching them when none are yet
+// (a fetch that failed less than 10 s ago is not repeated: its error is returned). It
+// returns nil once keys are loaded, stale ones included (they are used until a refresh
+// succeeds), and an error wrapping ErrKeysUnavailable otherwise. It is what a
+// readiness probe asks (see graphcomms.Client.HealthHandler): a replica that cannot
+// check a callback's signature should not get callbacks.
+func (v *Validator) Ready(ctx context.Context) error {
+	now := v.cfg.Now()
+	v.mu.Lock()
+	if v.keys != nil {
+		v.mu.Unlock()
+		return nil
+	}
+	wait := v.inflight
+	if wait == nil {
+		if !v.lastRefresh.IsZero() && now.Sub(v.lastRefresh) < 10*time.Second && v.refreshErr != nil {
+			err := v.refreshErr
+			v.mu.Unlock()
+			return fmt.Errorf("%w: %v", ErrKeysUnavailable, err)
+		}
+		wait = make(chan struct{})
+		v.inflight = wait
+		v.lastRefresh = now
+		go v.refresh(wait)
+	}
+	v.mu.Unlock()
+	select {
+	case <-wait:
+	case <-ctx.Done():
+		return fmt.Errorf("%w: %v", ErrKeysUnavailable, ctx.Err())
+	}
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if v.keys == nil {
+		return fmt.Errorf("%w: %v", ErrKeysUnavailable, v.refreshErr)
+	}
+	return nil
+}
+
 // refresh fetches the OpenID configuration and its JWKS, then closes done.
 func (v *Validator) refresh(done chan struct{}) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)

@@ -560,3 +560,34 @@ func BenchmarkValidateUncached(b *testing.B) {
 		}
 	}
 }
+
+// TestValidatorReady: Ready fetches the keys when none are loaded, reports a failed
+// fetch with ErrKeysUnavailable without repeating it within 10 s, and stays ready once
+// keys are loaded, even while the key server is down (the loaded keys are still used).
+func TestValidatorReady(t *testing.T) {
+	f := newFixture(t, auth.ValidatorConfig{})
+	ctx := context.Background()
+	f.down.Store(true)
+	if err := f.v.Ready(ctx); !errors.Is(err, auth.ErrKeysUnavailable) {
+		t.Fatalf("Ready with the key server down = %v, want ErrKeysUnavailable", err)
+	}
+	f.down.Store(false)
+	if err := f.v.Ready(ctx); !errors.Is(err, auth.ErrKeysUnavailable) {
+		t.Fatalf("Ready again within 10 s = %v, want the last failure", err)
+	}
+	if n := f.fetches.Load(); n != 0 {
+		t.Fatalf("%d configuration fetches answered, want 0 (the server was down, then not asked again)", n)
+	}
+	f.advance(11 * time.Second)
+	if err := f.v.Ready(ctx); err != nil {
+		t.Fatalf("Ready after the server came back = %v", err)
+	}
+	f.down.Store(true)
+	f.advance(48 * time.Hour) // keys are stale: still loaded, still ready
+	if err := f.v.Ready(ctx); err != nil {
+		t.Fatalf("Ready with stale keys = %v", err)
+	}
+	if n := f.fetches.Load(); n != 1 {
+		t.Fatalf("%d configuration fetches, want 1", n)
+	}
+}

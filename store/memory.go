@@ -127,6 +127,9 @@ func (m *Memory) Stats() MemoryStats {
 		DroppedParked: m.dropped, Refused: m.refused}
 }
 
+// Ping implements Pinger: an in-process store is always reachable.
+func (m *Memory) Ping(context.Context) error { return nil }
+
 // Get implements Store.
 func (m *Memory) Get(_ context.Context, callID string) (CallState, bool, error) {
 	m.mu.Lock()

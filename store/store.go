@@ -175,6 +175,14 @@ type Cluster interface {
 	Wakeups(ctx context.Context) <-chan Wakeup
 }
 
+// Pinger is implemented by a store that can report whether it is reachable with one
+// cheap request (Memory, redisstore.Store). The client's readiness probe uses it when
+// present, and a Get of an unknown call otherwise.
+type Pinger interface {
+	// Ping returns nil when the store answers.
+	Ping(ctx context.Context) error
+}
+
 // LogEntry is one callback's notifications about one call, in the call's log.
 type LogEntry struct {
 	// ID is the entry's position and Prev the position of the entry before it in the

@@ -55,7 +55,10 @@ type Store struct {
 	parkedTTL int64 // milliseconds
 }
 
-var _ store.Cluster = (*Store)(nil)
+var (
+	_ store.Cluster = (*Store)(nil)
+	_ store.Pinger  = (*Store)(nil)
+)
 
 // New returns a Store on rdb. rdb is not closed by the Store.
 func New(rdb redis.UniversalClient, opts Options) *Store {
@@ -94,6 +97,9 @@ if cur == 0 then
 end
 redis.call('PERSIST', KEYS[4])
 return 1`)
+
+// Ping implements store.Pinger with a Redis PING.
+func (s *Store) Ping(ctx context.Context) error { return s.rdb.Ping(ctx).Err() }
 
 // Get implements store.Store.
 func (s *Store) Get(ctx context.Context, callID string) (store.CallState, bool, error) {
