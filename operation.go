@@ -139,10 +139,12 @@ func (st *opState) finish(op calls.Operation, err error) {
 	}
 	onFinish := st.onFinish
 	st.mu.Unlock()
-	close(st.done)
+	// The span ends and the duration is recorded before any Wait returns, so that a
+	// caller (or a test) that has the result finds them too.
 	if onFinish != nil {
 		onFinish(op, err)
 	}
+	close(st.done)
 }
 
 // startOp sends an operation action and tracks the operation it starts. cc points at

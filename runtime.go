@@ -392,13 +392,14 @@ func (c *Client) adopt(id string) {
 		// write is in, every write of the old holder is refused, so it can neither
 		// deliver another event nor overwrite what this replica does.
 		st.Version++
+		prev := st.Writer
 		st.Writer, st.UpdatedAt = c.replica, c.clock.Now()
 		if err := c.cluster.Put(ctx, st); err != nil {
 			c.log.Warn("graphcomms: taking a call over", "call", id, "error", err)
 			c.releaseLease(id)
 			return
 		}
-		if !c.resume(st) {
+		if !c.resume(st, prev) {
 			c.releaseLease(id)
 		}
 	case head != nil:
@@ -472,14 +473,15 @@ func (c *Client) track(ctx context.Context, res calls.Call, tenant, scenario str
 	return call, nil
 }
 
-// resume rebuilds a call from its stored state on the replica taking it over.
-func (c *Client) resume(st store.CallState) bool {
+// resume rebuilds a call from its stored state on the replica taking it over; prev is
+// the replica that wrote the state before this one fenced it.
+func (c *Client) resume(st store.CallState, prev string) bool {
 	call := c.newCall(callstate.Restore(st), st.TenantID)
 	call.version, call.tail = st.Version, st.LogPosition
 	call.restoreTimers()
 	c.log.Info("graphcomms: took a call over", "call", st.CallID, "version", st.Version)
 	_, span := call.startSpan(context.Background(), "graphcomms.takeover",
-		attribute.String("graphcomms.previous_writer", st.Writer), attribute.Int64("graphcomms.state.version", st.Version))
+		attribute.String("graphcomms.previous_writer", prev), attribute.Int64("graphcomms.state.version", st.Version))
 	span.End()
 	c.tel.takeovers.Add(context.Background(), 1)
 	call.queueFirst(func() { call.announce(&c.onResume) })
