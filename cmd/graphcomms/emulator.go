@@ -4,54 +4,86 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"os"
 	"os/signal"
+	"slices"
 	"strings"
+	"text/tabwriter"
 	"time"
 
 	"github.com/graphcomms/graphcomms/emulator"
 )
 
-// emulatorCmd runs the emulator until interrupted (or until ctx ends, in tests).
-func emulatorCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+// emulatorURLEnv names the emulator a bot (examples/internal/demo) and `graphcomms
+// trigger` talk to.
+const emulatorURLEnv = "GRAPHCOMMS_EMULATOR_URL"
+
+// defaultEmulatorAddr is where `graphcomms emulator` listens and `graphcomms trigger`
+// looks by default.
+const defaultEmulatorAddr = "127.0.0.1:9440"
+
+const emulatorUsage = `usage: graphcomms emulator [flags]
+
+Runs the Graph calls emulator until interrupted and logs every exchange. A bot in
+another process connects with ` + emulatorURLEnv + `=URL (the examples: -emulator URL);
+drive it with graphcomms trigger, graphcomms shell or --interactive.
+
+flags:
+`
+
+// emulatorCmd runs the emulator until interrupted (or until ctx ends, in tests). With
+// --interactive it reads trigger actions from stdin and stops at its end.
+func emulatorCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("emulator", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	addr := fs.String("addr", "127.0.0.1:9440", "address to listen on")
-	callback := fs.String("callback", "", "the bot's callback URL, for incoming calls")
-	appID := fs.String("app-id", emulator.DefaultAppID, "the bot's app ID (audience of notification tokens)")
-	virtual := fs.Bool("virtual-clock", false, "use a virtual clock, moved with `graphcomms trigger advance`")
+	fs.Usage = func() {
+		fmt.Fprint(fs.Output(), emulatorUsage)
+		fs.PrintDefaults()
+	}
+	addr := fs.String("addr", defaultEmulatorAddr, "`HOST:PORT` to listen on")
+	callback := fs.String("callback", "", "the bot's callback `URL` for incoming calls, when the bot does not register one itself (loopback only)")
+	appID := fs.String("app-id", emulator.DefaultAppID, "the bot's app `ID` (audience of notification tokens)")
+	anonymous := fs.Bool("allow-anonymous", false, "accept Graph requests that carry no bearer token (by default they get 401, as from Graph)")
+	virtual := fs.Bool("virtual-clock", false, "run on a virtual clock, which stands still until 'graphcomms trigger advance DURATION' moves it (default: the real clock)")
+	interactive := fs.Bool("interactive", false, "read trigger actions from standard input (as graphcomms shell does); the emulator stops at its end")
 	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
 		return 2
 	}
-	log := slog.New(slog.NewTextHandler(stdout, &slog.HandlerOptions{
-		ReplaceAttr: func(_ []string, a slog.Attr) slog.Attr {
-			if a.Key == slog.TimeKey || a.Key == slog.LevelKey {
-				return slog.Attr{}
-			}
-			return a
-		},
-	}))
-	cfg := emulator.Config{AppID: *appID, CallbackURL: *callback, Logger: log, Clock: emulator.RealClock{}}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "graphcomms emulator: unexpected argument %q\n", fs.Arg(0))
+		fs.Usage()
+		return 2
+	}
+	if *callback != "" {
+		if err := checkCallback(*callback); err != nil {
+			fmt.Fprintf(stderr, "graphcomms emulator: --callback: %v\n", err)
+			return 2
+		}
+	}
+	log := slog.New(newLineHandler(stdout))
+	cfg := emulator.Config{AppID: *appID, CallbackURL: *callback, Logger: log, Clock: emulator.RealClock{}, AllowAnonymous: *anonymous}
 	if *virtual {
 		cfg.Clock = nil
 	}
-	srv, err := emulator.StartOn(*addr, cfg)
+	h, err := startHost(*addr, cfg)
 	if err != nil {
 		fmt.Fprintf(stderr, "graphcomms emulator: %v\n", err)
 		return 1
 	}
-	defer srv.Close()
-	fmt.Fprintf(stdout, "Graph emulator listening on %s\n", srv.URL())
-	fmt.Fprintf(stdout, "  Graph base URL:        %s\n", srv.GraphURL())
-	fmt.Fprintf(stdout, "  OpenID configuration:  %s\n", srv.OpenIDConfigURL())
-	fmt.Fprintf(stdout, "  bot app ID:            %s (tenant %s)\n", srv.AppID(), srv.TenantID())
-	if *callback == "" {
-		fmt.Fprintln(stdout, "  no --callback: incoming calls need one")
+	defer h.Close()
+	printStartup(stdout, h, selfName(), *interactive)
+	if *interactive {
+		return shell(h.url, stdin, stdout, stderr, isTerminal(stdin))
 	}
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt)
 	defer stop()
@@ -59,10 +91,62 @@ func emulatorCmd(ctx context.Context, args []string, stdout, stderr io.Writer) i
 	return 0
 }
 
-const triggerUsage = `usage: graphcomms trigger [--emulator URL] <action> ...
+// selfName is how to run this program again: as it was started, or, under go run,
+// "go run ./cmd/graphcomms" (building it once makes each trigger start in milliseconds
+// rather than the second or more go run takes).
+func selfName() string {
+	self := os.Args[0]
+	if strings.Contains(self, "go-build") {
+		return "go run ./cmd/graphcomms"
+	}
+	return self
+}
 
-actions:
-  incoming-call --from NAME     NAME calls the bot
+// printStartup says what the emulator serves and what to set and run to use it; self
+// is how to run graphcomms.
+func printStartup(w io.Writer, h *host, self string, interactive bool) {
+	c := h.config()
+	clock := "real clock"
+	if c.VirtualClock {
+		clock = "virtual clock at " + h.emu.Now().Format(time.RFC3339) + ", moved with: " + self + " trigger advance 30s"
+	}
+	fmt.Fprintf(w, "Graph emulator listening on %s (%s)\n", c.URL, clock)
+	fmt.Fprintf(w, "  Graph base URL:    %s\n", c.GraphURL)
+	fmt.Fprintf(w, "  OpenID config:     %s (validates the emulator's notification tokens)\n", c.OpenIDConfigURL)
+	fmt.Fprintf(w, "  bot app ID:        %s (tenant %s)\n", c.AppID, c.TenantID)
+	if c.AllowAnonymous {
+		fmt.Fprintf(w, "  bearer tokens:     optional (--allow-anonymous): Graph requests without one are accepted\n")
+	} else {
+		fmt.Fprintf(w, "  bearer tokens:     required on Graph requests (401 without one; --allow-anonymous accepts them)\n")
+	}
+	fmt.Fprintf(w, "                     POST %s hands one out; any non-empty token is accepted\n", c.TokenURL)
+	if c.CallbackURL != "" {
+		fmt.Fprintf(w, "  bot callback URL:  %s (--callback)\n", c.CallbackURL)
+	} else {
+		fmt.Fprintf(w, "  bot callback URL:  none yet: a bot registers its own when it connects (PUT %s)\n", hostCallbackPath)
+	}
+	fmt.Fprintf(w, "\nConnect an example bot (ivrbot, recordbot, rosterbot, incidentbot), in another terminal:\n")
+	fmt.Fprintf(w, "  %s=%s go run ./examples/ivrbot\n", emulatorURLEnv, c.URL)
+	fmt.Fprintf(w, "  (or: go run ./examples/ivrbot -emulator %s)\n", c.URL)
+	if interactive {
+		fmt.Fprintf(w, "Then type trigger actions here (help lists them), e.g.:\n  incoming-call --from alice\n  tone 1\n  events\n")
+		return
+	}
+	opt := ""
+	if c.URL != "http://"+defaultEmulatorAddr {
+		opt = " --emulator " + c.URL
+	}
+	fmt.Fprintf(w, "Then make calls, in a third terminal:\n")
+	fmt.Fprintf(w, "  %s trigger%s incoming-call --from alice\n", self, opt)
+	fmt.Fprintf(w, "  %s trigger%s events\n", self, opt)
+	fmt.Fprintf(w, "  (or %s shell%s, to type the actions without the prefix)\n", self, opt)
+	if strings.HasPrefix(self, "go run") {
+		fmt.Fprintf(w, "  (go build -o bin/graphcomms ./cmd/graphcomms once, and bin/graphcomms trigger starts at once)\n")
+	}
+}
+
+const triggerActions = `actions:
+  incoming-call --from NAME     NAME calls the bot; prints the call's ID
   compliance-call --from NAME [--with OTHER]
                                 Teams invites the bot to record NAME's call (policy-based
                                 recording; the bot must answer within 5 s)
@@ -71,32 +155,62 @@ actions:
   join --call ID NAME           NAME joins the meeting the call is in
   escalate --call ID NAME       the caller adds NAME: the call becomes a group call
   advance DURATION              move a virtual clock forward (e.g. 30s)
-  events                        print what happened so far
+  events [--call ID]            print what happened so far, one line per event
 `
+
+const triggerUsage = `usage: graphcomms trigger [--emulator URL] <action> ...
+
+--emulator defaults to $` + emulatorURLEnv + `, else http://` + defaultEmulatorAddr + `.
+
+` + triggerActions
+
+// defaultEmulatorURL is the emulator trigger and shell talk to without --emulator.
+func defaultEmulatorURL() string {
+	if u := os.Getenv(emulatorURLEnv); u != "" {
+		return u
+	}
+	return "http://" + defaultEmulatorAddr
+}
 
 // trigger drives a running emulator through its control API.
 func trigger(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("trigger", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	base := fs.String("emulator", "http://127.0.0.1:9440", "the emulator's URL")
-	if err := fs.Parse(args); err != nil || fs.NArg() == 0 {
+	fs.Usage = func() { fmt.Fprint(fs.Output(), triggerUsage) }
+	base := fs.String("emulator", defaultEmulatorURL(), "the emulator's URL")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	if fs.NArg() == 0 {
 		fmt.Fprint(stderr, triggerUsage)
 		return 2
 	}
-	action, rest := fs.Arg(0), fs.Args()[1:]
+	return runAction(*base, fs.Arg(0), fs.Args()[1:], stdout, stderr)
+}
+
+// runAction runs one trigger action against the emulator at base.
+func runAction(base, action string, rest []string, stdout, stderr io.Writer) int {
+	base = strings.TrimSuffix(base, "/")
 	sub := flag.NewFlagSet(action, flag.ContinueOnError)
 	sub.SetOutput(stderr)
+	sub.Usage = func() { fmt.Fprint(sub.Output(), triggerActions) }
 	from := sub.String("from", "", "who calls")
 	with := sub.String("with", "", "the other side of a recorded call")
 	callID := sub.String("call", "", "the call ID")
 	if err := sub.Parse(rest); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
 		return 2
 	}
 	var path string
 	body := map[string]string{}
 	need := func(ok bool, what string) bool {
 		if !ok {
-			fmt.Fprintf(stderr, "graphcomms trigger %s: %s\n%s", action, what, triggerUsage)
+			fmt.Fprintf(stderr, "graphcomms trigger %s: %s\n%s", action, what, triggerActions)
 		}
 		return ok
 	}
@@ -115,36 +229,35 @@ func trigger(args []string, stdout, stderr io.Writer) int {
 		if !need(*callID != "" && sub.NArg() == 1, "--call ID and a NAME are required") {
 			return 2
 		}
-		path, body["who"] = "/calls/"+*callID+"/escalate", sub.Arg(0)
+		path, body["who"] = "/calls/"+url.PathEscape(*callID)+"/escalate", sub.Arg(0)
 	case "tone":
 		if !need(*callID != "" && sub.NArg() == 1, "--call ID and the KEYS are required") {
 			return 2
 		}
-		path, body["keys"] = "/calls/"+*callID+"/tone", sub.Arg(0)
+		path, body["keys"] = "/calls/"+url.PathEscape(*callID)+"/tone", sub.Arg(0)
 	case "hangup":
 		if !need(*callID != "", "--call ID is required") {
 			return 2
 		}
-		path = "/calls/" + *callID + "/hangup"
+		path = "/calls/" + url.PathEscape(*callID) + "/hangup"
 	case "join":
 		if !need(*callID != "" && sub.NArg() == 1, "--call ID and a NAME are required") {
 			return 2
 		}
-		path, body["who"] = "/calls/"+*callID+"/join", sub.Arg(0)
+		path, body["who"] = "/calls/"+url.PathEscape(*callID)+"/join", sub.Arg(0)
 	case "advance":
 		if !need(sub.NArg() == 1, "a DURATION is required") {
 			return 2
 		}
 		path, body["by"] = "/advance", sub.Arg(0)
 	case "events":
-		return getEvents(strings.TrimSuffix(*base, "/")+emulator.ControlPrefix+"/events", stdout, stderr)
+		return getEvents(base+emulator.ControlPrefix+"/events", *callID, stdout, stderr)
 	default:
-		fmt.Fprintf(stderr, "graphcomms trigger: unknown action %q\n%s", action, triggerUsage)
+		fmt.Fprintf(stderr, "graphcomms trigger: unknown action %q\n%s", action, triggerActions)
 		return 2
 	}
 	b, _ := json.Marshal(body)
-	client := &http.Client{Timeout: 30 * time.Second}
-	resp, err := client.Post(strings.TrimSuffix(*base, "/")+emulator.ControlPrefix+path, "application/json", bytes.NewReader(b))
+	resp, err := controlClient.Post(base+emulator.ControlPrefix+path, "application/json", bytes.NewReader(b))
 	if err != nil {
 		fmt.Fprintf(stderr, "graphcomms trigger: %v\n", err)
 		return 1
@@ -161,27 +274,67 @@ func trigger(args []string, stdout, stderr io.Writer) int {
 	return 0
 }
 
-func getEvents(u string, stdout, stderr io.Writer) int {
-	resp, err := (&http.Client{Timeout: 30 * time.Second}).Get(u)
+// controlClient talks to the emulator's control API.
+var controlClient = &http.Client{Timeout: 30 * time.Second}
+
+// controlEvent is one event as GET /_emulator/events lists it.
+type controlEvent struct {
+	Seq    int       `json:"seq"`
+	Time   time.Time `json:"time"`
+	Kind   string    `json:"kind"`
+	CallID string    `json:"callId"`
+	Who    string    `json:"who"`
+	Detail string    `json:"detail"`
+}
+
+func getEvents(u, callID string, stdout, stderr io.Writer) int {
+	resp, err := controlClient.Get(u)
 	if err != nil {
 		fmt.Fprintf(stderr, "graphcomms trigger: %v\n", err)
 		return 1
 	}
 	defer resp.Body.Close()
-	var events []struct {
-		Time   time.Time `json:"time"`
-		Kind   string    `json:"kind"`
-		Who    string    `json:"who"`
-		Detail string    `json:"detail"`
+	if resp.StatusCode != http.StatusOK {
+		fmt.Fprintf(stderr, "graphcomms trigger: GET %s: %s\n", u, resp.Status)
+		return 1
 	}
+	var events []controlEvent
 	if err := json.NewDecoder(resp.Body).Decode(&events); err != nil {
 		fmt.Fprintf(stderr, "graphcomms trigger: %v\n", err)
 		return 1
 	}
-	for _, e := range events {
-		fmt.Fprintf(stdout, "%s %-20s %s %s\n", e.Time.Format("15:04:05.000"), e.Kind, e.Who, e.Detail)
+	if callID != "" {
+		events = slices.DeleteFunc(events, func(e controlEvent) bool { return e.CallID != callID })
 	}
+	printEvents(stdout, events, callID)
 	return 0
+}
+
+// printEvents writes events as a table: time, call ID, kind, who, detail. An empty
+// list gets one line saying so.
+func printEvents(w io.Writer, events []controlEvent, callID string) {
+	if len(events) == 0 {
+		if callID != "" {
+			fmt.Fprintf(w, "no events for call %s yet\n", callID)
+		} else {
+			fmt.Fprintln(w, "no events yet")
+		}
+		return
+	}
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "TIME\tCALL\tEVENT\tWHO\tDETAIL")
+	for _, e := range events {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", e.Time.Format("15:04:05.000"), orDash(e.CallID), e.Kind, orDash(e.Who),
+			strings.ReplaceAll(e.Detail, "\t", " "))
+	}
+	_ = tw.Flush()
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
 }
 
 func firstNonEmpty(a, b string) string {

@@ -1,9 +1,12 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"regexp"
@@ -11,6 +14,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/graphcomms/graphcomms/emulator"
 )
 
 // syncBuffer is a bytes.Buffer safe for one writer and one reader.
@@ -31,6 +36,55 @@ func (s *syncBuffer) String() string {
 	return s.b.String()
 }
 
+// startEmulatorCmd runs `graphcomms emulator --addr 127.0.0.1:0 args...` in the
+// background and returns its URL (read from its start-up text, as it is written), its
+// output so far, and stop, which ends it and returns its exit status.
+func startEmulatorCmd(t *testing.T, stdin io.Reader, args ...string) (base string, out *syncBuffer, stop func() int) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	pr, pw := io.Pipe()
+	out = &syncBuffer{}
+	done := make(chan int, 1)
+	go func() {
+		rc := emulatorCmd(ctx, append([]string{"--addr", "127.0.0.1:0"}, args...), stdin, pw, pw)
+		pw.Close()
+		done <- rc
+	}()
+	urls := make(chan string, 1)
+	copied := make(chan struct{})
+	go func() {
+		defer close(copied)
+		re := regexp.MustCompile(`listening on (http://\S+)`)
+		sc := bufio.NewScanner(pr)
+		for sc.Scan() {
+			fmt.Fprintln(out, sc.Text())
+			if m := re.FindStringSubmatch(sc.Text()); m != nil {
+				urls <- m[1]
+			}
+		}
+	}()
+	var rc int
+	stopped := false
+	stop = func() int {
+		if !stopped {
+			stopped = true
+			cancel()
+			rc = <-done
+			<-copied
+		}
+		return rc
+	}
+	t.Cleanup(func() { stop() })
+	select {
+	case base = <-urls:
+	case <-copied:
+		t.Fatalf("the emulator stopped before it listened:\n%s", out.String())
+	case <-time.After(10 * time.Second):
+		t.Fatalf("the emulator did not start:\n%s", out.String())
+	}
+	return base, out, stop
+}
+
 func TestEmulatorAndTrigger(t *testing.T) {
 	signed := make(chan bool, 16)
 	bot := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -38,24 +92,7 @@ func TestEmulatorAndTrigger(t *testing.T) {
 		w.WriteHeader(http.StatusAccepted)
 	}))
 	defer bot.Close()
-	ctx, cancel := context.WithCancel(context.Background())
-	out := &syncBuffer{}
-	done := make(chan int)
-	go func() {
-		done <- emulatorCmd(ctx, []string{"--addr", "127.0.0.1:0", "--callback", bot.URL, "--virtual-clock"}, out, out)
-	}()
-	re := regexp.MustCompile(`listening on (http://\S+)`)
-	var base string
-	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); {
-		if m := re.FindStringSubmatch(out.String()); m != nil {
-			base = m[1]
-			break
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-	if base == "" {
-		t.Fatalf("the emulator did not start:\n%s", out.String())
-	}
+	base, out, stop := startEmulatorCmd(t, strings.NewReader(""), "--callback", bot.URL, "--virtual-clock")
 
 	code, stdout, stderr := runCLI("", "trigger", "--emulator", base, "incoming-call", "--from", "alice")
 	if code != 0 {
@@ -91,8 +128,7 @@ func TestEmulatorAndTrigger(t *testing.T) {
 	if code, _, stderr := runCLI("", "trigger", "--emulator", base, "bogus"); code != 2 || !strings.Contains(stderr, "unknown action") {
 		t.Errorf("bogus: %q", stderr)
 	}
-	cancel()
-	if rc := <-done; rc != 0 {
+	if rc := stop(); rc != 0 {
 		t.Errorf("emulator exit %d", rc)
 	}
 	if !strings.Contains(out.String(), "call.incoming") || !strings.Contains(out.String(), "POST") && !strings.Contains(out.String(), "call.terminated") {
@@ -105,5 +141,165 @@ func TestEmulatorAndTrigger(t *testing.T) {
 		}
 	case <-time.After(10 * time.Second):
 		t.Error("the bot got no notification")
+	}
+}
+
+func TestEmulatorStartupText(t *testing.T) {
+	for _, anonymous := range []bool{false, true} {
+		h, err := startHost("127.0.0.1:0", emulator.Config{Clock: emulator.RealClock{}, AllowAnonymous: anonymous})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var b strings.Builder
+		printStartup(&b, h, "bin/graphcomms", false)
+		h.Close()
+		text := b.String()
+		for _, want := range []string{
+			"Graph emulator listening on " + h.url + " (real clock)",
+			"Graph base URL:    " + h.url + "/v1.0",
+			"OpenID config:     " + h.url + "/v1/.well-known/OpenIdConfiguration",
+			"bot app ID:        " + emulator.DefaultAppID,
+			"POST " + h.url + "/_emulator/token hands one out",
+			"bot callback URL:  none yet",
+			"GRAPHCOMMS_EMULATOR_URL=" + h.url + " go run ./examples/ivrbot",
+			"go run ./examples/ivrbot -emulator " + h.url,
+			"  bin/graphcomms trigger --emulator " + h.url + " incoming-call --from alice",
+			"  (or bin/graphcomms shell --emulator " + h.url + ", to type the actions without the prefix)",
+		} {
+			if !strings.Contains(text, want) {
+				t.Errorf("anonymous %v: the start-up text lacks %q:\n%s", anonymous, want, text)
+			}
+		}
+		tokens := "bearer tokens:     required on Graph requests (401 without one; --allow-anonymous accepts them)"
+		if anonymous {
+			tokens = "bearer tokens:     optional (--allow-anonymous)"
+		}
+		if !strings.Contains(text, tokens) {
+			t.Errorf("anonymous %v: the start-up text lacks %q:\n%s", anonymous, tokens, text)
+		}
+	}
+}
+
+func TestEmulatorAllowAnonymous(t *testing.T) {
+	for _, anonymous := range []bool{false, true} {
+		args := []string{}
+		if anonymous {
+			args = append(args, "--allow-anonymous")
+		}
+		base, _, _ := startEmulatorCmd(t, strings.NewReader(""), args...)
+		resp, err := http.Get(base + "/v1.0/communications/calls")
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if want := map[bool]int{false: http.StatusUnauthorized, true: http.StatusOK}[anonymous]; resp.StatusCode != want {
+			t.Errorf("--allow-anonymous %v: a request without a token got %d, want %d", anonymous, resp.StatusCode, want)
+		}
+		var cfg hostConfig
+		if err := getJSON(base+hostConfigPath, &cfg); err != nil || cfg.AllowAnonymous != anonymous || cfg.VirtualClock {
+			t.Errorf("config %+v, %v", cfg, err)
+		}
+	}
+}
+
+func getJSON(u string, v any) error {
+	resp, err := http.Get(u)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("GET %s: %s", u, resp.Status)
+	}
+	return json.NewDecoder(resp.Body).Decode(v)
+}
+
+func TestHostRoutes(t *testing.T) {
+	h := startTestHost(t)
+	var cfg hostConfig
+	if err := getJSON(h.url+hostConfigPath, &cfg); err != nil {
+		t.Fatal(err)
+	}
+	if cfg.GraphURL != h.url+"/v1.0" || cfg.AppID != emulator.DefaultAppID || cfg.TokenURL != h.url+hostTokenPath ||
+		!cfg.VirtualClock || cfg.CallbackURL != "" || cfg.ApplicationInstance.ApplicationInstance == nil {
+		t.Errorf("config %+v", cfg)
+	}
+	post := func(method, path, body string) (int, string) {
+		req, _ := http.NewRequest(method, h.url+path, strings.NewReader(body))
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	code, body := post(http.MethodPost, hostTokenPath, "")
+	var tok hostToken
+	if err := json.Unmarshal([]byte(body), &tok); code != 200 || err != nil || !strings.HasPrefix(tok.AccessToken, "ey") ||
+		tok.TokenType != "Bearer" || tok.ExpiresIn < 3600 {
+		t.Errorf("token: %d %s", code, body)
+	}
+	// The token is one the emulator's Graph API takes.
+	req, _ := http.NewRequest(http.MethodGet, h.url+"/v1.0/communications/calls", nil)
+	req.Header.Set("Authorization", "Bearer "+tok.AccessToken)
+	if resp, err := http.DefaultClient.Do(req); err != nil || resp.StatusCode != http.StatusOK {
+		t.Errorf("Graph with the token: %v %v", resp, err)
+	} else {
+		resp.Body.Close()
+	}
+	for _, c := range []struct {
+		method, path, body string
+		code               int
+		want               string
+	}{
+		{http.MethodPut, hostCallbackPath, `{"url":"https://bot.contoso.com/api/calls"}`, 400, "loopback"},
+		{http.MethodPut, hostCallbackPath, `{"url":"ftp://127.0.0.1/x"}`, 400, "scheme"},
+		{http.MethodPut, hostCallbackPath, `{`, 400, "invalid JSON"},
+		{http.MethodPost, emulator.ControlPrefix + "/incoming-call", `{"from":"alice"}`, 409, "no bot is connected"},
+		{http.MethodPut, hostCallbackPath, `{"url":"http://127.0.0.1:1/api/calls"}`, 200, `"callbackUrl":"http://127.0.0.1:1/api/calls"`},
+		{http.MethodPost, hostUsersPath, `{"name":"sam","answerAfter":"2s"}`, 200, `"displayName":"Sam"`},
+		{http.MethodPost, hostUsersPath, `{"name":"+14255550100"}`, 200, `"phone"`},
+		{http.MethodPost, hostUsersPath, `{"name":"x","speech":"long"}`, 400, `speech\" must be a duration`},
+		{http.MethodPost, hostUsersPath, `{}`, 400, `name\" is required`},
+		{http.MethodPost, hostMeetingsPath, `{"subject":"Weekly sync","organizer":"olivia"}`, 200, `"joinWebUrl":"https://teams.microsoft.com/l/meetup-join/`},
+		{http.MethodPost, hostMeetingsPath, `{"subject":"Weekly sync"}`, 400, "required"},
+	} {
+		if code, body := post(c.method, c.path, c.body); code != c.code || !strings.Contains(body, c.want) {
+			t.Errorf("%s %s %s: %d %s; want %d and %q", c.method, c.path, c.body, code, body, c.code, c.want)
+		}
+	}
+	if got := h.callbackURL(); got != "http://127.0.0.1:1/api/calls" {
+		t.Errorf("callback %q", got)
+	}
+	if sam := h.emu.Person("sam"); sam == nil {
+		t.Error("sam was not added")
+	}
+	if n := len(h.emu.Meetings()); n != 1 {
+		t.Errorf("%d meetings", n)
+	}
+}
+
+func TestEmulatorInteractive(t *testing.T) {
+	bot := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusAccepted) }))
+	defer bot.Close()
+	script := "incoming-call --from alice\ntone 1\nevents\nquit\n"
+	_, out, stop := startEmulatorCmd(t, strings.NewReader(script), "--interactive", "--virtual-clock", "--callback", bot.URL)
+	if rc := stop(); rc != 0 {
+		t.Errorf("exit %d", rc)
+	}
+	text := out.String()
+	m := regexp.MustCompile(`\{"callId":"([0-9a-f-]{36})","from":"Alice"\}`).FindStringSubmatch(text)
+	if m == nil {
+		t.Fatalf("no call:\n%s", text)
+	}
+	for _, want := range []string{
+		"Then type trigger actions here",
+		"call " + m[1] + " is incoming, not established", // tone went to the last call
+		m[1] + "  call.incoming",
+	} {
+		if !strings.Contains(text, want) {
+			t.Errorf("the session lacks %q:\n%s", want, text)
+		}
 	}
 }

@@ -3,10 +3,13 @@
 // the meeting.
 //
 // With no configuration it runs a demo against an in-process emulator and prints what
-// happened. With GRAPHCOMMS_APP_ID (see README.md) it pages real Teams users.
+// happened. With -emulator URL (or GRAPHCOMMS_EMULATOR_URL) it pages emulated people
+// of a `graphcomms emulator` running in another process. With GRAPHCOMMS_APP_ID (see
+// README.md) it pages real Teams users.
 package main
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"io"
@@ -29,7 +32,21 @@ func main() {
 		if id := os.Getenv("INCIDENT_APP_INSTANCE_ID"); id != "" {
 			inc.PhoneSource = participants.ApplicationInstance(id, real.TenantID, "Incident bot")
 		}
-		for _, id := range strings.Split(os.Getenv("INCIDENT_RESPONDERS"), ",") {
+		responders := os.Getenv("INCIDENT_RESPONDERS")
+		identity := func(id string) (participants.IdentitySet, error) { return participants.User(id, real.TenantID), nil }
+		wait := time.Second // let the server start before paging
+		if x := real.Emulator; x != nil {
+			if err := emulatorSetup(x, inc, &responders); err != nil {
+				return err
+			}
+			identity = func(name string) (participants.IdentitySet, error) {
+				ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+				defer cancel()
+				return x.AddUser(ctx, name)
+			}
+			wait = 0 // the bot's listener is open already
+		}
+		for _, id := range strings.Split(responders, ",") {
 			switch id = strings.TrimSpace(id); {
 			case id == "":
 			case strings.HasPrefix(id, "+"): // a phone number, E.164
@@ -40,14 +57,23 @@ func main() {
 				if inc.PhoneSource.ApplicationInstance == nil {
 					return fmt.Errorf("responder %s is a phone number: set INCIDENT_APP_INSTANCE_ID to the bot's application instance", id)
 				}
+				if real.Emulator != nil { // the emulator must know the number
+					if phone, err = identity(id); err != nil {
+						return err
+					}
+				}
 				inc.Responders = append(inc.Responders, Responder{Name: id, Identity: phone})
 			default:
-				inc.Responders = append(inc.Responders, Responder{Name: id, Identity: participants.User(id, real.TenantID)})
+				ids, err := identity(id)
+				if err != nil {
+					return err
+				}
+				inc.Responders = append(inc.Responders, Responder{Name: cmp.Or(ids.DisplayName(), id), Identity: ids})
 			}
 		}
 		mux := http.NewServeMux()
 		go func() {
-			time.Sleep(time.Second) // let the server start before paging
+			time.Sleep(wait)
 			rep, err := inc.Run(context.Background(), client)
 			if err != nil {
 				logger.Error("incident paging failed", "error", err)
@@ -57,6 +83,32 @@ func main() {
 		}()
 		return real.Serve(client, mux, logger)
 	})
+}
+
+// emulatorSetup prepares the incident for an external emulator (`graphcomms
+// emulator`): without INCIDENT_JOIN_URL it creates the incident meeting there
+// (organized by olivia), without INCIDENT_MESSAGE_URL it plays the demo's message,
+// and without INCIDENT_RESPONDERS it pages alice and bob, emulated users who answer
+// at once (press their keys with `graphcomms trigger tone --call ID 1`). Phone
+// numbers are called from the emulator's application instance.
+func emulatorSetup(x *demo.External, inc *Incident, responders *string) error {
+	if inc.MessageURL == "" {
+		inc.MessageURL = "https://media.contoso.example/incident-4711.wav"
+	}
+	if *responders == "" {
+		*responders = "alice,bob"
+	}
+	if inc.PhoneSource.ApplicationInstance == nil {
+		inc.PhoneSource = x.ApplicationInstance
+	}
+	if inc.JoinURL != "" {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	var err error
+	inc.JoinURL, err = x.NewMeeting(ctx, "Incident 4711: checkout is down", "olivia")
+	return err
 }
 
 func printReport(out io.Writer, outcomes map[string]Outcome) {

@@ -2,11 +2,14 @@
 //
 // With no configuration it runs a demo: an in-process emulator plays Microsoft Graph,
 // simulated people call the bot, listen to the menu and press keys, and the program
-// prints what happened and exits. With GRAPHCOMMS_APP_ID (and the other variables in
-// README.md) it serves real Teams calls.
+// prints what happened and exits. With -emulator URL (or GRAPHCOMMS_EMULATOR_URL) it
+// serves the calls of a `graphcomms emulator` running in another process: key 1
+// transfers to the emulated user sam, 2 to reception's voicemail. With
+// GRAPHCOMMS_APP_ID (and the other variables in README.md) it serves real Teams calls.
 package main
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"io"
@@ -25,12 +28,34 @@ func main() {
 	demo.Main("ivrbot", runDemo, func(real demo.Real, client *graphcomms.Client, logger *slog.Logger) error {
 		base := os.Getenv("IVR_PROMPT_BASE_URL") // where menu.wav, hours.wav, ... are served
 		sales, voicemail := os.Getenv("IVR_SALES_USER_ID"), os.Getenv("IVR_VOICEMAIL_USER_ID")
-		ivr := &IVR{MenuURL: base + "/menu.wav", HoursURL: base + "/hours.wav", GoodbyeURL: base + "/goodbye.wav",
-			InvalidURL: base + "/invalid.wav", Sales: participants.User(sales, real.TenantID),
-			Voicemail: participants.User(voicemail, real.TenantID), Logger: logger}
+		ivr := &IVR{Sales: participants.User(sales, real.TenantID), Voicemail: participants.User(voicemail, real.TenantID), Logger: logger}
+		if real.Emulator != nil {
+			if err := emulatorSetup(real.Emulator, ivr, &base, sales, voicemail); err != nil {
+				return err
+			}
+		}
+		ivr.MenuURL, ivr.HoursURL, ivr.GoodbyeURL, ivr.InvalidURL = base+"/menu.wav", base+"/hours.wav", base+"/goodbye.wav", base+"/invalid.wav"
 		ivr.Attach(client)
 		return real.Serve(client, http.NewServeMux(), logger)
 	})
+}
+
+// emulatorSetup prepares the IVR for an external emulator (`graphcomms emulator`): the
+// demo's prompts unless IVR_PROMPT_BASE_URL says otherwise, and sales and voicemail
+// users declared by name (IVR_SALES_USER_ID and IVR_VOICEMAIL_USER_ID name emulated
+// people; default sam and reception).
+func emulatorSetup(x *demo.External, ivr *IVR, base *string, sales, voicemail string) error {
+	if *base == "" {
+		*base = "https://media.contoso.example/ivr"
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	var err error
+	if ivr.Sales, err = x.AddUser(ctx, cmp.Or(sales, "sam")); err != nil {
+		return err
+	}
+	ivr.Voicemail, err = x.AddUser(ctx, cmp.Or(voicemail, "reception"))
+	return err
 }
 
 // runDemo runs the scripted scenario against the emulator and prints the transcript.

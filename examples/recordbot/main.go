@@ -2,7 +2,9 @@
 // and hangs up.
 //
 // With no configuration it runs a demo against an in-process emulator and prints what
-// happened. With GRAPHCOMMS_APP_ID (see README.md) it serves real Teams calls.
+// happened. With -emulator URL (or GRAPHCOMMS_EMULATOR_URL) it serves the calls of a
+// `graphcomms emulator` running in another process. With GRAPHCOMMS_APP_ID (see
+// README.md) it serves real Teams calls.
 package main
 
 import (
@@ -29,6 +31,13 @@ func main() {
 		mux := http.NewServeMux()
 		rec := &Recorder{GreetingURL: os.Getenv("RECORD_GREETING_URL"), PublicBaseURL: u.Scheme + "://" + u.Host,
 			MaxSeconds: 60, Logger: logger}
+		if real.Emulator != nil {
+			// `graphcomms emulator` serves recordings over plain http on loopback.
+			rec.Download = calls.DownloadOptions{AllowLoopback: true}
+			if rec.GreetingURL == "" {
+				rec.GreetingURL = "https://media.contoso.example/leave-a-message.wav"
+			}
+		}
 		rec.Attach(client, mux)
 		return real.Serve(client, mux, logger)
 	})

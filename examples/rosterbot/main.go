@@ -2,7 +2,11 @@
 // who joins, leaves, is muted, waits in the lobby.
 //
 // With no configuration it runs a demo against an in-process emulator and prints what
-// happened. With GRAPHCOMMS_APP_ID (see README.md) it joins a real meeting.
+// happened. With -emulator URL (or GRAPHCOMMS_EMULATOR_URL) it joins a meeting of a
+// `graphcomms emulator` running in another process: "Weekly sync", organized by
+// olivia, unless ROSTER_JOIN_URL names another; people join it with `graphcomms
+// trigger join --call ID NAME`. With GRAPHCOMMS_APP_ID (see README.md) it joins a real
+// meeting.
 package main
 
 import (
@@ -28,11 +32,21 @@ func main() {
 		if names := os.Getenv("ROSTER_MUTE_ON_ENTRY"); names != "" {
 			bot.MuteOnEntry = strings.Split(names, ",")
 		}
-		go func() {
-			time.Sleep(time.Second) // let the server start before joining
-			if _, err := bot.Run(context.Background(), client); err != nil {
-				logger.Error("joining failed", "error", err)
+		wait := time.Second // let the server start before joining
+		if x := real.Emulator; x != nil {
+			if err := emulatorSetup(x, bot); err != nil {
+				return err
 			}
+			wait = 0 // the bot's listener is open already
+		}
+		go func() {
+			time.Sleep(wait)
+			call, err := bot.Run(context.Background(), client)
+			if err != nil {
+				logger.Error("joining failed", "error", err)
+				return
+			}
+			logger.Info("in the meeting", "call", call.ID())
 		}()
 		return real.Serve(client, http.NewServeMux(), logger)
 	})
@@ -126,4 +140,21 @@ func runDemo(out io.Writer) error {
 	mu.Unlock()
 	env.PrintTranscript(out)
 	return nil
+}
+
+// emulatorSetup prepares the bot for an external emulator: without ROSTER_JOIN_URL it
+// creates the meeting to join there, and without ROSTER_MUTE_ON_ENTRY it mutes Dave,
+// as in the demo.
+func emulatorSetup(x *demo.External, bot *RosterBot) error {
+	if os.Getenv("ROSTER_MUTE_ON_ENTRY") == "" {
+		bot.MuteOnEntry = []string{"Dave"}
+	}
+	if bot.JoinURL != "" {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	var err error
+	bot.JoinURL, err = x.NewMeeting(ctx, "Weekly sync", "olivia")
+	return err
 }

@@ -1,15 +1,19 @@
 // Package demo is the plumbing the example bots share: demo mode (an in-process
-// emulator playing Graph and scripted people) and real mode (Microsoft Graph, with
-// credentials from the environment). A bot copied from an example keeps its bot.go and
+// emulator playing Graph and scripted people), emulator mode (serving the calls of a
+// `graphcomms emulator` running in another process, with -emulator URL or
+// GRAPHCOMMS_EMULATOR_URL) and real mode (Microsoft Graph, with credentials from the
+// environment). A bot copied from an example keeps its bot.go and
 // replaces this package with its own configuration.
 package demo
 
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -41,6 +45,7 @@ type Env struct {
 	// BaseURL is where the bot is served.
 	BaseURL string
 	srv     *httptest.Server
+	flush   func(context.Context) error // the exporters' (built with -tags otel)
 }
 
 // StartEmulated starts an emulator and a client wired to it on loopback, sharing the
@@ -59,7 +64,12 @@ func StartEmulated(logs io.Writer) (*Env, error) {
 		emu.Close()
 		return nil, err
 	}
-	env := &Env{Emu: emu, Mux: http.NewServeMux()}
+	tp, mp, flush, err := telemetry()
+	if err != nil {
+		emu.Close()
+		return nil, err
+	}
+	env := &Env{Emu: emu, Mux: http.NewServeMux(), flush: flush}
 	var client atomic.Pointer[graphcomms.Client]
 	env.Mux.HandleFunc(CallbackPath, func(w http.ResponseWriter, r *http.Request) {
 		if c := client.Load(); c != nil {
@@ -74,7 +84,7 @@ func StartEmulated(logs io.Writer) (*Env, error) {
 		AppID: emu.AppID(), BotName: "Contoso bot", Adapter: adapter, BaseURL: emu.GraphURL(),
 		CallbackURL:     env.srv.URL + CallbackPath,
 		ValidatorConfig: auth.ValidatorConfig{OpenIDConfigURL: emu.OpenIDConfigURL()},
-		Clock:           emu.Clock(), Logger: logger,
+		Clock:           emu.Clock(), Logger: logger, TracerProvider: tp, MeterProvider: mp,
 	})
 	if err != nil {
 		env.srv.Close()
@@ -92,6 +102,9 @@ func (e *Env) Close() {
 	e.Client.Close()
 	e.srv.Close()
 	e.Emu.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	_ = e.flush(ctx)
 }
 
 // PrintTranscript writes what happened, one line per event.
@@ -116,7 +129,8 @@ func Step(ctx context.Context, h *emulator.CallHandle, kind emulator.EventKind) 
 	return ev, nil
 }
 
-// Real is the configuration of real mode, from the environment.
+// Real is the configuration of real mode, from the environment, or of emulator mode
+// (Emulator set), from the emulator.
 type Real struct {
 	AppID, TenantID, ClientSecret, CallbackURL, Listen string
 	// ClientCertificate (GRAPHCOMMS_CLIENT_CERTIFICATE) is the path of a PEM or PKCS#12
@@ -128,6 +142,12 @@ type Real struct {
 	// one replica of several sharing calls through Redis; RedisPrefix
 	// (GRAPHCOMMS_REDIS_PREFIX) defaults to "graphcomms:<app id>:".
 	RedisURL, RedisPrefix string
+	// Emulator is the external emulator the bot serves in emulator mode (nil in real
+	// mode): the bot declares the people and meetings it needs there.
+	Emulator *External
+	// listener is the bot's listener in emulator mode, opened before the client was
+	// made (its address is in the callback URL).
+	listener net.Listener
 }
 
 // credential returns the app's credential: its certificate when one is configured
@@ -200,6 +220,11 @@ func (r Real) Client(logger *slog.Logger) (*graphcomms.Client, error) {
 		return nil, err
 	}
 	cfg := graphcomms.Config{AppID: r.AppID, Credential: cred, CallbackURL: r.CallbackURL, Logger: logger}
+	tp, mp, flush, err := telemetry()
+	if err != nil {
+		return nil, err
+	}
+	cfg.TracerProvider, cfg.MeterProvider, flushTelemetry = tp, mp, flush
 	if r.Clustered() {
 		if cfg.Cluster.Store, err = newCluster(r); err != nil {
 			return nil, err
@@ -208,16 +233,45 @@ func (r Real) Client(logger *slog.Logger) (*graphcomms.Client, error) {
 	return graphcomms.New(cfg)
 }
 
+// flushTelemetry flushes the exporters of the client Real.Client made.
+var flushTelemetry = func(context.Context) error { return nil }
+
 // Serve serves mux on the real-mode listen address until interrupted, then hangs up
-// every call, or, as one of several replicas, hands its calls over to the others.
+// every call, or, as one of several replicas, hands its calls over to the others. In
+// emulator mode it first registers the bot's callback URL with the emulator (and
+// removes it at the end).
 func (r Real) Serve(client *graphcomms.Client, mux *http.ServeMux, logger *slog.Logger) error {
 	mux.Handle(CallbackPath, client)
 	srv := notifications.NewServer(r.Listen, mux) // timeouts that cut off slow clients
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
 	errc := make(chan error, 1)
-	go func() { errc <- srv.ListenAndServe() }()
-	logger.Info("serving Teams calls", "listen", r.Listen, "callback", r.CallbackURL)
+	if r.listener != nil {
+		go func() { errc <- srv.Serve(r.listener) }()
+	} else {
+		go func() { errc <- srv.ListenAndServe() }()
+	}
+	if addr := os.Getenv("GRAPHCOMMS_HEALTH_ADDR"); addr != "" {
+		// Liveness and readiness probes on a port of their own (see README's
+		// "Observability").
+		probes := &http.Server{Addr: addr, Handler: client.Health(graphcomms.HealthConfig{}), ReadHeaderTimeout: 5 * time.Second}
+		go func() { _ = probes.ListenAndServe() }()
+		defer probes.Close()
+	}
+	if x := r.Emulator; x != nil {
+		if err := x.SetCallbackURL(ctx, r.CallbackURL); err != nil {
+			_ = srv.Close()
+			return fmt.Errorf("registering the callback URL with the emulator: %w", err)
+		}
+		defer func() {
+			unregister, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			_ = x.SetCallbackURL(unregister, "")
+		}()
+		logger.Info("serving the emulator's calls", "emulator", x.URL, "callback", r.CallbackURL)
+	} else {
+		logger.Info("serving Teams calls", "listen", r.Listen, "callback", r.CallbackURL)
+	}
 	select {
 	case err := <-errc:
 		return err
@@ -229,20 +283,43 @@ func (r Real) Serve(client *graphcomms.Client, mux *http.ServeMux, logger *slog.
 		_ = client.Terminate(shutdown)
 	}
 	client.Close() // as a replica: the others take its calls over at once
+	_ = flushTelemetry(shutdown)
 	if err := srv.Shutdown(shutdown); err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return err
 	}
 	return nil
 }
 
-// Main runs an example bot's command: demo mode (runDemo, printing to standard output)
-// when GRAPHCOMMS_APP_ID is unset, otherwise real mode (runReal with a client for
-// Microsoft Graph). It prints errors prefixed with name and exits 2 for a bad
-// configuration and 1 for any other failure.
+// Main runs an example bot's command: emulator mode with -emulator URL or
+// GRAPHCOMMS_EMULATOR_URL (runReal with a client for that emulator and cfg.Emulator
+// set), else demo mode (runDemo, printing to standard output) when GRAPHCOMMS_APP_ID
+// is unset, otherwise real mode (runReal with a client for Microsoft Graph). It prints
+// errors prefixed with name and exits 2 for a bad configuration or usage and 1 for any
+// other failure.
 func Main(name string, runDemo func(io.Writer) error, runReal func(cfg Real, client *graphcomms.Client, logger *slog.Logger) error) {
 	fail := func(code int, err error) {
 		fmt.Fprintf(os.Stderr, "%s: %v\n", name, err)
 		os.Exit(code)
+	}
+	opts, err := parseFlags(name, os.Args[1:], os.Stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		os.Exit(0)
+	}
+	if err != nil {
+		fail(2, err)
+	}
+	if opts.emulatorURL != "" {
+		logger := slog.New(slog.NewTextHandler(os.Stderr, nil))
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		cfg, client, err := emulated(ctx, opts.emulatorURL, opts.listen, logger)
+		cancel()
+		if err != nil {
+			fail(1, err)
+		}
+		if err := runReal(cfg, client, logger); err != nil {
+			fail(1, err)
+		}
+		return
 	}
 	cfg, isReal, err := FromEnv()
 	if err != nil {
