@@ -76,14 +76,11 @@ func (e *Emulator) routes() {
 func (e *Emulator) graph(h func(w http.ResponseWriter, r *http.Request)) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		e.mu.Lock()
-		f := e.faults
-		status := 0
-		if len(e.faults.failNext) > 0 {
-			status, e.faults.failNext = e.faults.failNext[0], e.faults.failNext[1:]
-		} else if f.ThrottleRequests > 0 && e.rng.Float64() < f.ThrottleRequests {
-			status = http.StatusTooManyRequests
-		} else if f.UnavailableRequests > 0 && e.rng.Float64() < f.UnavailableRequests {
-			status = http.StatusServiceUnavailable
+		f := e.faults.Faults
+		status, by := e.requestFault(r)
+		if status != 0 {
+			e.record(EventRequestFault, requestCallID(r.URL.Path), "", fmt.Sprintf("%s %s -> %d (%s)", r.Method, r.URL.Path, status, by),
+				map[string]string{"method": r.Method, "path": r.URL.Path, "status": fmt.Sprint(status), "fault": by})
 		}
 		base := e.baseURL + "/" + r.PathValue("ver")
 		e.mu.Unlock()
@@ -98,13 +95,24 @@ func (e *Emulator) graph(h func(w http.ResponseWriter, r *http.Request)) http.Ha
 			if status == http.StatusTooManyRequests || status == http.StatusServiceUnavailable {
 				w.Header().Set("Retry-After", strconv.Itoa(max(1, int(ra/time.Second))))
 			}
-			e.log.Info(fmt.Sprintf("%s %s -> %d (injected fault)", r.Method, r.URL.Path, status))
 			writeError(w, status, http.StatusText(status), "Injected by the emulator.")
 			return
 		}
 		rec := &statusRecorder{ResponseWriter: w, status: 200, base: base}
 		h(rec, r)
+		// What the request set off without delay (a person who answers at once, an
+		// operation that completes at once) happens before the bot has the answer,
+		// on a virtual clock as on a real one.
+		e.runDue()
 		e.log.Info(fmt.Sprintf("%s %s -> %d", r.Method, r.URL.Path, rec.status))
+	}
+}
+
+// runDue runs a virtual clock's zero-delay timers now, on the caller's goroutine.
+// Callers do not hold e.mu.
+func (e *Emulator) runDue() {
+	if vc, ok := e.clock.(*VirtualClock); ok {
+		vc.RunDue()
 	}
 }
 
@@ -281,31 +289,68 @@ func (e *Emulator) createCall(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var names []string
+	var known []*Person
+	var unknown []participants.IdentitySet
 	for _, t := range req.Targets {
 		if p := e.personFor(t.Identity); p != nil {
+			known = append(known, p)
 			names = append(names, p.DisplayName())
+		} else {
+			unknown = append(unknown, t.Identity)
+			names = append(names, targetName(t.Identity))
 		}
 	}
 	e.record(EventCallCreated, c.id, "", "the bot calls "+strings.Join(names, ", "), nil)
 	group := len(req.Targets) > 1
 	c.group = group
-	for _, t := range req.Targets {
-		p := e.personFor(t.Identity)
-		if p == nil {
-			if !group {
-				c.cancelRing = e.clock.AfterFunc(time.Second, func() {
-					e.mu.Lock()
-					defer e.mu.Unlock()
-					e.terminate(c, 480, 10037, "The callee has no endpoints.", "nobody to call")
-				})
-			}
-			continue
-		}
+	for _, ids := range unknown {
+		e.record(EventTargetNotFound, c.id, "", targetNotFound(ids), map[string]string{"id": identityID(ids)})
+	}
+	if len(known) == 0 {
+		// Nobody to call. How Graph ends a call to a user it cannot find is not
+		// documented; the emulator ends it at once with 404/8522 (see
+		// CodeTargetNotFound). In a group call, a target that cannot be found is left
+		// out and the call goes on with the others (undocumented too).
+		e.terminate(c, CodeTargetNotFound, SubcodeTargetNotFound, targetNotFoundMessage(unknown[0]), "nobody to call")
+		return
+	}
+	for _, p := range known {
 		if !group {
 			c.person = p
 		}
-		e.ring(c, p, group, nil)
+		e.ring(c, p, group, false, nil)
 	}
+}
+
+// The end of a call, and the failure of an invitation, whose target the emulator does
+// not know: a user, phone number or application nobody declared with AddUser,
+// AddPhone or AddApplication (unless Config.AutoCreatePeople is set). Graph documents
+// neither how a call to a user it cannot find ends nor the code: the emulator accepts
+// the create request (201, the call establishing), as Graph accepts a call before it
+// routes it, and then ends the call at once with a deleted notification whose
+// resultInfo is 404/8522. 8522 is the subcode Graph's media platform uses for "not
+// found" (bots see it as "Call not found", graph-comms-samples#173 and #332; Azure
+// Communication Services, which shares the platform and its subcodes, documents 8522
+// as "Not Found", learn.microsoft.com/azure/communication-services/concepts/troubleshooting-codes).
+// An invitation of such a target (participants/invite) answers 200 with the operation,
+// which fails at once with the same resultInfo.
+const (
+	// CodeTargetNotFound is the resultInfo code.
+	CodeTargetNotFound = 404
+	// SubcodeTargetNotFound is the resultInfo subcode.
+	SubcodeTargetNotFound = 8522
+	// MessageTargetNotFound starts the resultInfo message, which goes on with the
+	// target's kind and ID.
+	MessageTargetNotFound = "The call target could not be found:"
+)
+
+// targetNotFoundMessage is the resultInfo message for a target nobody declared.
+func targetNotFoundMessage(ids participants.IdentitySet) string {
+	kind, id := targetKind(ids), identityID(ids)
+	if id == "" {
+		return MessageTargetNotFound + " the " + kind + " has no ID."
+	}
+	return fmt.Sprintf("%s %s %s.", MessageTargetNotFound, kind, id)
 }
 
 // The outcomes of a call the bot places that the callee does not take. Graph does
@@ -316,6 +361,8 @@ const (
 	// Communication Services documents for a call a Teams user declines (subcode 0).
 	declineCode = 603
 	declineMsg  = "The callee declined the call."
+	// inviteDeclinedMsg is the message of a declined invitation (603/0).
+	inviteDeclinedMsg = "The invitee declined the invitation."
 	// noAnswerCode/noAnswerSubcode end a call nobody answers within the ring timeout
 	// (the call-delete table's 408/10057).
 	noAnswerCode    = 408
@@ -323,19 +370,35 @@ const (
 	noAnswerMsg     = "Call timed out due to no signaling from callee endpoints."
 )
 
-// ring rings a person for call c; answered, they join it. done reports the outcome
-// (for invitations).
-func (e *Emulator) ring(c *call, p *Person, group bool, done func(answered bool)) {
+// ringOutcome is how a ringing person reacts.
+type ringOutcome int
+
+const (
+	ringAnswered   ringOutcome = iota // they answer (and are on the call)
+	ringDeclined                      // they decline
+	ringUnanswered                    // the ring timeout passes
+)
+
+// ring rings a person for call c; answered, they join it. done, when set, reports the
+// outcome (for invitations and escalations) instead of the call's start or end. A
+// bot's invitation (invite) is declined when the person is to decline their next one
+// (Person.DeclineNextInvite): after Behavior.AnswerAfter, the time they take to react.
+func (e *Emulator) ring(c *call, p *Person, group, invite bool, done func(ringOutcome)) {
 	defer e.record(EventRinging, c.id, p.name, p.DisplayName()+"'s phone rings", nil)
 	b := p.behavior
+	declineAfter := time.Second
+	if invite && p.declineInvites > 0 {
+		p.declineInvites--
+		b.Decline, declineAfter = true, b.AnswerAfter
+	}
 	switch {
 	case b.Decline:
-		e.clock.AfterFunc(time.Second, func() {
+		e.clock.AfterFunc(declineAfter, func() {
 			e.mu.Lock()
 			defer e.mu.Unlock()
 			e.record(EventDeclined, c.id, p.name, p.DisplayName()+" declines", nil)
 			if done != nil {
-				done(false)
+				done(ringDeclined)
 			} else if !group {
 				e.terminate(c, declineCode, 0, declineMsg, p.DisplayName()+" declined")
 			}
@@ -345,7 +408,7 @@ func (e *Emulator) ring(c *call, p *Person, group bool, done func(answered bool)
 			e.mu.Lock()
 			defer e.mu.Unlock()
 			if done != nil {
-				done(false)
+				done(ringUnanswered)
 			} else if !group {
 				e.terminate(c, noAnswerCode, noAnswerSubcode, noAnswerMsg, p.DisplayName()+" did not answer")
 			}
@@ -360,7 +423,7 @@ func (e *Emulator) ring(c *call, p *Person, group bool, done func(answered bool)
 			e.record(EventJoined, c.id, p.name, p.DisplayName()+" answers", nil)
 			c.addParty(p)
 			if done != nil {
-				done(true)
+				done(ringAnswered)
 				return
 			}
 			if c.state == calls.StateEstablishing {
@@ -536,7 +599,10 @@ func (e *Emulator) callAction(w http.ResponseWriter, r *http.Request) {
 		e.playPrompt(w, c, req, probe, who)
 	case *calls.RecordResponseRequest:
 		if probe.err != nil && c.state == calls.StateEstablished {
-			e.failedMedia(w, c, newOp[calls.RecordOperation](e, c, req.ClientContext), probe, who)
+			op := newOp[calls.RecordOperation](e, c, req.ClientContext)
+			if !e.failArmed(c, op, "recordResponse", func() { opResponse(w, c, op) }) {
+				e.failedMedia(w, c, op, probe, who)
+			}
 			return
 		}
 		e.recordResponse(w, c, *req, probe.total)
@@ -546,6 +612,9 @@ func (e *Emulator) callAction(w http.ResponseWriter, r *http.Request) {
 		e.updateRecordingStatus(w, c, req, who)
 	case *calls.SendDtmfTonesRequest:
 		op := newOp[calls.SendDtmfTonesOperation](e, c, req.ClientContext)
+		if e.failArmed(c, op, "sendDtmfTones", func() { opResponse(w, c, op) }) {
+			return
+		}
 		opResponse(w, c, op)
 		delay := time.Duration(req.DelayBetweenTonesMs) * time.Millisecond
 		if delay <= 0 {
@@ -601,9 +670,15 @@ func (e *Emulator) simpleAction(w http.ResponseWriter, c *call, action, clientCo
 		var op calls.Operation
 		if action == "mute" {
 			op = newOp[calls.MuteParticipantOperation](e, c, clientContext)
-			e.record(EventMuted, c.id, "", "the bot mutes itself", nil)
 		} else {
 			op = newOp[calls.UnmuteParticipantOperation](e, c, clientContext)
+		}
+		if e.failArmed(c, op, action, func() { opResponse(w, c, op) }) {
+			return
+		}
+		if action == "mute" {
+			e.record(EventMuted, c.id, "", "the bot mutes itself", nil)
+		} else {
 			e.record(EventUnmuted, c.id, "", "the bot unmutes itself", nil)
 		}
 		c.bot.muted = action == "mute"
@@ -614,12 +689,18 @@ func (e *Emulator) simpleAction(w http.ResponseWriter, c *call, action, clientCo
 		}
 	case "subscribetotone":
 		op := newOp[calls.SubscribeToToneOperation](e, c, clientContext)
+		if e.failArmed(c, op, action, func() { opResponse(w, c, op) }) {
+			return
+		}
 		opResponse(w, c, op)
 		c.tones = true
 		e.record(EventTonesSubscribed, c.id, who, "the bot subscribes to tones", nil)
 		e.succeed(c, op)
 	case "cancelmediaprocessing":
 		op := newOp[calls.CancelMediaProcessingOperation](e, c, clientContext)
+		if e.failArmed(c, op, action, func() { opResponse(w, c, op) }) {
+			return
+		}
 		opResponse(w, c, op)
 		e.record(EventMediaCancelled, c.id, who, "the bot cancels media processing", nil)
 		for id, m := range c.media {
@@ -632,6 +713,9 @@ func (e *Emulator) simpleAction(w http.ResponseWriter, c *call, action, clientCo
 		// 202 Accepted with the operation and its Location
 		// (v1.0/call-addlargegalleryview/02-response.http).
 		op := newOp[calls.AddLargeGalleryViewOperation](e, c, clientContext)
+		if e.failArmed(c, op, action, func() { opResponseStatus(w, c, op, http.StatusAccepted) }) {
+			return
+		}
 		opResponseStatus(w, c, op, http.StatusAccepted)
 		e.succeed(c, op)
 	}
@@ -644,6 +728,9 @@ func (e *Emulator) playPrompt(w http.ResponseWriter, c *call, req *calls.PlayPro
 		return
 	}
 	op := newOp[calls.PlayPromptOperation](e, c, req.ClientContext)
+	if e.failArmed(c, op, "playPrompt", func() { opResponse(w, c, op) }) {
+		return
+	}
 	if probe.err != nil {
 		e.failedMedia(w, c, op, probe, who)
 		return
@@ -696,6 +783,9 @@ func (e *Emulator) updateRecordingStatus(w http.ResponseWriter, c *call, req *ca
 		return
 	}
 	op := newOp[calls.UpdateRecordingStatusOperation](e, c, req.ClientContext)
+	if e.failArmed(c, op, "updateRecordingStatus", func() { opResponse(w, c, op) }) {
+		return
+	}
 	opResponse(w, c, op)
 	e.record(EventRecordingStatus, c.id, who, "recording status: "+string(req.Status), map[string]string{"status": string(req.Status)})
 	e.succeed(c, op)
@@ -727,6 +817,9 @@ func (e *Emulator) recordResponse(w http.ResponseWriter, c *call, req calls.Reco
 		return
 	}
 	op := newOp[calls.RecordOperation](e, c, req.ClientContext)
+	if e.failArmed(c, op, "recordResponse", func() { opResponse(w, c, op) }) {
+		return
+	}
 	opResponse(w, c, op)
 	who, speech := "", time.Duration(0)
 	if c.person != nil {
@@ -813,12 +906,12 @@ func (e *Emulator) recordResponse(w http.ResponseWriter, c *call, req calls.Reco
 // describe names an invitation target for transcripts.
 func describe(e *Emulator, inv participants.Invitation) string {
 	if inv.EndpointType == participants.EndpointTypeVoicemail || inv.Identity.EndpointType == participants.EndpointTypeVoicemail {
-		if p := e.personFor(inv.Identity); p != nil {
+		if p := e.knownPerson(inv.Identity); p != nil {
 			return p.DisplayName() + "'s voicemail"
 		}
 		return "voicemail"
 	}
-	if p := e.personFor(inv.Identity); p != nil {
+	if p := e.knownPerson(inv.Identity); p != nil {
 		return p.DisplayName()
 	}
 	if n := inv.Identity.DisplayName(); n != "" {
@@ -899,11 +992,17 @@ func (e *Emulator) invite(w http.ResponseWriter, r *http.Request) {
 	op := newOp[calls.InviteParticipantsOperation](e, c, req.ClientContext)
 	op.Participants = req.Participants
 	// 200 with the operation and no Location (v1.0/participant-invite/02-response.http).
+	if e.failArmed(c, op, "invite", func() { writeJSON(w, http.StatusOK, op) }) {
+		return
+	}
 	writeJSON(w, http.StatusOK, op)
 	inv := req.Participants[0]
 	p := e.personFor(inv.Identity)
 	if p == nil {
-		e.complete(c, op, false, 404, 0, "The invited participant was not found.")
+		// Undocumented: see CodeTargetNotFound.
+		e.record(EventTargetNotFound, c.id, "", "the bot invites "+targetName(inv.Identity)+": "+targetNotFound(inv.Identity),
+			map[string]string{"id": identityID(inv.Identity), "operationId": op.ID})
+		e.complete(c, op, false, CodeTargetNotFound, SubcodeTargetNotFound, targetNotFoundMessage(inv.Identity))
 		return
 	}
 	e.record(EventInvited, c.id, p.name, "the bot invites "+p.DisplayName(), map[string]string{"replacesCallId": inv.ReplacesCallID})
@@ -915,6 +1014,9 @@ func (e *Emulator) invite(w http.ResponseWriter, r *http.Request) {
 			// "all participants will receive a roster update").
 			c.group = true
 			e.record(EventEscalated, c.id, "", "the call is now a group call: the bot invited "+p.DisplayName(), nil)
+		}
+		if c.meeting != nil {
+			c.meeting.addInvited(p, c)
 		}
 		e.succeed(c, op)
 		e.notifyRoster(c)
@@ -929,12 +1031,18 @@ func (e *Emulator) invite(w http.ResponseWriter, r *http.Request) {
 		joined()
 		return
 	}
-	e.ring(c, p, true, func(answered bool) {
-		if !answered {
-			e.complete(c, op, false, 603, 0, "The invitee declined or did not answer.")
-			return
+	// How an invitation the invitee declines or does not answer fails is not
+	// documented: the operation fails with the codes of an outgoing call's same fate,
+	// 603/0 when declined and the call-delete table's 408/10057 when unanswered.
+	e.ring(c, p, true, true, func(o ringOutcome) {
+		switch o {
+		case ringDeclined:
+			e.complete(c, op, false, declineCode, 0, inviteDeclinedMsg)
+		case ringUnanswered:
+			e.complete(c, op, false, noAnswerCode, noAnswerSubcode, noAnswerMsg)
+		default:
+			joined()
 		}
-		joined()
 	})
 }
 
@@ -959,6 +1067,9 @@ func (e *Emulator) muteAll(w http.ResponseWriter, r *http.Request) {
 	}
 	op := newOp[calls.MuteParticipantsOperation](e, c, req.ClientContext)
 	op.Participants = req.Participants
+	if e.failArmed(c, op, "muteAll", func() { opResponse(w, c, op) }) {
+		return
+	}
 	opResponse(w, c, op)
 	for _, pt := range c.parties {
 		if pt.person == nil || len(req.Participants) > 0 && !slices.Contains(req.Participants, pt.id) {
@@ -977,6 +1088,9 @@ func (e *Emulator) muteAll(w http.ResponseWriter, r *http.Request) {
 // the roster notification that follows.
 func (e *Emulator) updateMetadata(w http.ResponseWriter, c *call, req *calls.UpdateMetadataRequest, who string) {
 	op := newOp[calls.CommsOperation](e, c, req.ClientContext)
+	if e.failArmed(c, op, "updateMetadata", func() { opResponse(w, c, op) }) {
+		return
+	}
 	opResponse(w, c, op)
 	c.bot.metadata = req.Metadata
 	e.record(EventMetadataUpdated, c.id, who, "the bot sets its participant metadata", map[string]string{"metadata": req.Metadata})
@@ -1019,6 +1133,9 @@ func (e *Emulator) participantAction(w http.ResponseWriter, r *http.Request) {
 	switch action {
 	case "mute":
 		op := newOp[calls.MuteParticipantOperation](e, c, req.ClientContext)
+		if e.failArmed(c, op, action, func() { opResponse(w, c, op) }) {
+			return
+		}
 		opResponse(w, c, op)
 		pt.muted = true
 		e.record(EventMuted, c.id, who, "the bot mutes "+name, nil)
@@ -1030,6 +1147,9 @@ func (e *Emulator) participantAction(w http.ResponseWriter, r *http.Request) {
 			op = newOp[calls.StartHoldMusicOperation](e, c, req.ClientContext)
 		} else {
 			op = newOp[calls.StopHoldMusicOperation](e, c, req.ClientContext)
+		}
+		if e.failArmed(c, op, action, func() { opResponseStatus(w, c, op, http.StatusAccepted) }) {
+			return
 		}
 		opResponseStatus(w, c, op, http.StatusAccepted)
 		pt.onHold = action == "startholdmusic"

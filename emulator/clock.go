@@ -28,14 +28,21 @@ func (RealClock) AfterFunc(d time.Duration, f func()) func() {
 }
 
 // VirtualClock is a clock that moves only when Advance is called; timers due by then
-// run in order of their due time, on the caller's goroutine. It is safe for concurrent
+// run in order of their due time (then of scheduling), on the caller's goroutine.
+//
+// A timer scheduled with no delay (d <= 0) is due at once and does not wait for an
+// Advance: it runs right away on a goroutine of the clock's own, or sooner when
+// RunDue or Advance gets to it first. Zero-delay timers keep the order: they run one
+// at a time, never while Advance or RunDue runs other timers, and in the order they
+// were scheduled, after any timer that was due before them. It is safe for concurrent
 // use.
 type VirtualClock struct {
 	mu     sync.Mutex
 	now    time.Time
 	timers timerHeap
 	seq    uint64
-	busy   sync.Mutex // serialises Advance calls
+	kicked bool       // a goroutine is on its way to run due timers
+	busy   sync.Mutex // serialises the running of timers (Advance, RunDue)
 }
 
 // NewVirtualClock returns a virtual clock set to start.
@@ -48,19 +55,40 @@ func (c *VirtualClock) Now() time.Time {
 	return c.now
 }
 
-// AfterFunc schedules f at Now()+d.
+// AfterFunc schedules f at Now()+d. With d <= 0, f is due now and runs without an
+// Advance, on another goroutine (f may take locks its caller holds).
 func (c *VirtualClock) AfterFunc(d time.Duration, f func()) func() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.seq++
-	t := &vtimer{at: c.now.Add(d), seq: c.seq, f: f}
+	t := &vtimer{at: c.now.Add(max(d, 0)), seq: c.seq, f: f}
 	heap.Push(&c.timers, t)
+	if d <= 0 && !c.kicked {
+		c.kicked = true
+		go c.runKicked()
+	}
 	return func() {
 		c.mu.Lock()
 		defer c.mu.Unlock()
 		t.cancelled = true
 	}
 }
+
+// runKicked runs the timers due now, for AfterFunc's zero delays.
+func (c *VirtualClock) runKicked() {
+	c.busy.Lock()
+	defer c.busy.Unlock()
+	c.mu.Lock()
+	c.kicked = false // timers scheduled from now on kick again
+	target := c.now
+	c.mu.Unlock()
+	c.run(target)
+}
+
+// RunDue runs, on the caller's goroutine, every timer due now (those scheduled with no
+// delay that have not run yet, and the zero-delay timers they schedule), without
+// moving the clock; it is Advance(0). It returns once they have run.
+func (c *VirtualClock) RunDue() { c.Advance(0) }
 
 // Advance moves the clock forward by d, running every timer due by then in order
 // (timers they schedule run too, when due within the window).
@@ -70,10 +98,18 @@ func (c *VirtualClock) Advance(d time.Duration) {
 	c.mu.Lock()
 	target := c.now.Add(d)
 	c.mu.Unlock()
+	c.run(target)
+}
+
+// run runs every timer due by target, in order, and leaves the clock at target (or
+// where it was, when that is later). Callers hold c.busy.
+func (c *VirtualClock) run(target time.Time) {
 	for {
 		c.mu.Lock()
 		if len(c.timers) == 0 || c.timers[0].at.After(target) {
-			c.now = target
+			if target.After(c.now) {
+				c.now = target
+			}
 			c.mu.Unlock()
 			return
 		}

@@ -138,7 +138,10 @@ func (e *Emulator) ctlEscalate(w http.ResponseWriter, r *http.Request) {
 }
 
 // Handle returns a handle on a call for the person on it (the other party of a
-// peer-to-peer call, else the first person in it), to press keys or hang up.
+// peer-to-peer call, else the first person in it), to press keys or hang up. Its Wait
+// sees every event of the call, those from before the handle was made included: what
+// happens at once (a person who answers without delay) may well be over by the time
+// a test asks for the handle.
 func (e *Emulator) Handle(id string) (*CallHandle, error) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
@@ -158,7 +161,7 @@ func (e *Emulator) Handle(id string) (*CallHandle, error) {
 	if p == nil {
 		return nil, fmt.Errorf("emulator: nobody but the bot is on call %s", id)
 	}
-	return &CallHandle{e: e, id: id, person: p, start: e.LastSeq()}, nil
+	return &CallHandle{e: e, id: id, person: p}, nil
 }
 
 func (e *Emulator) ctlTone(w http.ResponseWriter, r *http.Request) {

@@ -36,7 +36,9 @@ type Faults struct {
 
 type faults struct {
 	Faults
-	failNext      []int // statuses for the next API requests
+	failNext      []int        // statuses for the next API requests (FailNextRequests)
+	aimed         []aimedFault // FailNext
+	ops           []OperationFault
 	dropNext      int
 	duplicateNext int
 	reorderNext   int
@@ -51,7 +53,8 @@ func (e *Emulator) SetFaults(f Faults) {
 }
 
 // FailNextRequests makes the next n API requests fail with status (429 or 503 get
-// Retry-After).
+// Retry-After), whichever requests they are; FailNext aims a failure at one kind of
+// request, and FailNextOperation at an operation's completion.
 func (e *Emulator) FailNextRequests(n, status int) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
@@ -286,9 +289,12 @@ func (d *deliverer) post(o outgoing) {
 	e.record(EventNotificationFault, o.callID, "", "gave up delivering "+o.desc, map[string]string{"fault": "undeliverable"})
 }
 
-// WaitIdle waits until every queued notification has been delivered (or given up).
-// Notifications delayed in emulated time are not waited for.
+// WaitIdle runs what is due at once on a virtual clock (zero-delay behaviours such as
+// Behavior{}'s answer; see VirtualClock) and waits until every queued notification has
+// been delivered (or given up). Notifications delayed in emulated time are not waited
+// for.
 func (e *Emulator) WaitIdle(ctx context.Context) error {
+	e.runDue()
 	for {
 		e.out.mu.Lock()
 		if e.out.held != nil && len(e.out.queue) == 0 && e.out.inflight == 0 {

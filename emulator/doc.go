@@ -24,11 +24,17 @@
 //
 // Simulated people (users, phone numbers and other applications) answer, decline or ignore calls, press
 // DTMF keys, speak when recorded, join and leave meetings, hang up, and call the bot;
-// see Person and Behavior. Time is virtual by default: nothing happens until the test
-// advances the clock (Advance), so tests are instant and deterministic; a real clock
-// serves interactive use (graphcomms emulator). Faults can be injected per instance:
-// dropped, duplicated, delayed and reordered notifications, throttled (429) and failing
-// (503) API calls, slow responses.
+// see Person and Behavior. The bot reaches only the people a test declares (AddUser,
+// AddPhone, AddApplication): a call or invitation to an ID nobody declared fails
+// (CodeTargetNotFound), so that a typo in a configured user ID fails the test;
+// Config.AutoCreatePeople makes unknown targets up instead. Time is virtual by default:
+// what takes time waits until the test advances the clock (Advance), so tests are
+// instant and deterministic, and what takes none (a person with Behavior{} answers at
+// once) happens at once; a real clock serves interactive use (graphcomms emulator).
+// Faults can be injected per instance: dropped, duplicated, delayed and reordered
+// notifications, throttled (429) and failing (503) API calls, slow responses; and
+// aimed: the next request to one route (FailNext), the next operation of one action
+// (FailNextOperation), the next invitation of one person (Person.DeclineNextInvite).
 //
 // The rules Graph enforces are enforced, each as the Graph docs describe it (the
 // tests name the doc page, in the corpus of examples, that each follows):

@@ -1,6 +1,8 @@
 package emulator
 
 import (
+	"encoding/binary"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -86,6 +88,15 @@ type Config struct {
 	// AnonymousAuthenticationProvider; it is kept for one release and will then be
 	// removed.
 	AllowAnonymous bool
+	// AutoCreatePeople makes up every call or invitation target the emulator does not
+	// know, for quick experiments: a user, phone number or application nobody declared
+	// (AddUser, AddPhone, AddApplication) is added, with the target's ID and display
+	// name, as a person who answers at once (Behavior{}). By default, as on Graph, a
+	// target nobody declared cannot be reached: the bot's call to it is created (201)
+	// and ends at once with CodeTargetNotFound/SubcodeTargetNotFound, and an
+	// invitation of it fails with the same resultInfo, so that a typo in a user ID
+	// fails a test instead of ringing somebody.
+	AutoCreatePeople bool
 }
 
 // Emulator is a local Graph calls service. Create it with New (and serve it yourself) or
@@ -254,7 +265,11 @@ func (e *Emulator) SetCallbackURL(u string) {
 func (e *Emulator) Clock() Clock { return e.clock }
 
 // Advance moves a virtual clock forward, running what falls due; it panics with a
-// clear message when the clock is not virtual.
+// clear message when the clock is not virtual. What takes no time (a person whose
+// Behavior.AnswerAfter is zero answers at once) does not wait for Advance: it happens
+// as soon as it is due, before the API request that set it off is answered (or, when
+// a test's call such as CallHandle.Escalate set it off, right after, on another
+// goroutine; WaitIdle and CallHandle.Wait see it).
 func (e *Emulator) Advance(d time.Duration) {
 	vc, ok := e.clock.(*VirtualClock)
 	if !ok {
@@ -266,11 +281,34 @@ func (e *Emulator) Advance(d time.Duration) {
 // Now returns the emulator's current time.
 func (e *Emulator) Now() time.Time { return e.clock.Now() }
 
-// newID returns a fresh GUID-shaped ID. Callers hold e.mu.
+// newID returns a fresh random GUID (RFC 4122 version 4) from the emulator's seeded
+// random source: 12 random bytes and a counter, so that IDs never repeat within an
+// emulator and a seed gives the same IDs again. Callers hold e.mu.
 func (e *Emulator) newID() string {
 	e.nextID++
-	return fmt.Sprintf("%08x-%04x-4%03x-8%03x-%012x", e.rng.Uint32(), e.rng.Uint32()&0xffff,
-		e.rng.Uint32()&0xfff, e.rng.Uint32()&0xfff, uint64(e.nextID))
+	var b [16]byte
+	binary.BigEndian.PutUint64(b[0:8], e.rng.Uint64())
+	binary.BigEndian.PutUint32(b[8:12], e.rng.Uint32())
+	binary.BigEndian.PutUint32(b[12:16], uint32(e.nextID))
+	return formatGUID(b)
+}
+
+// formatGUID sets the version (4, random) and variant (RFC 4122) bits of b and writes
+// it as Graph writes GUIDs: 8-4-4-4-12 lower-case hexadecimal digits.
+func formatGUID(b [16]byte) string {
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	var out [36]byte
+	hex.Encode(out[0:8], b[0:4])
+	out[8] = '-'
+	hex.Encode(out[9:13], b[4:6])
+	out[13] = '-'
+	hex.Encode(out[14:18], b[6:8])
+	out[18] = '-'
+	hex.Encode(out[19:23], b[8:10])
+	out[23] = '-'
+	hex.Encode(out[24:36], b[10:16])
+	return string(out[:])
 }
 
 // loopbackOnly refuses every host but loopback.

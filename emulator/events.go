@@ -45,11 +45,15 @@ const (
 	EventNotificationSent  EventKind = "notification.sent"
 	EventNotificationFault EventKind = "notification.fault"
 	EventMeetingCreated    EventKind = "meeting.created"
-	EventMeetingUpdated    EventKind = "meeting.updated"    // the bot updated a meeting (PATCH)
-	EventMeetingDeleted    EventKind = "meeting.deleted"    // the bot deleted a meeting
-	EventSharingStarted    EventKind = "sharing.started"    // a person shares their screen
-	EventSharingStopped    EventKind = "sharing.stopped"    // a person stops sharing
-	EventQualityLogged     EventKind = "call.qualityLogged" // logTeleconferenceDeviceQuality
+	EventMeetingUpdated    EventKind = "meeting.updated"     // the bot updated a meeting (PATCH)
+	EventMeetingDeleted    EventKind = "meeting.deleted"     // the bot deleted a meeting
+	EventSharingStarted    EventKind = "sharing.started"     // a person shares their screen
+	EventSharingStopped    EventKind = "sharing.stopped"     // a person stops sharing
+	EventQualityLogged     EventKind = "call.qualityLogged"  // logTeleconferenceDeviceQuality
+	EventPersonAdded       EventKind = "person.added"        // Config.AutoCreatePeople made up a call target
+	EventTargetNotFound    EventKind = "call.targetNotFound" // a call or invitation named nobody the emulator knows
+	EventRequestFault      EventKind = "request.fault"       // an API request failed as FailNext or FailNextRequests asked
+	EventOperationFailed   EventKind = "operation.failed"    // an operation failed as FailNextOperation asked
 )
 
 // Event is one thing that happened, for transcripts and for tests to wait on.

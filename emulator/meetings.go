@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -196,17 +197,57 @@ func (m *Meeting) Admit(p *Person) {
 	}
 }
 
-// Leave makes the person leave the meeting.
+// Leave makes the person leave the meeting, however they came in: by Join or
+// WaitInLobby, or moved or invited into it by a bot (participants/invite). Every bot
+// call in the meeting gets a roster update without them, as Graph sends one whenever
+// the roster changes (participant-invite: "all participants will receive a roster
+// update"). It does nothing when the person is not in the meeting.
 func (p *Person) Leave(m *Meeting) {
 	e := p.e
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	if m.removeMember(p) {
-		e.record(EventLeft, "", p.name, p.DisplayName()+" leaves "+m.subject, nil)
-		for _, c := range m.calls {
-			if c.removeParty(p) && c.state == calls.StateEstablished {
-				e.notifyRoster(c)
-			}
+	m.leave(p, "", p.DisplayName()+" leaves "+m.subject)
+}
+
+// leave takes p out of the meeting and out of every bot call in it, with a roster
+// update for each established call, and records why (on callID, when p left by
+// hanging up a call). Callers hold e.mu.
+func (m *Meeting) leave(p *Person, callID, why string) {
+	e := m.e
+	inCall := false
+	for _, c := range m.calls {
+		inCall = c.hasPerson(p) || inCall
+	}
+	if !m.removeMember(p) && !inCall {
+		return
+	}
+	e.record(EventLeft, callID, p.name, why, nil)
+	for _, c := range m.calls {
+		if c.removeParty(p) && c.state == calls.StateEstablished {
+			e.notifyRoster(c)
+		}
+	}
+}
+
+// addInvited makes p, whom a bot brought into call c in the meeting (invited, or moved
+// from a peer-to-peer call with replacesCallId), a member of the meeting, as if they
+// had joined it: they count in its attendance, the other bot calls in the meeting get
+// a roster update with them, and Person.Leave or CallHandle.HangUp takes them out
+// again. c's own roster update is its caller's. Callers hold e.mu.
+func (m *Meeting) addInvited(p *Person, c *call) {
+	if slices.Contains(m.members, p) {
+		return
+	}
+	e := m.e
+	m.members = append(m.members, p)
+	m.att.enter(p, e.clock.Now())
+	for _, other := range m.calls {
+		if other == c {
+			continue
+		}
+		other.addParty(p)
+		if other.state == calls.StateEstablished {
+			e.notifyRoster(other)
 		}
 	}
 }

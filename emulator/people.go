@@ -1,6 +1,7 @@
 package emulator
 
 import (
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/json"
@@ -17,7 +18,8 @@ import (
 // Behavior says how a simulated person acts.
 type Behavior struct {
 	// AnswerAfter is how long the person's phone rings before they answer a call or an
-	// invitation from the bot.
+	// invitation from the bot. Zero (the default) answers at once, without waiting for
+	// Advance on a virtual clock.
 	AnswerAfter time.Duration
 	// Decline makes the person decline calls from the bot (after one second of ringing).
 	Decline bool
@@ -39,10 +41,16 @@ type Person struct {
 	phone    string
 	app      bool // an application: Identity is an application identity
 	behavior Behavior
+	// declineInvites is how many of the bot's next invitations the person declines
+	// (DeclineNextInvite). Guarded by e.mu.
+	declineInvites int
 }
 
 // AddUser adds a simulated Teams user of the emulated tenant. The name is how tests,
-// transcripts and `graphcomms trigger` refer to them; the user ID is derived from it.
+// transcripts and `graphcomms trigger` refer to them; the user ID, a GUID, is derived
+// from it (the same name gives the same ID in every emulator). The bot reaches the
+// user by that ID (Identity): a call or invitation naming a user ID nobody added
+// fails (CodeTargetNotFound) unless Config.AutoCreatePeople is set.
 func (e *Emulator) AddUser(name string, b Behavior) *Person {
 	e.mu.Lock()
 	defer e.mu.Unlock()
@@ -55,7 +63,9 @@ func (e *Emulator) AddUser(name string, b Behavior) *Person {
 	return p
 }
 
-// AddPhone adds a simulated phone number (E.164) reached over PSTN.
+// AddPhone adds a simulated phone number (E.164) reached over PSTN. A call or
+// invitation to a number nobody added fails (CodeTargetNotFound) unless
+// Config.AutoCreatePeople is set.
 func (e *Emulator) AddPhone(number string, b Behavior) (*Person, error) {
 	if err := participants.ValidateE164(number); err != nil {
 		return nil, err
@@ -75,7 +85,8 @@ func (e *Emulator) AddPhone(number string, b Behavior) (*Person, error) {
 // endpoint) that the bot can call: a call whose target is its application identity
 // (Person.Identity) rings it, and it answers, declines or ignores the call as its
 // Behavior says, as a user does. Its app ID is derived from the name. A call to an
-// application the emulator does not know fails as a call to nobody does (480/10037).
+// application the emulator does not know fails as one to an unknown user does
+// (CodeTargetNotFound), unless Config.AutoCreatePeople is set.
 // Graph documents calls to an application target only as a possible identity of a
 // target (invitationParticipantInfo.identity.application); how a called bot takes the
 // call is the emulator's choice.
@@ -107,32 +118,89 @@ func (e *Emulator) personLocked(key string) *Person {
 	return nil
 }
 
-// personFor finds the person an identity set names, adding an unknown user (who
-// answers at once) when it names a user nobody declared.
-func (e *Emulator) personFor(ids participants.IdentitySet) *Person {
+// knownPerson finds the person an identity set names by the ID Graph would resolve:
+// a user's or application's ID (as AddUser and AddApplication gave it, compared
+// without regard to case) or a phone number. A user identity finds users only, an
+// application identity applications only; names and display names are not looked at,
+// since Graph does not resolve them. It returns nil for an identity nobody declared.
+// Callers hold e.mu.
+func (e *Emulator) knownPerson(ids participants.IdentitySet) *Person {
 	for _, id := range []*participants.Identity{ids.User, ids.Phone, ids.Guest, ids.ApplicationInstance, ids.Application} {
-		if id == nil {
+		if id == nil || id.ID == "" {
 			continue
 		}
-		if p := e.personLocked(id.ID); p != nil && (p.app == (id == ids.Application)) {
-			return p
-		}
-		if id.DisplayName != "" {
-			if p := e.personLocked(id.DisplayName); p != nil {
+		for _, p := range e.people {
+			if p.app != (id == ids.Application) {
+				continue
+			}
+			if strings.EqualFold(p.id, id.ID) || p.phone != "" && p.phone == id.ID {
 				return p
 			}
 		}
 	}
-	if ids.User != nil && ids.User.ID != "" {
-		name := ids.User.DisplayName
-		if name == "" {
-			name = ids.User.ID
-		}
-		p := &Person{e: e, name: name, id: ids.User.ID}
-		e.people = append(e.people, p)
+	return nil
+}
+
+// personFor finds the person a call or invitation target names (knownPerson). With
+// Config.AutoCreatePeople, a target nobody declared is added as a person who answers at
+// once (a user, a phone number or an application, as its identity says); without it,
+// personFor returns nil for such a target and the call or invitation fails as one to a
+// user Graph cannot find does (CodeTargetNotFound). Callers hold e.mu.
+func (e *Emulator) personFor(ids participants.IdentitySet) *Person {
+	if p := e.knownPerson(ids); p != nil || !e.cfg.AutoCreatePeople {
 		return p
 	}
-	return nil
+	var p *Person
+	switch {
+	case ids.User != nil && ids.User.ID != "":
+		p = &Person{e: e, name: cmp.Or(ids.User.DisplayName, ids.User.ID), id: ids.User.ID}
+	case ids.Phone != nil && participants.ValidateE164(ids.Phone.ID) == nil:
+		p = &Person{e: e, name: ids.Phone.ID, id: ids.Phone.ID, phone: ids.Phone.ID}
+	case ids.Application != nil && ids.Application.ID != "":
+		p = &Person{e: e, name: cmp.Or(ids.Application.DisplayName, ids.Application.ID), id: ids.Application.ID, app: true}
+	default:
+		return nil
+	}
+	e.people = append(e.people, p)
+	e.record(EventPersonAdded, "", p.name, fmt.Sprintf("%s (%s) added: Config.AutoCreatePeople", p.DisplayName(), p.id), map[string]string{"id": p.id})
+	return p
+}
+
+// targetKind names the kind of identity a target has: "user", "phone number",
+// "application" or "target".
+func targetKind(ids participants.IdentitySet) string {
+	switch {
+	case ids.User != nil:
+		return "user"
+	case ids.Phone != nil:
+		return "phone number"
+	case ids.Application != nil:
+		return "application"
+	}
+	return "target"
+}
+
+// targetName is how the transcript names a target nobody declared: its display name,
+// else its kind and ID.
+func targetName(ids participants.IdentitySet) string {
+	if _, id, ok := ids.Primary(); ok && id.DisplayName != "" {
+		return id.DisplayName
+	}
+	return strings.TrimSpace(targetKind(ids) + " " + identityID(ids))
+}
+
+// targetNotFound is the transcript's account of a target nobody declared, with the
+// way out.
+func targetNotFound(ids participants.IdentitySet) string {
+	kind, id := targetKind(ids), identityID(ids)
+	if id == "" {
+		return "the " + kind + " has no ID"
+	}
+	add := map[string]string{"user": "AddUser", "phone number": "AddPhone", "application": "AddApplication"}[kind]
+	if add == "" {
+		add = "AddUser, AddPhone or AddApplication"
+	}
+	return fmt.Sprintf("no %s %s is known: declare it with %s, or set Config.AutoCreatePeople", kind, id, add)
 }
 
 // Name returns the person's name.
@@ -171,6 +239,20 @@ func (p *Person) SetBehavior(b Behavior) {
 	p.behavior = b
 }
 
+// DeclineNextInvite makes the person decline the bot's next invitation
+// (participants/invite), whatever their Behavior, which goes on applying to calls
+// and to later invitations; calling it n times declines the next n. Their phone rings
+// for Behavior.AnswerAfter (at once by default) and they decline: the invite
+// operation fails with resultInfo 603/0, "The invitee declined the invitation.", and
+// nobody joins the call. How Graph reports a declined invitation is not documented:
+// 603 ("decline") is the code Azure Communication Services gives a call a Teams user
+// declines, and the emulator's code for declined outgoing calls too.
+func (p *Person) DeclineNextInvite() {
+	p.e.mu.Lock()
+	defer p.e.mu.Unlock()
+	p.declineInvites++
+}
+
 func (p *Person) speech() time.Duration {
 	switch {
 	case p.behavior.Speech < 0:
@@ -181,10 +263,12 @@ func (p *Person) speech() time.Duration {
 	return p.behavior.Speech
 }
 
-// stableID derives a GUID-shaped user ID from a name.
+// stableID derives a GUID from a name (a user's, an application's, a participant's):
+// the same name gives the same GUID in every emulator, in the version 4 shape Graph's
+// IDs have (8-4-4-4-12 lower-case hexadecimal digits).
 func stableID(name string) string {
 	h := sha256.Sum256([]byte("graphcomms-emulator-user:" + strings.ToLower(name)))
-	return fmt.Sprintf("%x-%x-4%x-8%x-%x", h[0:4], h[4:6], h[6:8], h[8:10], h[10:16])[:36]
+	return formatGUID([16]byte(h[:16]))
 }
 
 // CallHandle is a call as a simulated person sees it.
@@ -192,7 +276,7 @@ type CallHandle struct {
 	e      *Emulator
 	id     string
 	person *Person
-	start  int // event Seq when the handle was made
+	start  int // the Seq after which Wait looks (0: the call's every event)
 
 	mu   sync.Mutex
 	seen map[EventKind]int // per kind, the Seq of the last event Wait returned
@@ -340,8 +424,8 @@ func (h *CallHandle) Escalate(other *Person) error {
 		return fmt.Errorf("emulator: %s is already on call %s", other.DisplayName(), c.id)
 	}
 	e.record(EventInvited, c.id, other.name, h.person.DisplayName()+" adds "+other.DisplayName()+" to the call", nil)
-	e.ring(c, other, true, func(answered bool) {
-		if answered && !c.ended {
+	e.ring(c, other, true, false, func(o ringOutcome) {
+		if o == ringAnswered && !c.ended {
 			e.escalate(c, h.person.DisplayName()+" added "+other.DisplayName())
 		}
 	})
@@ -375,7 +459,9 @@ func (e *Emulator) escalate(c *call, why string) {
 }
 
 // Wait returns the first event of kind on this call that no earlier Wait for the same
-// kind returned, waiting for it when it has not happened yet.
+// kind returned, waiting for it when it has not happened yet. It sees the call's events
+// from its start (a handle from CallBot or Emulator.Handle alike), so an event that
+// happened before Wait was called, such as a zero-delay answer, is not missed.
 func (h *CallHandle) Wait(ctx context.Context, kind EventKind) (Event, error) {
 	h.mu.Lock()
 	after, ok := h.seen[kind]

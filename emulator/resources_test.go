@@ -454,7 +454,8 @@ func TestPlayPromptCompletionReason(t *testing.T) {
 
 // TestCallToApplication: a call to an application the emulator knows (AddApplication)
 // rings it, and it answers as its Behavior says; a call to an unknown application
-// fails as a call to nobody does, 480/10037. Graph documents an application target
+// fails as one to an unknown user does, 404/8522 (CodeTargetNotFound, the emulator's
+// choice: Graph documents no code for it). Graph documents an application target
 // only as an identity a target may have; how the called app takes the call is the
 // emulator's choice.
 func TestCallToApplication(t *testing.T) {
@@ -486,7 +487,7 @@ func TestCallToApplication(t *testing.T) {
 	if err != nil || len(parts.Value) != 2 || parts.Value[1].Info.Identity.Application == nil {
 		t.Errorf("participants %v %+v", err, parts)
 	}
-	if end := lastCall(s, unknown); end == nil || end.ResultInfo.Code != 480 || end.ResultInfo.Subcode != 10037 {
+	if end := lastCall(s, unknown); end == nil || end.ResultInfo.Code != emulator.CodeTargetNotFound || end.ResultInfo.Subcode != emulator.SubcodeTargetNotFound {
 		t.Errorf("call to an unknown app: %+v", end)
 	}
 }

@@ -426,11 +426,16 @@ func resultInfo(code, subcode int32, msg string) calls.ResultInfo {
 		AdditionalData: map[string]json.RawMessage{"code": json.RawMessage("0"), "subcode": json.RawMessage("0")}}
 }
 
-// personLeaves handles a person hanging up or leaving.
+// personLeaves handles a person hanging up or leaving. In a meeting, hanging up is
+// leaving the meeting: the person is out of every bot call in it.
 func (e *Emulator) personLeaves(c *call, p *Person) {
 	if c.meeting == nil && (!c.group || len(c.parties) <= 2) {
 		e.record(EventLeft, c.id, p.name, p.DisplayName()+" hangs up", nil)
 		e.terminate(c, 200, 4521, "The call was ended by the other party.", p.DisplayName()+" hung up")
+		return
+	}
+	if c.meeting != nil {
+		c.meeting.leave(p, c.id, p.DisplayName()+" leaves "+c.meeting.subject)
 		return
 	}
 	if c.removeParty(p) {

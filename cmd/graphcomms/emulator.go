@@ -51,6 +51,7 @@ func emulatorCmd(ctx context.Context, args []string, stdin io.Reader, stdout, st
 	callback := fs.String("callback", "", "the bot's callback `URL` for incoming calls, when the bot does not register one itself (loopback only)")
 	appID := fs.String("app-id", emulator.DefaultAppID, "the bot's app `ID` (audience of notification tokens)")
 	anonymous := fs.Bool("allow-anonymous", false, "accept Graph requests that carry no bearer token (by default they get 401, as from Graph)")
+	autoCreate := fs.Bool("auto-create-people", false, "make up a person who answers at once for any call or invite target the emulator does not know (by default such a call ends with 404/8522, as a call to an unknown user does)")
 	virtual := fs.Bool("virtual-clock", false, "run on a virtual clock, which stands still until 'graphcomms trigger advance DURATION' moves it (default: the real clock)")
 	interactive := fs.Bool("interactive", false, "read trigger actions from standard input (as graphcomms shell does); the emulator stops at its end")
 	if err := fs.Parse(args); err != nil {
@@ -71,7 +72,7 @@ func emulatorCmd(ctx context.Context, args []string, stdin io.Reader, stdout, st
 		}
 	}
 	log := slog.New(newLineHandler(stdout))
-	cfg := emulator.Config{AppID: *appID, CallbackURL: *callback, Logger: log, Clock: emulator.RealClock{}, AllowAnonymous: *anonymous}
+	cfg := emulator.Config{AppID: *appID, CallbackURL: *callback, Logger: log, Clock: emulator.RealClock{}, AllowAnonymous: *anonymous, AutoCreatePeople: *autoCreate}
 	if *virtual {
 		cfg.Clock = nil
 	}
