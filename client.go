@@ -21,6 +21,7 @@ import (
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/graphcomms/graphcomms/auth"
+	"github.com/graphcomms/graphcomms/cassette"
 	"github.com/graphcomms/graphcomms/calls"
 	"github.com/graphcomms/graphcomms/graph"
 	"github.com/graphcomms/graphcomms/internal/loopback"
@@ -117,6 +118,13 @@ type Config struct {
 	Clock Clock
 	// MaxBodyBytes caps a callback body (see notifications.HandlerConfig).
 	MaxBodyBytes int64
+	// Cassette, when set, records the bot's traffic for tests (see package cassette
+	// and graphcommstest.PlayCassette): every callback the client accepts and, when
+	// the client builds its adapter from Credential, every Graph request with its
+	// response, secrets removed. With Adapter, record the requests by building the
+	// adapter with auth.AdapterConfig{HTTPClient: &http.Client{Transport:
+	// rec.Transport(nil)}}. The client does not close it.
+	Cassette *cassette.Recorder
 	// Cluster says where call state and the notification logs live. The default is
 	// a store.Memory of this process; see ClusterConfig to share calls between
 	// replicas.
@@ -162,6 +170,7 @@ type Client struct {
 	cfg     Config
 	api     *calls.API
 	handler *notifications.Handler
+	serve   http.Handler // the handler, through Config.Cassette when set
 	log     *slog.Logger
 	cluster store.Cluster
 	owned   store.OwnedPutter // the cluster, when it can keep states without a copy
@@ -209,8 +218,11 @@ func New(cfg Config) (*Client, error) {
 		var err error
 		// A loopback BaseURL is an emulator's or a local proxy's: only then may the
 		// token go to loopback (see auth.TokenConfig.AllowLoopback).
-		tc := auth.TokenConfig{AllowLoopback: isLoopbackURL(cfg.BaseURL)}
-		if adapter, err = auth.NewRequestAdapter(cfg.Credential, auth.AdapterConfig{Token: tc}); err != nil {
+		ac := auth.AdapterConfig{Token: auth.TokenConfig{AllowLoopback: isLoopbackURL(cfg.BaseURL)}}
+		if cfg.Cassette != nil {
+			ac.HTTPClient = &http.Client{Transport: cfg.Cassette.Transport(nil)}
+		}
+		if adapter, err = auth.NewRequestAdapter(cfg.Credential, ac); err != nil {
 			return nil, err
 		}
 	}
@@ -293,7 +305,10 @@ func New(cfg Config) (*Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	c.handler = h
+	c.handler, c.serve = h, h
+	if cfg.Cassette != nil {
+		c.serve = cfg.Cassette.Handler(h)
+	}
 	c.start()
 	if cfg.Adapter == nil {
 		go c.warmToken(cfg.Credential)
@@ -345,7 +360,7 @@ func isLoopbackURL(raw string) bool {
 // notifications in their calls' logs and answers 202 (see notifications.Handler); 403
 // to a callback for a call of another tenant (see Config.AllowTenantMismatch); 503
 // with Retry-After when a call's log is full or the store cannot be reached.
-func (c *Client) ServeHTTP(w http.ResponseWriter, r *http.Request) { c.handler.ServeHTTP(w, r) }
+func (c *Client) ServeHTTP(w http.ResponseWriter, r *http.Request) { c.serve.ServeHTTP(w, r) }
 
 // CallbackURL returns the URL Graph sends the bot's notifications to.
 func (c *Client) CallbackURL() string { return c.cfg.CallbackURL }

@@ -34,6 +34,16 @@ type env struct {
 
 func newEnv(t testing.TB, mutate func(*graphcomms.Config)) *env {
 	t.Helper()
+	return newEnvWith(t, func(_ *emulator.Server, c *graphcomms.Config) {
+		if mutate != nil {
+			mutate(c)
+		}
+	})
+}
+
+// newEnvWith is newEnv with the emulator at hand while the config is changed.
+func newEnvWith(t testing.TB, mutate func(*emulator.Server, *graphcomms.Config)) *env {
+	t.Helper()
 	emu, err := emulator.Start(emulator.Config{})
 	if err != nil {
 		t.Fatal(err)
@@ -52,9 +62,7 @@ func newEnv(t testing.TB, mutate func(*graphcomms.Config)) *env {
 		ValidatorConfig: auth.ValidatorConfig{OpenIDConfigURL: emu.OpenIDConfigURL()},
 		Clock:           emu.Clock(),
 	}
-	if mutate != nil {
-		mutate(&cfg)
-	}
+	mutate(emu, &cfg)
 	client, err := graphcomms.New(cfg)
 	if err != nil {
 		t.Fatal(err)

@@ -27,8 +27,9 @@
 // requests in production or staging; [PlayCassette] plays a cassette back into a
 // fresh client with the bot's handlers, answers the bot's requests from it and fails
 // the test with a diff when the bot's requests differ. [Golden] and
-// [GoldenNotifications] compare values with files under testdata/ (rewritten with
-// -update).
+// [GoldenNotifications] compare values with files under testdata/; run the tests
+// with -graphcommstest.update to rewrite the expected requests and golden files
+// (a test binary's own boolean -update flag is honoured too).
 //
 // [cassette]: https://pkg.go.dev/github.com/graphcomms/graphcomms/cassette
 package graphcommstest
