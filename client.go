@@ -21,8 +21,8 @@ import (
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/graphcomms/graphcomms/auth"
-	"github.com/graphcomms/graphcomms/cassette"
 	"github.com/graphcomms/graphcomms/calls"
+	"github.com/graphcomms/graphcomms/cassette"
 	"github.com/graphcomms/graphcomms/graph"
 	"github.com/graphcomms/graphcomms/internal/loopback"
 	"github.com/graphcomms/graphcomms/internal/transport"
