@@ -15,6 +15,7 @@ import (
 
 	"github.com/graphcomms/graphcomms"
 	"github.com/graphcomms/graphcomms/auth"
+	"github.com/graphcomms/graphcomms/cassette"
 	"github.com/graphcomms/graphcomms/emulator"
 )
 
@@ -46,6 +47,7 @@ type Harness struct {
 type Option func(*settings)
 
 type settings struct {
+	rec     *cassette.Recorder
 	emu     emulator.Config
 	config  []func(*graphcomms.Config)
 	timeout time.Duration
@@ -61,6 +63,12 @@ func WithEmulator(cfg emulator.Config) Option { return func(s *settings) { s.emu
 func WithConfig(f func(*graphcomms.Config)) Option {
 	return func(s *settings) { s.config = append(s.config, f) }
 }
+
+// WithCassette records the test's traffic with rec (the client's accepted callbacks
+// and its requests to the emulator), to make a cassette for PlayCassette from a
+// scripted test. Give rec the emulator's clock (RecorderConfig.Now) if the bot's
+// timers matter; close it when the test is done.
+func WithCassette(rec *cassette.Recorder) Option { return func(s *settings) { s.rec = rec } }
 
 // WithTimeout bounds each wait of the harness; default DefaultTimeout.
 func WithTimeout(d time.Duration) Option { return func(s *settings) { s.timeout = d } }
@@ -89,7 +97,11 @@ func New(t testing.TB, opts ...Option) *Harness {
 	}
 	t.Cleanup(emu.Close)
 	flight := newInflight()
-	adapter, err := emu.Adapter(auth.AdapterConfig{HTTPClient: &http.Client{Transport: flight.wrap(http.DefaultTransport)}})
+	var base http.RoundTripper = http.DefaultTransport
+	if s.rec != nil {
+		base = s.rec.Transport(base)
+	}
+	adapter, err := emu.Adapter(auth.AdapterConfig{HTTPClient: &http.Client{Transport: flight.wrap(base)}})
 	if err != nil {
 		t.Fatalf("graphcommstest: %v", err)
 	}
@@ -106,7 +118,7 @@ func New(t testing.TB, opts ...Option) *Harness {
 	cfg := graphcomms.Config{
 		AppID: emu.AppID(), Adapter: adapter, BaseURL: emu.GraphURL(), CallbackURL: srv.URL + "/api/calls",
 		ValidatorConfig: auth.ValidatorConfig{OpenIDConfigURL: emu.OpenIDConfigURL()},
-		Clock:           emu.Clock(), Logger: logger.With("side", "bot"),
+		Clock:           emu.Clock(), Logger: logger.With("side", "bot"), Cassette: s.rec,
 	}
 	for _, f := range s.config {
 		f(&cfg)
@@ -376,3 +388,8 @@ func (b *countedBody) Close() error {
 	b.once.Do(b.done)
 	return err
 }
+
+// Updating reports whether the tests run with -graphcommstest.update (or the test
+// binary's own boolean -update flag): the time to record fixtures again, as
+// PlayCassette and Golden rewrite theirs.
+func Updating() bool { return updating() }
