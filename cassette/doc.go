@@ -72,6 +72,7 @@
 //	{"kind":"request","recording":"b4425cd2","seq":6,"time":"2026-01-05T09:00:00Z","method":"POST","path":"/v1.0/communications/calls/7655d15c-919e-4624-b87a-421000000001/subscribeToTone","headers":{"client-request-id":"47cf004d-3f09-4725-9aec-2527aa0a34f2","content-type":"application/json"},"body":{"clientContext":"gc-7a33e44a-cfa5-4fc9-801c-954a75cddeed"},"response":{"status":200,"headers":{"content-type":"application/json","request-id":"641c751a-4368-4b06-a467-c2c9c9cbbb86"},"body":{"@odata.type":"#microsoft.graph.subscribeToToneOperation","id":"a815842c-a556-4288-8d4d-0dd300000003","clientContext":"gc-7a33e44a-cfa5-4fc9-801c-954a75cddeed","status":"running"}},"durationMs":0.845}
 //
 // Decode skips blank lines, ignores members it does not know, and fails on a line
-// that is not an event with a *LineError naming the line. The package uses the
-// standard library only.
+// that is not an event with a *LineError naming the line. The package builds on the
+// standard library and this module's own JSON writer only (no Kiota, no
+// OpenTelemetry).
 package cassette

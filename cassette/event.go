@@ -13,7 +13,8 @@ import (
 	"slices"
 	"strconv"
 	"time"
-	"unicode/utf8"
+
+	"github.com/graphcomms/graphcomms/internal/wire"
 )
 
 // Kind says which way an event went.
@@ -302,14 +303,14 @@ func marshalLine(ev *Event, checked bool) ([]byte, error) {
 	}
 	b := make([]byte, 0, size)
 	b = append(b, `{"kind":`...)
-	b = appendString(b, string(ev.Kind))
+	b = wire.AppendString(b, string(ev.Kind))
 	b = appendMember(b, "recording", ev.Recording)
 	if ev.Seq != 0 {
 		b = append(b, `,"seq":`...)
 		b = strconv.AppendInt(b, ev.Seq, 10)
 	}
 	b = append(b, `,"time":`...)
-	b = appendString(b, ev.Time.Format(time.RFC3339Nano))
+	b = wire.AppendString(b, ev.Time.Format(time.RFC3339Nano))
 	b = appendMember(b, "method", ev.Method)
 	b = appendMember(b, "path", ev.Path)
 	b = appendMember(b, "query", ev.Query)
@@ -342,7 +343,7 @@ func appendMember(b []byte, name, v string) []byte {
 	b = append(b, ',', '"')
 	b = append(b, name...)
 	b = append(b, '"', ':')
-	return appendString(b, v)
+	return wire.AppendString(b, v)
 }
 
 func appendHeaders(b []byte, h map[string]string) []byte {
@@ -359,9 +360,9 @@ func appendHeaders(b []byte, h map[string]string) []byte {
 		if i > 0 {
 			b = append(b, ',')
 		}
-		b = appendString(b, k)
+		b = wire.AppendString(b, k)
 		b = append(b, ':')
-		b = appendString(b, h[k])
+		b = wire.AppendString(b, h[k])
 	}
 	return append(b, '}')
 }
@@ -388,48 +389,4 @@ func appendBody(b []byte, body json.RawMessage, text string, size int64, truncat
 		b = append(b, `,"truncated":true`...)
 	}
 	return b, nil
-}
-
-// appendString appends s as a JSON string: quotes, backslashes and control
-// characters escaped, invalid UTF-8 replaced by U+FFFD, no HTML escaping.
-func appendString(b []byte, s string) []byte {
-	const hex = "0123456789abcdef"
-	b = append(b, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' {
-				i++
-				continue
-			}
-			b = append(b, s[start:i]...)
-			switch c {
-			case '"', '\\':
-				b = append(b, '\\', c)
-			case '\n':
-				b = append(b, '\\', 'n')
-			case '\r':
-				b = append(b, '\\', 'r')
-			case '\t':
-				b = append(b, '\\', 't')
-			default:
-				b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
-			}
-			i++
-			start = i
-			continue
-		}
-		r, n := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && n == 1 {
-			b = append(b, s[start:i]...)
-			b = append(b, "\ufffd"...)
-			i += n
-			start = i
-			continue
-		}
-		i += n
-	}
-	b = append(b, s[start:]...)
-	return append(b, '"')
 }

@@ -7,6 +7,8 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
+
+	"github.com/graphcomms/graphcomms/internal/wire"
 )
 
 // Redacted replaces every secret in a cassette.
@@ -156,7 +158,7 @@ func (r *redactor) json(body []byte) (out []byte, ok bool) {
 				var v string
 				if json.Unmarshal(str, &v) == nil {
 					if red := r.inText(v); red != v {
-						out = appendString(out, red)
+						out = wire.AppendString(out, red)
 						continue
 					}
 				}

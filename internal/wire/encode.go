@@ -97,7 +97,7 @@ func newEncoder(t reflect.Type) encodeFunc {
 	}
 	switch t.Kind() {
 	case reflect.String:
-		return func(b []byte, v reflect.Value) ([]byte, error) { return appendString(b, v.String()), nil }
+		return func(b []byte, v reflect.Value) ([]byte, error) { return AppendString(b, v.String()), nil }
 	case reflect.Bool:
 		return func(b []byte, v reflect.Value) ([]byte, error) { return strconv.AppendBool(b, v.Bool()), nil }
 	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
@@ -205,7 +205,7 @@ func mapEncoder(t reflect.Type) encodeFunc {
 			if i > 0 {
 				b = append(b, ',')
 			}
-			b = appendString(b, k.String())
+			b = AppendString(b, k.String())
 			b = append(b, ':')
 			var err error
 			if b, err = elem(b, v.MapIndex(k)); err != nil {
@@ -226,7 +226,7 @@ func structEncoder(p *plan) encodeFunc {
 		var used []string
 		if p.defaultType != "" && p.odataIndex != nil && v.FieldByIndex(p.odataIndex).String() == "" {
 			b = append(b, `"@odata.type":`...)
-			b = appendString(b, p.defaultType)
+			b = AppendString(b, p.defaultType)
 			if track {
 				used = append(used, "@odata.type")
 			}
@@ -255,7 +255,7 @@ func structEncoder(p *plan) encodeFunc {
 						b = b[:start]
 						continue
 					}
-					b = appendString(b, str)
+					b = AppendString(b, str)
 				case fastBool:
 					if !*(*bool)(fp) {
 						b = b[:start]
@@ -344,7 +344,7 @@ func structEncoder(p *plan) encodeFunc {
 			if n > 0 {
 				b = append(b, ',')
 			}
-			b = appendString(b, k)
+			b = AppendString(b, k)
 			b = append(b, ':')
 			b = appendCompact(b, raw)
 			n++
@@ -393,8 +393,9 @@ var safeByte = func() (t [256]bool) {
 	return t
 }()
 
-// appendString appends s as a JSON string. Invalid UTF-8 becomes U+FFFD.
-func appendString(b []byte, s string) []byte {
+// AppendString appends s as a JSON string: quotes, backslashes, control characters,
+// U+2028 and U+2029 escaped, invalid UTF-8 replaced by U+FFFD, no HTML escaping.
+func AppendString(b []byte, s string) []byte {
 	b = append(b, '"')
 	i := 0
 	for i < len(s) && safeByte[s[i]] {

@@ -142,7 +142,7 @@ func collectFieldsAt(p *plan, t reflect.Type, prefix []int, base uintptr) {
 		f := &field{name: name, index: index, typ: sf.Type}
 		f.dec = lazyDecoder(sf.Type)
 		f.zero = zeroFunc(sf.Type)
-		f.key = append(appendString(nil, name), ':')
+		f.key = append(AppendString(nil, name), ':')
 		f.isStruct = sf.Type.Kind() == reflect.Struct && sf.Type != timeType
 		f.offset = base + sf.Offset
 		f.fast = fastKindOf(sf.Type)

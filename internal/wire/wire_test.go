@@ -293,7 +293,7 @@ func TestPeek(t *testing.T) {
 
 func TestAgreesWithEncodingJSON(t *testing.T) {
 	for _, s := range []string{"plain", "tab\t", "\x01", "<&>", "\xff", "日本"} {
-		got := appendString(nil, s)
+		got := AppendString(nil, s)
 		var back string
 		if err := json.Unmarshal(got, &back); err != nil {
 			t.Fatalf("%q -> %s: %v", s, got, err)
