@@ -589,9 +589,11 @@ func (c *Call) sendKeepAlive() {
 	defer cancel()
 	ctx, span := c.startSpan(ctx, "graphcomms.keepAlive")
 	err := c.KeepAlive(ctx)
+	if err != nil { // counted before the span ends, so that whoever sees the span sees the count
+		c.client.tel.kaFail.Add(context.Background(), 1)
+	}
 	endSpan(span, err)
 	if err != nil {
-		c.client.tel.kaFail.Add(context.Background(), 1)
 		if !calls.IsNotFound(err) && !errors.Is(err, ErrCallEnded) { // a 404 has already ended the call locally
 			c.client.reportError(&CallError{CallID: c.id, Stage: StageKeepAlive, Err: err})
 		}
