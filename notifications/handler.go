@@ -301,6 +301,17 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request) {
 	if claims != nil {
 		b.TenantID = claims.TenantID
 	}
+	if h.log.Enabled(r.Context(), slog.LevelDebug) {
+		// Logged before the notifications are handed on: by the time the bot's
+		// handlers have seen them, these lines are in the log.
+		for i := range b.Notifications {
+			n := &b.Notifications[i]
+			h.log.LogAttrs(r.Context(), slog.LevelDebug, "notification", slog.String("call", n.CallID),
+				slog.String("kind", string(n.Kind)), slog.String("changeType", string(n.ChangeType)),
+				slog.String("resource", n.ResourcePath), slog.String("operation", n.OperationID),
+				slog.String("client-request-id", b.ClientRequestID))
+		}
+	}
 	if h.cfg.Accept != nil {
 		if err := h.cfg.Accept(r.Context(), b); err != nil {
 			var rej *RejectError
@@ -327,19 +338,13 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request) {
 
 func (h *Handler) accepted(w http.ResponseWriter, r *http.Request, b Batch) {
 	w.WriteHeader(http.StatusAccepted)
-	if h.cfg.Tracer != nil {
-		trace.SpanFromContext(r.Context()).SetAttributes(attribute.Int("http.response.status_code", http.StatusAccepted),
-			attribute.Int("graphcomms.notifications", len(b.Notifications)), attribute.String("graphcomms.tenant", b.TenantID))
-	}
 	if h.log.Enabled(r.Context(), slog.LevelDebug) {
 		h.log.LogAttrs(r.Context(), slog.LevelDebug, "callback accepted", slog.Int("notifications", len(b.Notifications)),
 			slog.String("tenant", b.TenantID), slog.String("client-request-id", b.ClientRequestID))
-		for i := range b.Notifications {
-			n := &b.Notifications[i]
-			h.log.LogAttrs(r.Context(), slog.LevelDebug, "notification", slog.String("call", n.CallID),
-				slog.String("kind", string(n.Kind)), slog.String("changeType", string(n.ChangeType)),
-				slog.String("resource", n.ResourcePath), slog.String("operation", n.OperationID))
-		}
+	}
+	if h.cfg.Tracer != nil {
+		trace.SpanFromContext(r.Context()).SetAttributes(attribute.Int("http.response.status_code", http.StatusAccepted),
+			attribute.Int("graphcomms.notifications", len(b.Notifications)), attribute.String("graphcomms.tenant", b.TenantID))
 	}
 }
 
