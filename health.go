@@ -38,7 +38,8 @@ type HealthConfig struct {
 	Timeout time.Duration
 	// CacheFor is how long a readiness result is reused, so that frequent probes (or
 	// a flood of requests to the probe's URL) cost one evaluation per CacheFor;
-	// default DefaultHealthCacheFor. Concurrent probes share one evaluation.
+	// default DefaultHealthCacheFor. Concurrent probes share one evaluation, and the
+	// time is the client's clock (Config.Clock).
 	CacheFor time.Duration
 	// MaxQueueDepth fails readiness while some call has that many notifications
 	// waiting to be applied; default DefaultMaxQueueDepth. A call's log refuses
@@ -72,16 +73,17 @@ type Health struct {
 	c   *Client
 	cfg HealthConfig
 
-	mu     sync.Mutex // held while readiness is evaluated
-	at     time.Time
-	report HealthReport
+	mu      sync.Mutex
+	at      time.Time     // when the last evaluation finished, on the client's clock
+	report  HealthReport  // its result
+	running chan struct{} // closed when the running evaluation ends; nil when none runs
 }
 
 // Health returns the client's liveness and readiness probes. Serve it on a port of
 // its own (not the callback URL, which Graph reaches) and point Kubernetes at it:
 //
 //	livenessProbe:  {httpGet: {path: /livez,  port: 8081}, periodSeconds: 10}
-//	readinessProbe: {httpGet: {path: /readyz, port: 8081}, periodSeconds: 5}
+//	readinessProbe: {httpGet: {path: /readyz, port: 8081}, periodSeconds: 5, timeoutSeconds: 3}
 //
 // Liveness (/livez, /healthz) checks only the process itself: the client is not
 // closed and its maintenance passes (lease renewal, log checks) run. It does not fail
@@ -111,24 +113,57 @@ func (h *Health) Live() HealthReport {
 }
 
 // Ready runs the readiness checks, or returns the last result if it is younger than
-// CacheFor.
+// CacheFor (on the client's clock: with a virtual clock, until it is advanced).
+// Concurrent callers share one evaluation; it runs the checks in parallel, each
+// bounded by Timeout and not by the caller's context, so that a probe whose client
+// hung up does not leave a "context canceled" result behind for the others. A caller
+// whose ctx ends first gets a failed report saying so.
 func (h *Health) Ready(ctx context.Context) HealthReport {
 	h.mu.Lock()
-	defer h.mu.Unlock()
 	now := h.c.clock.Now()
 	if !h.at.IsZero() && now.Sub(h.at) < h.cfg.CacheFor && now.Sub(h.at) >= 0 {
+		r := h.report
+		h.mu.Unlock()
+		return r
+	}
+	done := h.running
+	if done == nil {
+		done = make(chan struct{})
+		h.running = done
+		go h.evaluate(context.WithoutCancel(ctx), done)
+	}
+	h.mu.Unlock()
+	select {
+	case <-done:
+		h.mu.Lock()
+		defer h.mu.Unlock()
 		return h.report
+	case <-ctx.Done():
+		return report([]HealthCheck{failed(CheckClient, fmt.Errorf("probe gave up: %w", ctx.Err()))})
 	}
+}
+
+// evaluate runs the readiness checks, stores the result and closes done.
+func (h *Health) evaluate(ctx context.Context, done chan struct{}) {
 	c := h.c
-	checks := []HealthCheck{c.checkClient()}
-	for _, f := range []func(context.Context) HealthCheck{c.checkKeys, c.checkToken, c.checkStore} {
-		cctx, cancel := context.WithTimeout(ctx, h.cfg.Timeout)
-		checks = append(checks, f(cctx))
-		cancel()
+	checks := make([]HealthCheck, 5)
+	checks[0] = c.checkClient()
+	var wg sync.WaitGroup
+	for i, f := range []func(context.Context) HealthCheck{c.checkKeys, c.checkToken, c.checkStore} {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			cctx, cancel := context.WithTimeout(ctx, h.cfg.Timeout)
+			defer cancel()
+			checks[i+1] = f(cctx)
+		}()
 	}
-	checks = append(checks, c.checkQueue(h.cfg.MaxQueueDepth))
-	h.report, h.at = report(checks), now
-	return h.report
+	checks[4] = c.checkQueue(h.cfg.MaxQueueDepth)
+	wg.Wait()
+	h.mu.Lock()
+	h.report, h.at, h.running = report(checks), c.clock.Now(), nil
+	h.mu.Unlock()
+	close(done)
 }
 
 // ServeHTTP answers GET and HEAD on a path ending in /livez or /healthz (liveness) or
@@ -202,7 +237,7 @@ func failed(name string, err error) HealthCheck {
 		d = d[:i]
 	}
 	if len(d) > 200 {
-		d = d[:200]
+		d = strings.ToValidUTF8(d[:200], "")
 	}
 	return HealthCheck{Name: name, Detail: d}
 }

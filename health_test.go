@@ -259,3 +259,45 @@ func nopAdapter(t *testing.T) abs.RequestAdapter {
 	}
 	return a
 }
+
+// slowCredential blocks each GetToken until released, counting the calls.
+type slowCredential struct {
+	calls   chan struct{}
+	release chan struct{}
+}
+
+func (s slowCredential) GetToken(ctx context.Context, _ policy.TokenRequestOptions) (azcore.AccessToken, error) {
+	s.calls <- struct{}{}
+	<-s.release
+	return azcore.AccessToken{Token: "t", ExpiresOn: time.Now().Add(time.Hour)}, nil
+}
+
+// TestHealthSharedEvaluation: concurrent probes share one evaluation, and a probe
+// that gives up leaves no failure behind.
+func TestHealthSharedEvaluation(t *testing.T) {
+	cred := slowCredential{calls: make(chan struct{}, 10), release: make(chan struct{})}
+	e := newEnv(t, func(c *graphcomms.Config) { c.Adapter, c.Credential = nil, cred })
+	<-cred.calls // the client's first token, fetched as it starts
+	h := e.client.Health(graphcomms.HealthConfig{})
+	gone, cancel := context.WithCancel(context.Background())
+	cancel()
+	if rep := h.Ready(gone); rep.OK || !strings.Contains(rep.Checks[0].Detail, "probe gave up") {
+		t.Fatalf("a probe whose context ended: %+v", rep)
+	}
+	<-cred.calls // that probe started the evaluation, which goes on
+	results := make(chan graphcomms.HealthReport, 5)
+	for range 5 {
+		go func() { results <- h.Ready(context.Background()) }()
+	}
+	close(cred.release)
+	for range 5 {
+		if rep := <-results; !rep.OK {
+			t.Errorf("probe: %+v", rep)
+		}
+	}
+	select {
+	case <-cred.calls:
+		t.Error("a second token request: the probes did not share the evaluation")
+	default:
+	}
+}

@@ -620,7 +620,7 @@ func (v *Validator) key(ctx context.Context, kid string, now time.Time) (*rsa.Pu
 // (a fetch that failed less than 10 s ago is not repeated: its error is returned). It
 // returns nil once keys are loaded, stale ones included (they are used until a refresh
 // succeeds), and an error wrapping ErrKeysUnavailable otherwise. It is what a
-// readiness probe asks (see graphcomms.Client.HealthHandler): a replica that cannot
+// readiness probe asks (see graphcomms.Client.Health): a replica that cannot
 // check a callback's signature should not get callbacks.
 func (v *Validator) Ready(ctx context.Context) error {
 	now := v.cfg.Now()

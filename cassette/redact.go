@@ -19,7 +19,8 @@ const Redacted = "REDACTED"
 var secretFields = []string{
 	"recordingAccessToken", "access_token", "accessToken", "refresh_token", "refreshToken",
 	"id_token", "idToken", "token", "clientSecret", "client_secret", "password", "secret",
-	"client_assertion",
+	"client_assertion", "clientState", "validationTokens", "dataKey", "apiKey", "api_key",
+	"privateKey", "private_key",
 }
 
 // neverHeaders are never recorded, whatever RecorderConfig.Headers says.
@@ -238,6 +239,11 @@ func valueEnd(b []byte, i int) int {
 	}
 	return j
 }
+
+// RedactQuery returns a raw URL query (a=b&c=d) with the values of token-like
+// parameters (those a Recorder redacts), and of those named in fields, replaced by
+// "REDACTED"; everything else is kept byte for byte.
+func RedactQuery(raw string, fields ...string) string { return newRedactor(fields).query(raw) }
 
 // RedactJSON returns body (one JSON value) compacted, with the value of every member
 // named like a secret (recordingAccessToken, access_token, token, clientSecret,

@@ -46,8 +46,11 @@ type aimedFault struct {
 //
 // FailNext panics when m.Route names a route the emulator does not serve (with
 // m.Method, or with any method when it is empty), since such a fault would never
-// fire.
+// fire, and when status is not an error status (400 to 599).
 func (e *Emulator) FailNext(m Match, status int) {
+	if status < 400 || status > 599 {
+		panic(fmt.Sprintf("emulator: FailNext: status %d is not an error status (400 to 599)", status))
+	}
 	route := routeSegments(m.Route)
 	if m.Route != "" {
 		if err := e.checkRoute(m.Method, route); err != nil {

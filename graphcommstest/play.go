@@ -600,7 +600,12 @@ func (p *player) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 	}
-	g := &played{method: r.Method, path: r.URL.EscapedPath(), query: r.URL.RawQuery, body: body}
+	// The bot's request is compared with the cassette's as the recorder would have
+	// written it: with its secrets (a SAS signature in a prompt URL, say) redacted.
+	if red, err := cassette.RedactJSON(body); err == nil {
+		body = red
+	}
+	g := &played{method: r.Method, path: r.URL.EscapedPath(), query: cassette.RedactQuery(r.URL.RawQuery), body: body}
 	g.id, _ = strconv.Atoi(r.Header.Get(playIDHeader))
 	p.mu.Lock()
 	g.after = p.cursor

@@ -599,3 +599,20 @@ func TestPlayUpdateAddsAndRemoves(t *testing.T) {
 		t.Errorf("reported:\n%s", r)
 	}
 }
+
+// TestPlayRedactedSecrets: a bot whose requests hold a secret (a SAS signature in a
+// prompt URL) records a cassette without it, and plays that cassette back: the bot's
+// requests are compared as the recorder wrote them, secrets redacted.
+func TestPlayRedactedSecrets(t *testing.T) {
+	const signed = helloWAV + "?sv=2024-05-04&sig=abc123secret"
+	path := filepath.Join(t.TempDir(), "signed.cassette.jsonl")
+	recordSession(t, path, signed)
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(raw), "abc123secret") {
+		t.Fatal("the cassette holds the SAS signature")
+	}
+	graphcommstest.PlayCassette(t, path, newPromptBot(signed).attach, graphcommstest.WithUpdate(false))
+}

@@ -3,7 +3,7 @@
 // Usage:
 //
 //	graphcomms inspect [--format text|json] [FILE|-]
-//	graphcomms emulator [--addr 127.0.0.1:9440] [--callback URL] [--app-id ID] [--allow-anonymous] [--virtual-clock] [--interactive]
+//	graphcomms emulator [--addr 127.0.0.1:9440] [--callback URL] [--app-id ID] [--allow-anonymous] [--auto-create-people] [--virtual-clock] [--interactive]
 //	graphcomms trigger [--emulator URL] incoming-call --from NAME
 //	graphcomms trigger [--emulator URL] tone --call ID KEYS
 //	graphcomms trigger [--emulator URL] hangup --call ID

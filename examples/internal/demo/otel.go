@@ -21,7 +21,8 @@ const TelemetryBuilt = true
 
 // telemetry returns providers that export the client's spans and metrics as JSON
 // lines (OpenTelemetry's stdout exporters) to the file GRAPHCOMMS_OTEL_FILE names,
-// or to standard error; shutdown flushes them (the metrics once, at the end). This
+// or to standard error; shutdown flushes them (metrics are exported every minute and
+// once more at the end). This
 // file is built only with -tags otel, so that the default binaries carry no SDK.
 func telemetry() (trace.TracerProvider, metric.MeterProvider, func(context.Context) error, error) {
 	var w io.Writer = os.Stderr
@@ -34,11 +35,14 @@ func telemetry() (trace.TracerProvider, metric.MeterProvider, func(context.Conte
 		w, file = f, f
 	}
 	spans, err := stdouttrace.New(stdouttrace.WithWriter(w))
-	if err != nil {
-		return nil, nil, nil, err
+	var metrics sdkmetric.Exporter
+	if err == nil {
+		metrics, err = stdoutmetric.New(stdoutmetric.WithWriter(w))
 	}
-	metrics, err := stdoutmetric.New(stdoutmetric.WithWriter(w))
 	if err != nil {
+		if file != nil {
+			_ = file.Close()
+		}
 		return nil, nil, nil, err
 	}
 	tp := sdktrace.NewTracerProvider(sdktrace.WithSyncer(spans))
