@@ -308,15 +308,7 @@ func (c *Client) checkStore(ctx context.Context) HealthCheck {
 // most once per HealthConfig.CacheFor, not per request.
 func (c *Client) checkQueue(limit int) HealthCheck {
 	for _, call := range c.Calls() {
-		call.qmu.Lock()
-		n := len(call.items) - call.head
-		for _, it := range call.items[call.head:] {
-			if len(it.entries) > 1 {
-				n += len(it.entries) - 1
-			}
-		}
-		call.qmu.Unlock()
-		if n >= limit {
+		if n := call.queued(); n >= limit {
 			return failed(CheckQueue, fmt.Errorf("call %s has %d queued items (limit %d)", call.id, n, limit))
 		}
 	}

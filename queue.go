@@ -65,6 +65,18 @@ func (c *Call) first(e *store.LogEntry, f func()) {
 	c.qmu.Unlock()
 }
 
+// queued returns how much waits in the call's queue, not counting what runs: each
+// log entry and each step once (the queue.depth gauge, the readiness probe).
+func (c *Call) queued() int {
+	c.qmu.Lock()
+	defer c.qmu.Unlock()
+	n := 0
+	for _, it := range c.items[c.head:] {
+		n += max(len(it.entries), 1)
+	}
+	return n
+}
+
 // kick starts the queue's goroutine if there is work and it is not running.
 func (c *Call) kick() {
 	c.qmu.Lock()

@@ -156,10 +156,7 @@ func (c *Client) observeGauges(o metric.Observer, active, depth, parked, leases 
 	for _, call := range c.Calls() {
 		res := call.Resource()
 		counts[key{string(res.Direction), string(res.State)}]++
-		call.qmu.Lock()
-		n := int64(len(call.items) - call.head)
-		call.qmu.Unlock()
-		deepest = max(deepest, n)
+		deepest = max(deepest, int64(call.queued()))
 		held++
 	}
 	for k, n := range counts {

@@ -599,13 +599,7 @@ func (v *Validator) key(ctx context.Context, kid string, now time.Time) (*rsa.Pu
 			}
 			return nil, fmt.Errorf("%w: kid %q", ErrUnknownKey, kid)
 		}
-		wait := v.inflight
-		if wait == nil {
-			wait = make(chan struct{})
-			v.inflight = wait
-			v.lastRefresh = now
-			go v.refresh(wait)
-		}
+		wait := v.refreshLocked(now)
 		v.mu.Unlock()
 		select {
 		case <-wait:
@@ -614,6 +608,17 @@ func (v *Validator) key(ctx context.Context, kid string, now time.Time) (*rsa.Pu
 		}
 	}
 	return nil, fmt.Errorf("%w: kid %q", ErrUnknownKey, kid)
+}
+
+// refreshLocked returns the channel the running key fetch closes when it ends,
+// starting a fetch if none runs. Callers hold v.mu.
+func (v *Validator) refreshLocked(now time.Time) chan struct{} {
+	if v.inflight == nil {
+		v.inflight = make(chan struct{})
+		v.lastRefresh = now
+		go v.refresh(v.inflight)
+	}
+	return v.inflight
 }
 
 // Ready reports whether the signing keys are loaded, fetching them when none are yet
@@ -629,18 +634,12 @@ func (v *Validator) Ready(ctx context.Context) error {
 		v.mu.Unlock()
 		return nil
 	}
-	wait := v.inflight
-	if wait == nil {
-		if !v.lastRefresh.IsZero() && now.Sub(v.lastRefresh) < 10*time.Second && v.refreshErr != nil {
-			err := v.refreshErr
-			v.mu.Unlock()
-			return fmt.Errorf("%w: %v", ErrKeysUnavailable, err)
-		}
-		wait = make(chan struct{})
-		v.inflight = wait
-		v.lastRefresh = now
-		go v.refresh(wait)
+	if v.inflight == nil && v.refreshErr != nil && !v.lastRefresh.IsZero() && now.Sub(v.lastRefresh) < 10*time.Second {
+		err := v.refreshErr
+		v.mu.Unlock()
+		return fmt.Errorf("%w: %v", ErrKeysUnavailable, err)
 	}
+	wait := v.refreshLocked(now)
 	v.mu.Unlock()
 	select {
 	case <-wait:

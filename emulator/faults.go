@@ -128,15 +128,13 @@ func (f aimedFault) matches(r *http.Request) bool {
 	if f.m.Method != "" && !strings.EqualFold(f.m.Method, r.Method) {
 		return false
 	}
-	segs := routeSegments(r.URL.Path)
-	if f.m.CallID != "" {
-		if len(segs) < 3 || segs[0] != "communications" || !strings.EqualFold(segs[1], "calls") || !strings.EqualFold(segs[2], f.m.CallID) {
-			return false
-		}
+	if f.m.CallID != "" && !strings.EqualFold(requestCallID(r.URL.Path), f.m.CallID) {
+		return false
 	}
 	if f.m.Route == "" {
 		return true
 	}
+	segs := routeSegments(r.URL.Path)
 	if len(segs) != len(f.route) {
 		return false
 	}
