@@ -121,7 +121,7 @@ func startHost(addr string, cfg emulator.Config) (*host, error) {
 		return nil, err
 	}
 	_, isVirtual := emu.Clock().(*emulator.VirtualClock)
-	h := &host{emu: emu, url: "http://" + dialAddr(l.Addr()), anonymous: cfg.AllowAnonymous, virtual: isVirtual,
+	h := &host{emu: emu, url: "http://" + loopback.DialAddr(l.Addr()), anonymous: cfg.AllowAnonymous, virtual: isVirtual,
 		callback: cfg.CallbackURL, mux: http.NewServeMux(), log: cfg.Logger}
 	if h.log == nil {
 		h.log = slog.New(slog.DiscardHandler)
@@ -138,20 +138,6 @@ func startHost(addr string, cfg emulator.Config) (*host, error) {
 	h.srv = &http.Server{Handler: h.mux, ReadHeaderTimeout: 10 * time.Second}
 	go func() { _ = h.srv.Serve(l) }()
 	return h, nil
-}
-
-// dialAddr is the host:port to reach a listener at: 127.0.0.1 when it listens on
-// every address.
-func dialAddr(a net.Addr) string {
-	tcp, ok := a.(*net.TCPAddr)
-	if !ok {
-		return a.String()
-	}
-	ip := tcp.IP
-	if ip == nil || ip.IsUnspecified() {
-		ip = net.IPv4(127, 0, 0, 1)
-	}
-	return net.JoinHostPort(ip.String(), fmt.Sprint(tcp.Port))
 }
 
 // Close stops serving and stops the emulator's notification delivery.

@@ -4,6 +4,7 @@ package loopback
 
 import (
 	"net"
+	"strconv"
 	"strings"
 )
 
@@ -15,4 +16,18 @@ func Host(host string) bool {
 	}
 	ip := net.ParseIP(host)
 	return ip != nil && ip.IsLoopback()
+}
+
+// DialAddr is the host:port that reaches a listener at a: 127.0.0.1 when it listens
+// on every address.
+func DialAddr(a net.Addr) string {
+	tcp, ok := a.(*net.TCPAddr)
+	if !ok {
+		return a.String()
+	}
+	ip := tcp.IP
+	if ip == nil || ip.IsUnspecified() {
+		ip = net.IPv4(127, 0, 0, 1)
+	}
+	return net.JoinHostPort(ip.String(), strconv.Itoa(tcp.Port))
 }

@@ -13,7 +13,6 @@ import (
 	"net/http"
 	"net/url"
 	"os"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -267,7 +266,7 @@ func emulated(ctx context.Context, base, listen string, logger *slog.Logger) (Re
 	if err != nil {
 		return Real{}, nil, fmt.Errorf("listening for the emulator's notifications: %w", err)
 	}
-	callback := "http://" + reachable(l.Addr()) + CallbackPath
+	callback := "http://" + loopback.DialAddr(l.Addr()) + CallbackPath
 	client, err := graphcomms.New(graphcomms.Config{
 		AppID: x.AppID, BotName: x.BotName, Credential: x.Credential(), BaseURL: x.GraphURL, CallbackURL: callback,
 		ValidatorConfig: auth.ValidatorConfig{OpenIDConfigURL: x.OpenIDConfigURL}, Logger: logger,
@@ -278,18 +277,4 @@ func emulated(ctx context.Context, base, listen string, logger *slog.Logger) (Re
 	}
 	r := Real{AppID: x.AppID, TenantID: x.TenantID, CallbackURL: callback, Listen: l.Addr().String(), Emulator: x, listener: l}
 	return r, client, nil
-}
-
-// reachable is the host:port to reach a listener at: 127.0.0.1 when it listens on
-// every address.
-func reachable(a net.Addr) string {
-	tcp, ok := a.(*net.TCPAddr)
-	if !ok {
-		return a.String()
-	}
-	ip := tcp.IP
-	if ip == nil || ip.IsUnspecified() {
-		ip = net.IPv4(127, 0, 0, 1)
-	}
-	return net.JoinHostPort(ip.String(), strconv.Itoa(tcp.Port))
 }
