@@ -5,20 +5,16 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"runtime"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/graphcomms/graphcomms"
-	"github.com/graphcomms/graphcomms/auth"
 	"github.com/graphcomms/graphcomms/calls"
 	"github.com/graphcomms/graphcomms/cassette"
 	"github.com/graphcomms/graphcomms/emulator"
@@ -103,141 +99,46 @@ func (b *promptBot) attach(client *graphcomms.Client) {
 	})
 }
 
-// recordSession runs promptBot against the emulator with a recorder on both sides
-// and writes the cassette to path: alice calls, hears the prompt, presses 9, and the
-// bot hangs up.
-func recordSession(t testing.TB, path, prompt string) {
+// recordSession runs promptBot on the harness with a recorder on both sides and
+// writes the cassette to path: alice calls, hears the prompt, presses 9, and the bot
+// hangs up. The recording runs as a subtest, so that its client is closed (and every
+// exchange written) before the cassette is read.
+func recordSession(t *testing.T, path, prompt string) {
 	t.Helper()
-	emu, err := emulator.Start(emulator.Config{})
+	clock := emulator.NewVirtualClock(emulator.DefaultStart) // the emulator's and the recorder's
+	rec, err := cassette.NewRecorder(cassette.RecorderConfig{Path: path, Now: clock.Now})
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer emu.Close()
-	rec, err := cassette.NewRecorder(cassette.RecorderConfig{Path: path, Now: emu.Now})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rec.Close()
-	pending := &pendingRequests{}
-	adapter, err := emu.Adapter(auth.AdapterConfig{HTTPClient: &http.Client{Transport: pending.wrap(rec.Transport(nil))}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var client atomic.Pointer[graphcomms.Client]
-	srv := httptest.NewServer(rec.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if c := client.Load(); c != nil {
-			c.ServeHTTP(w, r)
-			return
+	t.Run("record", func(t *testing.T) {
+		h := graphcommstest.New(t, graphcommstest.WithEmulator(emulator.Config{Clock: clock}), graphcommstest.WithCassette(rec))
+		bot := newPromptBot(prompt)
+		bot.attach(h.Client)
+		call := h.CallBot(h.AddUser("alice"))
+		h.Wait(call, emulator.EventPromptStarted)
+		h.Advance(emulator.DefaultPromptDuration)
+		h.Wait(call, emulator.EventPromptCompleted)
+		if err := call.Press("9"); err != nil {
+			t.Fatal(err)
 		}
-		http.Error(w, "starting", http.StatusServiceUnavailable)
-	})))
-	defer srv.Close()
-	c, err := graphcomms.New(graphcomms.Config{
-		AppID: emu.AppID(), Adapter: adapter, BaseURL: emu.GraphURL(), CallbackURL: srv.URL + "/api/calls",
-		ValidatorConfig: auth.ValidatorConfig{OpenIDConfigURL: emu.OpenIDConfigURL()}, Clock: emu.Clock(),
+		h.Wait(call, emulator.EventTerminated)
+		for _, ch := range []chan struct{}{bot.hungUp, bot.ended} {
+			select {
+			case <-ch:
+			case <-time.After(graphcommstest.DefaultTimeout):
+				t.Fatal("the bot did not hang up")
+			}
+		}
+		// The emulator notes a prompt as started before its response is sent: settle
+		// until every response has reached the bot (and so the recorder).
+		h.Settle()
 	})
-	if err != nil {
+	if err := rec.Close(); err != nil {
 		t.Fatal(err)
-	}
-	defer c.Close()
-	bot := newPromptBot(prompt)
-	bot.attach(c)
-	client.Store(c)
-	emu.SetCallbackURL(srv.URL + "/api/calls")
-
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	call, err := emu.AddUser("alice", emulator.Behavior{}).CallBot()
-	if err != nil {
-		t.Fatal(err)
-	}
-	step := func(k emulator.EventKind) {
-		t.Helper()
-		if _, err := call.Wait(ctx, k); err != nil {
-			t.Fatalf("waiting for %s: %v", k, err)
-		}
-	}
-	step(emulator.EventPromptStarted)
-	emu.Advance(emulator.DefaultPromptDuration)
-	step(emulator.EventPromptCompleted)
-	if err := call.Press("9"); err != nil {
-		t.Fatal(err)
-	}
-	step(emulator.EventTerminated)
-	for _, ch := range []chan struct{}{bot.hungUp, bot.ended} {
-		select {
-		case <-ch:
-		case <-ctx.Done():
-			t.Fatal("the bot did not hang up")
-		}
-	}
-	if err := emu.WaitIdle(ctx); err != nil {
-		t.Fatal(err)
-	}
-	// The emulator notes a prompt as started before its response is sent: wait
-	// until every response has reached the bot (and so the recorder).
-	if err := pending.wait(ctx); err != nil {
-		t.Fatal("the bot's requests did not finish")
 	}
 	if st := rec.Stats(); st.Dropped != 0 || st.Err != nil {
 		t.Fatalf("recorder: %+v", st)
 	}
-}
-
-// pendingRequests counts the requests whose response body has not been read to the
-// end or closed.
-type pendingRequests struct{ wg sync.WaitGroup }
-
-func (p *pendingRequests) wrap(base http.RoundTripper) http.RoundTripper {
-	return transportFunc(func(r *http.Request) (*http.Response, error) {
-		p.wg.Add(1)
-		resp, err := base.RoundTrip(r)
-		if err != nil {
-			p.wg.Done()
-			return nil, err
-		}
-		resp.Body = &doneBody{ReadCloser: resp.Body, done: p.wg.Done}
-		return resp, nil
-	})
-}
-
-func (p *pendingRequests) wait(ctx context.Context) error {
-	done := make(chan struct{})
-	go func() {
-		p.wg.Wait()
-		close(done)
-	}()
-	select {
-	case <-done:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-}
-
-type transportFunc func(*http.Request) (*http.Response, error)
-
-func (f transportFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
-
-// doneBody calls done once, at the end of the body or when it is closed.
-type doneBody struct {
-	io.ReadCloser
-	once sync.Once
-	done func()
-}
-
-func (b *doneBody) Read(p []byte) (int, error) {
-	n, err := b.ReadCloser.Read(p)
-	if err != nil {
-		b.once.Do(b.done)
-	}
-	return n, err
-}
-
-func (b *doneBody) Close() error {
-	err := b.ReadCloser.Close()
-	b.once.Do(b.done)
-	return err
 }
 
 // captureTB records what a helper reports instead of failing the test. Fatal stops
