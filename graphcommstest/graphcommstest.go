@@ -66,8 +66,12 @@ func WithConfig(f func(*graphcomms.Config)) Option {
 
 // WithCassette records the test's traffic with rec (the client's accepted callbacks
 // and its requests to the emulator), to make a cassette for PlayCassette from a
-// scripted test. Give rec the emulator's clock (RecorderConfig.Now) if the bot's
-// timers matter; close it when the test is done.
+// scripted test; close rec when the test is done. If the bot's timers matter, stamp
+// the events with the emulator's time: make one clock, and give it to both.
+//
+//	clock := emulator.NewVirtualClock(emulator.DefaultStart)
+//	rec, _ := cassette.NewRecorder(cassette.RecorderConfig{Path: path, Now: clock.Now})
+//	h := graphcommstest.New(t, graphcommstest.WithEmulator(emulator.Config{Clock: clock}), graphcommstest.WithCassette(rec))
 func WithCassette(rec *cassette.Recorder) Option { return func(s *settings) { s.rec = rec } }
 
 // WithTimeout bounds each wait of the harness; default DefaultTimeout.
