@@ -370,7 +370,7 @@ type playFlight struct {
 }
 
 func (f *playFlight) wrap(base http.RoundTripper) http.RoundTripper {
-	return playTransport(func(r *http.Request) (*http.Response, error) {
+	return roundTripper(func(r *http.Request) (*http.Response, error) {
 		id := int(f.next.Add(1))
 		done := func() { f.read(id) }
 		r = r.Clone(r.Context())
@@ -380,34 +380,9 @@ func (f *playFlight) wrap(base http.RoundTripper) http.RoundTripper {
 			done()
 			return nil, err
 		}
-		resp.Body = &playBody{ReadCloser: resp.Body, done: done}
+		resp.Body = &countedBody{ReadCloser: resp.Body, done: done}
 		return resp, nil
 	})
-}
-
-type playTransport func(*http.Request) (*http.Response, error)
-
-func (f playTransport) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
-
-// playBody calls done once, at the end of the body or when it is closed.
-type playBody struct {
-	io.ReadCloser
-	once sync.Once
-	done func()
-}
-
-func (b *playBody) Read(p []byte) (int, error) {
-	n, err := b.ReadCloser.Read(p)
-	if err != nil {
-		b.once.Do(b.done)
-	}
-	return n, err
-}
-
-func (b *playBody) Close() error {
-	err := b.ReadCloser.Close()
-	b.once.Do(b.done)
-	return err
 }
 
 // recorded is one of the cassette's requests.
