@@ -2,6 +2,8 @@ package graphcomms_test
 
 import (
 	"context"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -80,10 +82,20 @@ func TestTelemetry(t *testing.T) {
 		t.Fatal(err)
 	}
 	got := map[string]bool{}
+	observed := map[string]uint64{} // observations per histogram
 	for _, sm := range rm.ScopeMetrics {
 		for _, m := range sm.Metrics {
 			got[m.Name] = true
+			if h, ok := m.Data.(metricdata.Histogram[float64]); ok {
+				for _, p := range h.DataPoints {
+					observed[m.Name] += p.Count
+				}
+			}
 		}
+	}
+	// One answer, and one operation (the prompt).
+	if observed[graphcomms.MetricAnswerDuration] != 1 || observed[graphcomms.MetricOperationDuration] != 1 {
+		t.Errorf("answer and operation durations observed %v, want one each", observed)
 	}
 	for _, want := range []string{graphcomms.MetricNotificationsReceived, graphcomms.MetricAnswerDuration,
 		graphcomms.MetricOperationDuration, graphcomms.MetricCallsActive, graphcomms.MetricQueueDepth} {
@@ -260,5 +272,37 @@ func TestTelemetryTakeover(t *testing.T) {
 	}
 	if n := counter(t, reader, graphcomms.MetricTakeovers); n != 1 {
 		t.Errorf("%d takeovers counted, want 1", n)
+	}
+}
+
+// TestTelemetryRejectedCallback: a refused callback is counted with its reason.
+func TestTelemetryRejectedCallback(t *testing.T) {
+	reader := sdkmetric.NewManualReader()
+	mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader))
+	e := newEnv(t, func(c *graphcomms.Config) { c.MeterProvider = mp })
+	for range 2 {
+		rec := httptest.NewRecorder()
+		e.client.ServeHTTP(rec, httptest.NewRequest("POST", "/api/calls", strings.NewReader(`{"value":[]}`))) // no token
+		if rec.Code != http.StatusUnauthorized {
+			t.Fatalf("status %d, want 401", rec.Code)
+		}
+	}
+	var rm metricdata.ResourceMetrics
+	if err := reader.Collect(context.Background(), &rm); err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]int64{}
+	for _, sm := range rm.ScopeMetrics {
+		for _, m := range sm.Metrics {
+			if s, ok := m.Data.(metricdata.Sum[int64]); ok && m.Name == graphcomms.MetricCallbacksRejected {
+				for _, p := range s.DataPoints {
+					r, _ := p.Attributes.Value("graphcomms.reason")
+					got[r.AsString()] += p.Value
+				}
+			}
+		}
+	}
+	if got["invalid_token"] != 2 || len(got) != 1 {
+		t.Errorf("rejections counted %v, want invalid_token: 2", got)
 	}
 }
