@@ -75,13 +75,18 @@ func TestWaitCallTo(t *testing.T) {
 	h := graphcommstest.New(t)
 	carol := h.AddUser("carol")
 	ctx := h.Context()
+	created := make(chan error, 1)
 	go func() {
 		c := calls.NewCall("", nil)
 		c.Targets = []participants.Invitation{participants.Invite(carol.Identity())}
-		_, _ = h.Client.Create(ctx, c)
+		_, err := h.Client.Create(ctx, c)
+		created <- err
 	}()
 	placed := h.WaitCallTo(carol)
-	h.Settle()
+	// The client registers the call once Create has its answer; Create returns after.
+	if err := <-created; err != nil {
+		t.Fatal(err)
+	}
 	call, ok := h.Client.Call(placed.ID())
 	if !ok {
 		t.Fatal("the client does not track the call it placed")
