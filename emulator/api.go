@@ -391,47 +391,65 @@ func (e *Emulator) ring(c *call, p *Person, group, invite bool, done func(ringOu
 		p.declineInvites--
 		b.Decline, declineAfter = true, b.AnswerAfter
 	}
+	declined := func() {
+		e.record(EventDeclined, c.id, p.name, p.DisplayName()+" declines", nil)
+		if done != nil {
+			done(ringDeclined)
+		} else if !group {
+			e.terminate(c, declineCode, 0, declineMsg, p.DisplayName()+" declined")
+		}
+	}
+	unanswered := func() {
+		if done != nil {
+			done(ringUnanswered)
+		} else if !group {
+			e.terminate(c, noAnswerCode, noAnswerSubcode, noAnswerMsg, p.DisplayName()+" did not answer")
+		}
+	}
+	answered := func() {
+		if c.ended {
+			return
+		}
+		e.record(EventJoined, c.id, p.name, p.DisplayName()+" answers", nil)
+		c.addParty(p)
+		if done != nil {
+			done(ringAnswered)
+			return
+		}
+		if c.state == calls.StateEstablishing {
+			e.establish(c)
+		} else if group {
+			e.notifyRoster(c)
+		}
+	}
+	locked := func(f func()) func() {
+		return func() {
+			e.mu.Lock()
+			defer e.mu.Unlock()
+			f()
+		}
+	}
 	switch {
 	case b.Decline:
-		e.clock.AfterFunc(declineAfter, func() {
-			e.mu.Lock()
-			defer e.mu.Unlock()
-			e.record(EventDeclined, c.id, p.name, p.DisplayName()+" declines", nil)
-			if done != nil {
-				done(ringDeclined)
-			} else if !group {
-				e.terminate(c, declineCode, 0, declineMsg, p.DisplayName()+" declined")
-			}
-		})
+		e.clock.AfterFunc(declineAfter, locked(declined))
 	case b.NoAnswer:
-		e.clock.AfterFunc(e.cfg.RingTimeout, func() {
-			e.mu.Lock()
-			defer e.mu.Unlock()
-			if done != nil {
-				done(ringUnanswered)
-			} else if !group {
-				e.terminate(c, noAnswerCode, noAnswerSubcode, noAnswerMsg, p.DisplayName()+" did not answer")
+		e.clock.AfterFunc(e.cfg.RingTimeout, locked(unanswered))
+	case b.Manual:
+		// The phone rings until Person.Answer or Person.Decline (the console's
+		// buttons), or the ring timeout.
+		rg := &ringing{answer: answered, decline: declined}
+		rg.stop = e.clock.AfterFunc(e.cfg.RingTimeout, locked(func() {
+			if c.ringing[p] == rg {
+				delete(c.ringing, p)
+				unanswered()
 			}
-		})
+		}))
+		if c.ringing == nil {
+			c.ringing = map[*Person]*ringing{}
+		}
+		c.ringing[p] = rg
 	default:
-		e.clock.AfterFunc(b.AnswerAfter, func() {
-			e.mu.Lock()
-			defer e.mu.Unlock()
-			if c.ended {
-				return
-			}
-			e.record(EventJoined, c.id, p.name, p.DisplayName()+" answers", nil)
-			c.addParty(p)
-			if done != nil {
-				done(ringAnswered)
-				return
-			}
-			if c.state == calls.StateEstablishing {
-				e.establish(c)
-			} else if group {
-				e.notifyRoster(c)
-			}
-		})
+		e.clock.AfterFunc(b.AnswerAfter, locked(answered))
 	}
 }
 
@@ -822,10 +840,16 @@ func (e *Emulator) recordResponse(w http.ResponseWriter, c *call, req calls.Reco
 	}
 	opResponse(w, c, op)
 	who, speech := "", time.Duration(0)
-	if c.person != nil {
-		who, speech = c.person.name, c.person.speech()
-	} else if len(c.parties) > 1 && c.parties[1].person != nil {
-		who, speech = c.parties[1].person.name, c.parties[1].person.speech()
+	speaker := c.person
+	if speaker == nil && len(c.parties) > 1 {
+		speaker = c.parties[1].person
+	}
+	var message []byte
+	if speaker != nil {
+		who, speech = speaker.name, speaker.speech()
+		if wav, d := speaker.takeMessage(); wav != nil {
+			message, speech = wav, d
+		}
 	}
 	secs := func(n int32, def int32) time.Duration {
 		if n <= 0 {
@@ -873,6 +897,9 @@ func (e *Emulator) recordResponse(w http.ResponseWriter, c *call, req calls.Reco
 	}
 	finish := func(d time.Duration) {
 		audio := WAV(d, true)
+		if message != nil {
+			audio = cutWAV(message, d)
+		}
 		op.RecordingLocation = e.baseURL + "/_emulator/recordings/" + op.ID
 		op.RecordingAccessToken = e.recs.put(op.ID, audio)
 		sub := int32(0)

@@ -1,55 +1,82 @@
 package emulator
 
 import (
+	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
+	"strconv"
+	"strings"
 	"time"
 )
 
-// ControlPrefix is the path prefix of the emulator's own control API, which
-// `graphcomms trigger` uses:
+// ControlPrefix is the path prefix of the emulator's own control API, which the
+// console (ConsolePath), `graphcomms trigger` and bots in other processes use. Its
+// requests and answers are JSON; an error is {"error": "..."} with a 4xx status.
 //
-//	POST /_emulator/incoming-call      {"from": "alice"}           -> {"callId": "..."}
+//	GET  /_emulator/state                                   -> State
+//	GET  /_emulator/stream?after=SEQ                        server-sent events, one per Event (EventJSON)
+//	GET  /_emulator/events[?all=1]                          -> []EventJSON (all: with raw traffic)
+//	POST /_emulator/incoming-call      {"from": "alice"}    -> {"callId": "..."}
 //	POST /_emulator/compliance-call    {"from": "alice", "with": "bob"} -> {"callId": "..."}
-//	POST /_emulator/calls/{id}/tone    {"keys": "1"}
-//	POST /_emulator/calls/{id}/hangup
-//	POST /_emulator/calls/{id}/join    {"who": "bob"}
+//	POST /_emulator/calls/{id}/answer  {"who": "bob"}       a ringing person (Behavior.Manual) answers
+//	POST /_emulator/calls/{id}/decline {"who": "bob"}       ... or declines
+//	POST /_emulator/calls/{id}/tone    {"keys": "1", "who": "alice"}
+//	POST /_emulator/calls/{id}/hangup  {"who": "alice"}
+//	POST /_emulator/calls/{id}/join    {"who": "bob"}       join the call's meeting
 //	POST /_emulator/calls/{id}/escalate {"who": "carol"}
-//	POST /_emulator/advance            {"by": "30s"}               (virtual clock only)
-//	GET  /_emulator/events
+//	POST /_emulator/people/{name}/recording  audio/wav body (Person.SetNextRecording)
+//	POST /_emulator/meetings/{id}/join  {"who": "carol", "lobby": true}
+//	POST /_emulator/meetings/{id}/admit {"who": "carol"}
+//	POST /_emulator/meetings/{id}/leave {"who": "carol"}
+//	POST /_emulator/advance            {"by": "30s"}        (virtual clock only)
+//	GET  /_emulator/prompt?uri=URI                          a loopback prompt, for the console to play
+//
+// "who" is optional where the call has one person on it. The connect routes
+// (config, token, callback, users, meetings) are listed with ConnectInfo. Every
+// route but the recordings' goes through the guard described at Config.ControlToken.
 const ControlPrefix = "/_emulator"
 
 func (e *Emulator) controlRoutes(mux *http.ServeMux) {
-	mux.HandleFunc("POST "+ControlPrefix+"/incoming-call", e.ctlIncoming)
-	mux.HandleFunc("POST "+ControlPrefix+"/compliance-call", e.ctlCompliance)
-	mux.HandleFunc("POST "+ControlPrefix+"/calls/{id}/escalate", e.ctlEscalate)
-	mux.HandleFunc("POST "+ControlPrefix+"/calls/{id}/tone", e.ctlTone)
-	mux.HandleFunc("POST "+ControlPrefix+"/calls/{id}/hangup", e.ctlHangUp)
-	mux.HandleFunc("POST "+ControlPrefix+"/calls/{id}/join", e.ctlJoin)
-	mux.HandleFunc("POST "+ControlPrefix+"/advance", e.ctlAdvance)
-	mux.HandleFunc("GET "+ControlPrefix+"/events", e.ctlEvents)
+	p := ControlPrefix
+	mux.HandleFunc("GET "+p+"/state", e.ctlState)
+	mux.HandleFunc("GET "+p+"/stream", e.ctlStream)
+	mux.HandleFunc("GET "+p+"/events", e.ctlEvents)
+	mux.HandleFunc("GET "+p+"/config", e.ctlConfig)
+	mux.HandleFunc("POST "+p+"/token", e.ctlToken)
+	mux.HandleFunc("PUT "+p+"/callback", e.ctlCallback)
+	mux.HandleFunc("POST "+p+"/users", e.ctlUsers)
+	mux.HandleFunc("POST "+p+"/meetings", e.ctlMeetings)
+	mux.HandleFunc("POST "+p+"/incoming-call", e.ctlIncoming)
+	mux.HandleFunc("POST "+p+"/compliance-call", e.ctlCompliance)
+	mux.HandleFunc("POST "+p+"/calls/{id}/escalate", e.ctlEscalate)
+	mux.HandleFunc("POST "+p+"/calls/{id}/tone", e.ctlTone)
+	mux.HandleFunc("POST "+p+"/calls/{id}/hangup", e.ctlHangUp)
+	mux.HandleFunc("POST "+p+"/calls/{id}/join", e.ctlJoin)
+	mux.HandleFunc("POST "+p+"/calls/{id}/answer", e.ctlAnswer)
+	mux.HandleFunc("POST "+p+"/calls/{id}/decline", e.ctlAnswer)
+	mux.HandleFunc("POST "+p+"/people/{name}/recording", e.ctlRecording)
+	mux.HandleFunc("POST "+p+"/meetings/{id}/{action}", e.ctlMeeting)
+	mux.HandleFunc("POST "+p+"/advance", e.ctlAdvance)
+	mux.HandleFunc("GET "+p+"/prompt", e.ctlPrompt)
+	e.consoleRoutes(mux)
 }
 
 type ctlRequest struct {
-	From string `json:"from"`
-	Keys string `json:"keys"`
-	Who  string `json:"who"`
-	By   string `json:"by"`
-	With string `json:"with"`
+	From  string `json:"from"`
+	Keys  string `json:"keys"`
+	Who   string `json:"who"`
+	By    string `json:"by"`
+	With  string `json:"with"`
+	Lobby bool   `json:"lobby"`
 }
 
 func readCtl(w http.ResponseWriter, r *http.Request) (ctlRequest, bool) {
 	var req ctlRequest
-	b, _ := io.ReadAll(io.LimitReader(r.Body, 1<<16))
-	if len(b) > 0 {
-		if err := json.Unmarshal(b, &req); err != nil {
-			ctlError(w, http.StatusBadRequest, "invalid JSON: "+err.Error())
-			return req, false
-		}
-	}
-	return req, true
+	return req, readCtlJSON(w, r, &req)
 }
 
 func ctlError(w http.ResponseWriter, status int, msg string) {
@@ -72,10 +99,12 @@ func (e *Emulator) ctlIncoming(w http.ResponseWriter, r *http.Request) {
 		ctlError(w, http.StatusBadRequest, `"from" is required`)
 		return
 	}
-	p := e.Person(req.From)
-	if p == nil {
-		p = e.AddUser(req.From, Behavior{})
+	if e.CallbackURL() == "" {
+		ctlError(w, http.StatusConflict, "no bot is connected: start one with GRAPHCOMMS_EMULATOR_URL="+e.URL()+
+			" (see `graphcomms emulator`'s start-up text), or restart the emulator with --callback URL")
+		return
 	}
+	p := e.personNamed(req.From)
 	h, err := p.CallBot()
 	if err != nil {
 		ctlError(w, http.StatusConflict, err.Error())
@@ -164,12 +193,34 @@ func (e *Emulator) Handle(id string) (*CallHandle, error) {
 	return &CallHandle{e: e, id: id, person: p}, nil
 }
 
+// handleFor returns a handle on call id for the person named who, or for the person
+// Handle picks when who is "".
+func (e *Emulator) handleFor(id, who string) (*CallHandle, error) {
+	if who == "" {
+		return e.Handle(id)
+	}
+	p := e.Person(who)
+	if p == nil {
+		return nil, fmt.Errorf("emulator: nobody is called %q", who)
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	c, err := e.liveCall(id)
+	if err != nil {
+		return nil, err
+	}
+	if !c.hasPerson(p) {
+		return nil, fmt.Errorf("emulator: %s is not on call %s", p.DisplayName(), id)
+	}
+	return &CallHandle{e: e, id: id, person: p}, nil
+}
+
 func (e *Emulator) ctlTone(w http.ResponseWriter, r *http.Request) {
 	req, ok := readCtl(w, r)
 	if !ok {
 		return
 	}
-	h, err := e.Handle(r.PathValue("id"))
+	h, err := e.handleFor(r.PathValue("id"), req.Who)
 	if err != nil {
 		ctlError(w, http.StatusNotFound, err.Error())
 		return
@@ -182,7 +233,11 @@ func (e *Emulator) ctlTone(w http.ResponseWriter, r *http.Request) {
 }
 
 func (e *Emulator) ctlHangUp(w http.ResponseWriter, r *http.Request) {
-	h, err := e.Handle(r.PathValue("id"))
+	req, ok := readCtl(w, r)
+	if !ok {
+		return
+	}
+	h, err := e.handleFor(r.PathValue("id"), req.Who)
 	if err != nil {
 		ctlError(w, http.StatusNotFound, err.Error())
 		return
@@ -245,22 +300,152 @@ func (e *Emulator) ctlAdvance(w http.ResponseWriter, r *http.Request) {
 	ctlOK(w, map[string]string{"now": vc.Now().Format(time.RFC3339)})
 }
 
-func (e *Emulator) ctlEvents(w http.ResponseWriter, r *http.Request) {
-	type ev struct {
-		Seq    int               `json:"seq"`
-		Time   time.Time         `json:"time"`
-		Kind   EventKind         `json:"kind"`
-		CallID string            `json:"callId,omitempty"`
-		Who    string            `json:"who,omitempty"`
-		Detail string            `json:"detail,omitempty"`
-		Data   map[string]string `json:"data,omitempty"`
+// EventJSON is an Event as the control API writes it (GET /_emulator/events and the
+// event stream).
+type EventJSON struct {
+	Seq    int               `json:"seq"`
+	Time   time.Time         `json:"time"`
+	Kind   EventKind         `json:"kind"`
+	CallID string            `json:"callId,omitempty"`
+	Who    string            `json:"who,omitempty"`
+	Detail string            `json:"detail,omitempty"`
+	Data   map[string]string `json:"data,omitempty"`
+}
+
+// eventJSON converts an event; a prompt's start gets "playUrls", a JSON array of the
+// URLs a browser plays for its prompts (PlayURL).
+func eventJSON(ev Event) EventJSON {
+	out := EventJSON(ev)
+	if ev.Kind == EventPromptStarted && ev.Data["uri"] != "" {
+		var urls []string
+		for _, u := range splitURIs(ev.Data["uri"]) {
+			urls = append(urls, PlayURL(u))
+		}
+		b, _ := json.Marshal(urls)
+		out.Data = maps.Clone(ev.Data)
+		out.Data["playUrls"] = string(b)
 	}
-	out := []ev{}
+	return out
+}
+
+func (e *Emulator) ctlEvents(w http.ResponseWriter, r *http.Request) {
+	all := r.URL.Query().Get("all") != ""
+	out := []EventJSON{}
 	for _, x := range e.Events() {
-		if x.Kind == EventNotificationSent {
+		if x.Kind.traffic() && !all {
 			continue
 		}
-		out = append(out, ev(x))
+		out = append(out, eventJSON(x))
 	}
 	ctlOK(w, out)
+}
+
+// ctlAnswer answers or declines, for a person with Behavior.Manual, the bot's call
+// that rings their phone.
+func (e *Emulator) ctlAnswer(w http.ResponseWriter, r *http.Request) {
+	req, ok := readCtl(w, r)
+	if !ok {
+		return
+	}
+	id := r.PathValue("id")
+	who := req.Who
+	if who == "" {
+		e.mu.Lock()
+		if c, err := e.liveCall(id); err == nil && len(c.ringing) == 1 {
+			for p := range c.ringing {
+				who = p.name
+			}
+		}
+		e.mu.Unlock()
+	}
+	p := e.Person(who)
+	if p == nil {
+		ctlError(w, http.StatusBadRequest, `"who" must name the person whose phone rings`)
+		return
+	}
+	answer := strings.HasSuffix(r.URL.Path, "/answer")
+	var err error
+	if answer {
+		err = p.Answer(id)
+	} else {
+		err = p.Decline(id)
+	}
+	if err != nil {
+		status := http.StatusConflict
+		if errors.Is(err, errNotFound) {
+			status = http.StatusNotFound
+		}
+		ctlError(w, status, err.Error())
+		return
+	}
+	ctlOK(w, map[string]any{"callId": id, "who": p.DisplayName(), "answered": answer})
+}
+
+// ctlRecording sets what a person says to the bot's next recordResponse.
+func (e *Emulator) ctlRecording(w http.ResponseWriter, r *http.Request) {
+	p := e.Person(r.PathValue("name"))
+	if p == nil {
+		ctlError(w, http.StatusNotFound, "nobody is called "+strconv.Quote(r.PathValue("name")))
+		return
+	}
+	b, err := io.ReadAll(io.LimitReader(r.Body, MaxRecordingSize+1))
+	if err != nil {
+		ctlError(w, http.StatusBadRequest, "reading the body: "+err.Error())
+		return
+	}
+	if len(b) > MaxRecordingSize {
+		ctlError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("the recording is larger than %d bytes", MaxRecordingSize))
+		return
+	}
+	if err := p.SetNextRecording(b); err != nil {
+		ctlError(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	f, _ := ReadWAVFormat(bytes.NewReader(b))
+	ctlOK(w, map[string]any{"who": p.DisplayName(), "duration": f.Duration.String()})
+}
+
+// ctlMeeting makes a person join (or wait in the lobby of), be admitted to, or leave a
+// meeting.
+func (e *Emulator) ctlMeeting(w http.ResponseWriter, r *http.Request) {
+	req, ok := readCtl(w, r)
+	if !ok {
+		return
+	}
+	e.mu.Lock()
+	m := e.meetings[r.PathValue("id")]
+	e.mu.Unlock()
+	if m == nil {
+		ctlError(w, http.StatusNotFound, "no meeting "+strconv.Quote(r.PathValue("id")))
+		return
+	}
+	if req.Who == "" {
+		ctlError(w, http.StatusBadRequest, `"who" is required`)
+		return
+	}
+	action := r.PathValue("action")
+	var p *Person
+	if action == "join" {
+		p = e.personNamed(req.Who)
+	} else if p = e.Person(req.Who); p == nil {
+		ctlError(w, http.StatusNotFound, "nobody is called "+strconv.Quote(req.Who))
+		return
+	}
+	switch action {
+	case "join":
+		if req.Lobby {
+			p.WaitInLobby(m)
+		} else {
+			p.Join(m)
+		}
+	case "admit":
+		m.Admit(p)
+	case "leave":
+		p.Leave(m)
+	default:
+		ctlError(w, http.StatusNotFound, "no meeting action "+strconv.Quote(action)+": join, admit or leave")
+		return
+	}
+	e.runDue()
+	ctlOK(w, map[string]string{"meeting": m.id, "who": p.DisplayName(), "action": action})
 }

@@ -13,6 +13,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/graphcomms/graphcomms/auth/authtest"
@@ -97,6 +98,19 @@ type Config struct {
 	// invitation of it fails with the same resultInfo, so that a typo in a user ID
 	// fails a test instead of ringing somebody.
 	AutoCreatePeople bool
+	// ControlToken guards the control API (ControlPrefix) and the console
+	// (ConsolePath), which drive the emulator and need no Graph token. Whatever it is,
+	// a state-changing request that a browser marks as coming from another site
+	// (Sec-Fetch-Site, Origin) is refused with 403, so that a web page the developer
+	// visits cannot drive the emulator. When ControlToken is empty (for an emulator
+	// served on loopback), control requests must be addressed to a loopback name
+	// (Host localhost, 127.0.0.1 or [::1]), which also stops a page whose own name
+	// resolves to 127.0.0.1. When it is set (for an emulator served beyond
+	// loopback: `graphcomms emulator` makes up a random one and prints it), every
+	// control request must carry it, in the X-Emulator-Token header or in the cookie
+	// the console sets when opened with ?token=. Recordings
+	// (recordingLocation) are not guarded by it: they need their own access token.
+	ControlToken string
 }
 
 // Emulator is a local Graph calls service. Create it with New (and serve it yourself) or
@@ -120,6 +134,9 @@ type Emulator struct {
 
 	events eventLog
 	out    *deliverer
+	// crossOrigin refuses the control API's cross-site browser requests.
+	crossOrigin *http.CrossOriginProtection
+	streams     atomic.Int64 // event streams open (MaxStreams)
 	recs   recordings
 	tokens tokenCache
 }
@@ -179,6 +196,7 @@ func New(cfg Config) (*Emulator, error) {
 		calls: map[string]*call{}, meetings: map[string]*Meeting{}, perms: perms,
 		rng: rand.New(rand.NewPCG(cfg.Seed, cfg.Seed^0x9e3779b97f4a7c15)),
 	}
+	e.crossOrigin = http.NewCrossOriginProtection()
 	e.events.init()
 	e.recs.init()
 	e.out = newDeliverer(e)

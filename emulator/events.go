@@ -54,7 +54,17 @@ const (
 	EventTargetNotFound    EventKind = "call.targetNotFound" // a call or invitation named nobody the emulator knows
 	EventRequestFault      EventKind = "request.fault"       // an API request failed as FailNext or FailNextRequests asked
 	EventOperationFailed   EventKind = "operation.failed"    // an operation failed as FailNextOperation asked
+	// EventRequest is a Graph request the bot made, with its answer: Data holds
+	// "method", "path", "query", "status", and the start (at most 4 KiB each) of the
+	// "request" and "response" bodies. Like EventNotificationSent, it is raw traffic:
+	// Transcript and the control API's event list leave it out; the console's
+	// timeline and the event stream show it.
+	EventRequest EventKind = "graph.request"
 )
+
+// traffic reports whether events of the kind are raw traffic (notifications sent,
+// Graph requests) rather than something a person reading a transcript cares about.
+func (k EventKind) traffic() bool { return k == EventNotificationSent || k == EventRequest }
 
 // Event is one thing that happened, for transcripts and for tests to wait on.
 type Event struct {
@@ -89,6 +99,7 @@ type eventLog struct {
 	mu      sync.Mutex
 	events  []Event
 	changed chan struct{}
+	media   mediaIndex
 }
 
 func (l *eventLog) init() { l.changed = make(chan struct{}) }
@@ -98,6 +109,7 @@ func (l *eventLog) add(ev Event) Event {
 	defer l.mu.Unlock()
 	ev.Seq = len(l.events) + 1
 	l.events = append(l.events, ev)
+	l.index(ev)
 	close(l.changed)
 	l.changed = make(chan struct{})
 	return ev
@@ -106,7 +118,7 @@ func (l *eventLog) add(ev Event) Event {
 // record adds an event at the emulator's current time and logs it.
 func (e *Emulator) record(kind EventKind, callID, who, detail string, data map[string]string) Event {
 	ev := e.events.add(Event{Time: e.clock.Now(), Kind: kind, CallID: callID, Who: who, Detail: detail, Data: data})
-	if kind != EventNotificationSent {
+	if !kind.traffic() {
 		e.log.Info(ev.String())
 	}
 	return ev
@@ -152,7 +164,7 @@ func (e *Emulator) LastSeq() int {
 func (e *Emulator) Transcript() []string {
 	var out []string
 	for _, ev := range e.Events() {
-		if ev.Kind == EventNotificationSent {
+		if ev.Kind.traffic() {
 			continue
 		}
 		out = append(out, ev.String())

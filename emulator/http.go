@@ -44,6 +44,11 @@ var graphVersions = map[string]bool{"v1.0": true, "beta": true}
 // JSON error body (404 itemNotFound, or 405 with an Allow header).
 func (e *Emulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if !isGraphPath(r.URL.Path) {
+		if r.URL.Path == "/" || strings.HasPrefix(r.URL.Path, ControlPrefix+"/") || r.URL.Path == ControlPrefix {
+			if !e.guardControl(w, r) {
+				return
+			}
+		}
 		e.serveMux(w, r)
 		return
 	}
@@ -51,14 +56,82 @@ func (e *Emulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if crid := r.Header.Get("client-request-id"); crid != "" {
 		w.Header().Set("client-request-id", crid)
 	}
+	tap := &requestTap{ResponseWriter: w, e: e, r: r, status: http.StatusOK}
+	defer tap.record(nil)
+	w = tap
 	if !e.authorized(w, r) || !readBody(w, r) {
 		return
 	}
+	tap.request = peekBody(r)
 	if strings.HasSuffix(r.URL.Path, "/$count") {
 		e.serveCount(w, r)
 		return
 	}
 	e.serveMux(w, r)
+}
+
+// maxTappedBody caps the request and response bodies a graph.request event keeps
+// (EventRequest): the console shows them, and the event log keeps every event.
+const maxTappedBody = 4 << 10
+
+// requestTap records a Graph request as an EventRequest when its answer starts, so
+// that the request comes before what it set off in the event log (a prompt started,
+// a notification): at the first Write when a body follows (the handler has set
+// Content-Type), with the start of that body, else at WriteHeader; at the end of
+// ServeHTTP when the handler wrote nothing.
+type requestTap struct {
+	http.ResponseWriter
+	e        *Emulator
+	r        *http.Request
+	status   int
+	request  []byte
+	recorded bool
+}
+
+// WriteHeader records the status, and the request when no body follows.
+func (t *requestTap) WriteHeader(code int) {
+	t.status = code
+	t.ResponseWriter.WriteHeader(code)
+	if t.Header().Get("Content-Type") == "" {
+		t.record(nil)
+	}
+}
+
+// Write records the request with the start of its answer's body.
+func (t *requestTap) Write(b []byte) (int, error) {
+	t.record(b)
+	return t.ResponseWriter.Write(b)
+}
+
+// record adds the request's event once.
+func (t *requestTap) record(body []byte) {
+	if t.recorded {
+		return
+	}
+	t.recorded = true
+	r := t.r
+	data := map[string]string{"method": r.Method, "path": r.URL.Path, "status": strconv.Itoa(t.status)}
+	if r.URL.RawQuery != "" {
+		data["query"] = r.URL.RawQuery
+	}
+	if len(t.request) > 0 {
+		data["request"] = string(t.request)
+	}
+	if len(body) > 0 {
+		data["response"] = string(body[:min(len(body), maxTappedBody)])
+	}
+	t.e.record(EventRequest, requestCallID(r.URL.Path), "", fmt.Sprintf("%s %s -> %d", r.Method, r.URL.Path, t.status), data)
+}
+
+// peekBody returns the start of a request body that readBody has read into memory,
+// leaving the body to be read again.
+func peekBody(r *http.Request) []byte {
+	if r.Body == nil || r.Body == http.NoBody {
+		return nil
+	}
+	b, _ := io.ReadAll(r.Body)
+	r.Body = io.NopCloser(bytes.NewReader(b))
+	return b[:min(len(b), maxTappedBody)]
 }
 
 // isGraphPath reports whether a path is under a Graph API version.

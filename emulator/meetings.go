@@ -35,7 +35,9 @@ type Meeting struct {
 	// is kept and returned (the emulator's own members override it in resource).
 	req     meetings.OnlineMeeting
 	members []*Person
-	calls   []*call // bot calls in the meeting
+	// lobby holds the members waiting in the lobby (WaitInLobby) until Admit.
+	lobby map[*Person]bool
+	calls []*call // bot calls in the meeting
 	att     attendance
 }
 
@@ -157,6 +159,10 @@ func (p *Person) join(m *Meeting, lobby bool) {
 	}
 	m.members = append(m.members, p)
 	if lobby {
+		if m.lobby == nil {
+			m.lobby = map[*Person]bool{}
+		}
+		m.lobby[p] = true
 		e.record(EventJoined, "", p.name, p.DisplayName()+" waits in the lobby of "+m.subject, nil)
 	} else {
 		m.att.enter(p, e.clock.Now())
@@ -179,6 +185,7 @@ func (m *Meeting) Admit(p *Person) {
 	e := m.e
 	e.mu.Lock()
 	defer e.mu.Unlock()
+	delete(m.lobby, p)
 	e.record(EventJoined, "", p.name, p.DisplayName()+" is admitted from the lobby", nil)
 	for _, x := range m.members {
 		if x == p {
@@ -254,6 +261,7 @@ func (m *Meeting) addInvited(p *Person, c *call) {
 
 // removeMember takes p out of the meeting (and its attendance). Callers hold e.mu.
 func (m *Meeting) removeMember(p *Person) bool {
+	delete(m.lobby, p)
 	for i, x := range m.members {
 		if x == p {
 			m.members = append(m.members[:i], m.members[i+1:]...)

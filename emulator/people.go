@@ -1,7 +1,9 @@
 package emulator
 
 import (
+	"bytes"
 	"cmp"
+	"encoding/binary"
 	"context"
 	"crypto/sha256"
 	"encoding/json"
@@ -31,6 +33,10 @@ type Behavior struct {
 	// HangUpAfter makes the person hang up this long after a call with the bot is
 	// established (0: they wait for the bot).
 	HangUpAfter time.Duration
+	// Manual makes the person's phone ring, for a call or an invitation from the bot,
+	// until Answer or Decline says what they do (the console's buttons), or until the
+	// ring timeout, which fails the call as NoAnswer does. AnswerAfter is ignored.
+	Manual bool
 }
 
 // Person is a simulated user, phone number or application (another bot).
@@ -44,6 +50,81 @@ type Person struct {
 	// declineInvites is how many of the bot's next invitations the person declines
 	// (DeclineNextInvite). Guarded by e.mu.
 	declineInvites int
+	// message is what the person says to the bot's next recordResponse
+	// (SetNextRecording). Guarded by e.mu.
+	message []byte
+}
+
+// MaxRecordingSize caps the audio SetNextRecording takes (and the console uploads):
+// 2 MiB, about 65 seconds of 16 kHz mono 16-bit audio.
+const MaxRecordingSize = 2 << 20
+
+// SetNextRecording gives what the person says when the bot next records them
+// (recordResponse): a 16 kHz mono 16-bit PCM WAV file, the format Graph records in,
+// at most MaxRecordingSize bytes. The recording lasts as long as the audio (cut at
+// the request's maxRecordDurationInSeconds), and the bot downloads this audio from
+// recordingLocation instead of the generated tone. It is used once; nil clears it.
+func (p *Person) SetNextRecording(wav []byte) error {
+	if len(wav) > MaxRecordingSize {
+		return fmt.Errorf("emulator: the recording is %d bytes, more than %d", len(wav), MaxRecordingSize)
+	}
+	if wav != nil {
+		f, err := ReadWAVFormat(bytes.NewReader(wav))
+		if err != nil {
+			return err
+		}
+		if err := f.CheckPrompt(); err != nil {
+			return fmt.Errorf("emulator: the recording is %w", errors.New(strings.TrimPrefix(err.Error(), "not ")))
+		}
+		if f.Duration <= 0 {
+			return errors.New("emulator: the recording is empty")
+		}
+		wav = bytes.Clone(wav)
+	}
+	p.e.mu.Lock()
+	defer p.e.mu.Unlock()
+	p.message = wav
+	return nil
+}
+
+// takeMessage returns and clears the person's next recording, and how long it lasts.
+// Callers hold e.mu.
+func (p *Person) takeMessage() ([]byte, time.Duration) {
+	wav := p.message
+	p.message = nil
+	if wav == nil {
+		return nil, 0
+	}
+	f, err := ReadWAVFormat(bytes.NewReader(wav))
+	if err != nil {
+		return nil, 0
+	}
+	return wav, f.Duration
+}
+
+// cutWAV returns the first d of a 16 kHz mono 16-bit WAV file, rewritten with a
+// plain 44-byte header.
+func cutWAV(wav []byte, d time.Duration) []byte {
+	out := WAV(0, false)
+	pcm := wavData(wav)
+	n := min(len(pcm), int(d.Seconds()*sampleRate)*2) &^ 1
+	out = append(out, pcm[:n]...)
+	binary.LittleEndian.PutUint32(out[4:], uint32(36+n))
+	binary.LittleEndian.PutUint32(out[40:], uint32(n))
+	return out
+}
+
+// wavData returns the data chunk of a WAV file (empty when there is none).
+func wavData(wav []byte) []byte {
+	for i := 12; i+8 <= len(wav); {
+		size := int(binary.LittleEndian.Uint32(wav[i+4 : i+8]))
+		body := i + 8
+		if string(wav[i:i+4]) == "data" {
+			return wav[body:min(len(wav), body+size)]
+		}
+		i = body + size + size%2
+	}
+	return nil
 }
 
 // AddUser adds a simulated Teams user of the emulated tenant. The name is how tests,
@@ -296,6 +377,40 @@ func (h *CallHandle) State() calls.State {
 		return c.state
 	}
 	return ""
+}
+
+// Answer makes a person with Behavior.Manual answer the bot's call (or invitation)
+// that rings their phone. It fails when their phone is not ringing for that call.
+func (p *Person) Answer(callID string) error { return p.pickUp(callID, true) }
+
+// Decline makes a person with Behavior.Manual decline the bot's call (or invitation)
+// that rings their phone: a peer-to-peer call ends with 603, as with Behavior.Decline.
+func (p *Person) Decline(callID string) error { return p.pickUp(callID, false) }
+
+func (p *Person) pickUp(callID string, answer bool) error {
+	e := p.e
+	e.mu.Lock()
+	c, err := e.liveCall(callID)
+	var rg *ringing
+	if err == nil {
+		rg = c.ringing[p]
+		if rg == nil {
+			err = fmt.Errorf("emulator: %s's phone is not ringing for call %s", p.DisplayName(), callID)
+		} else {
+			delete(c.ringing, p)
+			rg.stop()
+			if answer {
+				rg.answer()
+			} else {
+				rg.decline()
+			}
+		}
+	}
+	e.mu.Unlock()
+	if err == nil {
+		e.runDue()
+	}
+	return err
 }
 
 // CallBot makes the person call the bot: Graph notifies the bot's callback URL of an

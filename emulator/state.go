@@ -54,7 +54,18 @@ type call struct {
 	// mediaActive is set once the call's audio is up (mediaState audio active).
 	mediaActive bool
 
+	// ringing holds the people with Behavior.Manual whose phone rings for this call,
+	// until they answer or decline (Person.Answer, Person.Decline) or it rings out.
+	ringing map[*Person]*ringing
+
 	cancelAnswer, cancelKeepAlive, cancelRing, cancelHangUp, cancelTransfer func()
+}
+
+// ringing is a manual person's phone ringing for a call: what answering or declining
+// does, and how to stop the ring timeout. Guarded by Emulator.mu.
+type ringing struct {
+	answer, decline func()
+	stop            func()
 }
 
 // newCall registers a call. Callers hold e.mu.
@@ -349,6 +360,10 @@ func (e *Emulator) end(c *call, how ending) {
 	for id, m := range c.media {
 		m.stop()
 		delete(c.media, id)
+	}
+	for p, rg := range c.ringing {
+		rg.stop()
+		delete(c.ringing, p)
 	}
 	c.state = calls.StateTerminated
 	switch {

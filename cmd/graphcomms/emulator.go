@@ -121,6 +121,11 @@ func printStartup(w io.Writer, h *host, self string, interactive bool) {
 		fmt.Fprintf(w, "  bearer tokens:     required on Graph requests (401 without one; --allow-anonymous accepts them)\n")
 	}
 	fmt.Fprintf(w, "                     POST %s hands one out; any non-empty token is accepted\n", c.TokenURL)
+	fmt.Fprintf(w, "  web console:       %s (call the bot, press keys, hear its prompts)\n", h.consoleURL())
+	if h.token != "" {
+		fmt.Fprintf(w, "  access token:      %s (the control API and the console need it beyond loopback;\n", h.token)
+		fmt.Fprintf(w, "                     give it to bots and trigger as %s=%s)\n", emulatorTokenEnv, h.token)
+	}
 	if c.CallbackURL != "" {
 		fmt.Fprintf(w, "  bot callback URL:  %s (--callback)\n", c.CallbackURL)
 	} else {
@@ -275,8 +280,25 @@ func runAction(base, action string, rest []string, stdout, stderr io.Writer) int
 	return 0
 }
 
-// controlClient talks to the emulator's control API.
-var controlClient = &http.Client{Timeout: 30 * time.Second}
+// emulatorTokenEnv holds the control API's access token, which `graphcomms emulator`
+// prints when it listens beyond loopback.
+const emulatorTokenEnv = "GRAPHCOMMS_EMULATOR_TOKEN"
+
+// controlClient talks to the emulator's control API, with the access token of
+// $GRAPHCOMMS_EMULATOR_TOKEN when it is set.
+var controlClient = &http.Client{Timeout: 30 * time.Second, Transport: tokenTransport{}}
+
+// tokenTransport adds the control API's access token to each request.
+type tokenTransport struct{}
+
+// RoundTrip implements http.RoundTripper.
+func (tokenTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	if tok := os.Getenv(emulatorTokenEnv); tok != "" {
+		r = r.Clone(r.Context())
+		r.Header.Set(emulator.ControlTokenHeader, tok)
+	}
+	return http.DefaultTransport.RoundTrip(r)
+}
 
 // controlEvent is one event as GET /_emulator/events lists it.
 type controlEvent struct {

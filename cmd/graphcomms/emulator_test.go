@@ -235,7 +235,11 @@ func TestHostRoutes(t *testing.T) {
 		return resp.StatusCode, string(b)
 	}
 	code, body := post(http.MethodPost, hostTokenPath, "")
-	var tok hostToken
+	var tok struct {
+		AccessToken string `json:"access_token"`
+		TokenType   string `json:"token_type"`
+		ExpiresIn   int64  `json:"expires_in"`
+	}
 	if err := json.Unmarshal([]byte(body), &tok); code != 200 || err != nil || !strings.HasPrefix(tok.AccessToken, "ey") ||
 		tok.TokenType != "Bearer" || tok.ExpiresIn < 3600 {
 		t.Errorf("token: %d %s", code, body)

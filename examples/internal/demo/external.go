@@ -31,6 +31,10 @@ import (
 // running in another process (`graphcomms emulator`), as the -emulator flag does.
 const EmulatorURLEnv = "GRAPHCOMMS_EMULATOR_URL"
 
+// EmulatorTokenEnv names the environment variable with the emulator's access token,
+// which `graphcomms emulator` prints when it listens beyond loopback.
+const EmulatorTokenEnv = "GRAPHCOMMS_EMULATOR_TOKEN"
+
 // DefaultEmulatorListen is where a bot serving an external emulator listens unless
 // -listen or GRAPHCOMMS_LISTEN says otherwise: loopback, since the emulator delivers
 // notifications to loopback only.
@@ -124,6 +128,9 @@ func (x *External) do(ctx context.Context, method, path string, in, out any) err
 	}
 	if in != nil {
 		req.Header.Set("Content-Type", "application/json")
+	}
+	if tok := os.Getenv(EmulatorTokenEnv); tok != "" {
+		req.Header.Set(emulator.ControlTokenHeader, tok)
 	}
 	resp, err := x.hc.Do(req)
 	if err != nil {

@@ -1,0 +1,261 @@
+package emulator
+
+import (
+	"net/http"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/graphcomms/graphcomms/calls"
+)
+
+// State is a snapshot of everything the emulator holds, as the console shows it and
+// GET /_emulator/state serves it: the people, the live calls with their participants
+// and media, the meetings, and the clock. It is a copy: changing it changes nothing.
+type State struct {
+	Now          time.Time `json:"now"`
+	VirtualClock bool      `json:"virtualClock"`
+	// BotConnected is set when there is a callback URL for incoming calls.
+	BotConnected bool           `json:"botConnected"`
+	CallbackURL  string         `json:"callbackUrl,omitempty"`
+	BotName      string         `json:"botName"`
+	People       []PersonState  `json:"people"`
+	Calls        []CallState    `json:"calls"`
+	Meetings     []MeetingState `json:"meetings"`
+}
+
+// PersonState is a simulated person.
+type PersonState struct {
+	Name        string `json:"name"`
+	DisplayName string `json:"displayName"`
+	// Kind is "user", "phone" or "application".
+	Kind     string        `json:"kind"`
+	ID       string        `json:"id"`
+	Behavior BehaviorState `json:"behavior"`
+	// HasRecording is set while audio given with SetNextRecording waits for the bot's
+	// next recordResponse.
+	HasRecording bool `json:"hasRecording"`
+}
+
+// BehaviorState is a Behavior with its durations written as Go durations ("2s").
+type BehaviorState struct {
+	AnswerAfter string `json:"answerAfter"`
+	Decline     bool   `json:"decline"`
+	NoAnswer    bool   `json:"noAnswer"`
+	Manual      bool   `json:"manual"`
+	Speech      string `json:"speech"`
+	HangUpAfter string `json:"hangUpAfter"`
+}
+
+// CallState is a live call.
+type CallState struct {
+	ID        string          `json:"id"`
+	State     calls.State     `json:"state"`
+	Direction calls.Direction `json:"direction"`
+	// Person names the other party of a peer-to-peer call ("" in a group call or
+	// meeting).
+	Person string `json:"person,omitempty"`
+	// Meeting is the ID of the meeting the call is in.
+	Meeting         string             `json:"meeting,omitempty"`
+	Group           bool               `json:"group"`
+	TonesSubscribed bool               `json:"tonesSubscribed"`
+	Participants    []ParticipantState `json:"participants"`
+	Media           []MediaState       `json:"media"`
+	// Ringing names the people with Behavior.Manual whose phone rings for the call
+	// (Person.Answer, Person.Decline).
+	Ringing []string `json:"ringing"`
+}
+
+// ParticipantState is a participant of a call: the bot or a person.
+type ParticipantState struct {
+	ID          string `json:"id"`
+	Name        string `json:"name,omitempty"`
+	DisplayName string `json:"displayName"`
+	Bot         bool   `json:"bot"`
+	Muted       bool   `json:"muted"`
+	InLobby     bool   `json:"inLobby"`
+	OnHold      bool   `json:"onHold"`
+}
+
+// MediaState is a media operation in progress: a prompt playing or a recording.
+type MediaState struct {
+	OperationID string `json:"operationId"`
+	// Kind is "prompt" or "record".
+	Kind string `json:"kind"`
+	// URIs are the prompts' URIs; PlayURLs what a browser on the emulator's page plays
+	// for each (PlayURL).
+	URIs      []string  `json:"uris"`
+	PlayURLs  []string  `json:"playUrls"`
+	StartedAt time.Time `json:"startedAt"`
+}
+
+// MeetingState is a meeting.
+type MeetingState struct {
+	ID         string `json:"id"`
+	Subject    string `json:"subject"`
+	JoinWebURL string `json:"joinWebUrl"`
+	// Members are the people in the meeting, Lobby those of them waiting in its lobby.
+	Members []string `json:"members"`
+	Lobby   []string `json:"lobby"`
+	// Calls are the IDs of the bot's calls in the meeting.
+	Calls []string `json:"calls"`
+}
+
+// State returns a snapshot of the emulator's people, live calls and meetings.
+func (e *Emulator) State() State {
+	media := e.events.mediaInProgress()
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	_, virtual := e.clock.(*VirtualClock)
+	s := State{Now: e.clock.Now(), VirtualClock: virtual, BotConnected: e.cfg.CallbackURL != "", CallbackURL: e.cfg.CallbackURL,
+		BotName: e.cfg.BotName, People: []PersonState{}, Calls: []CallState{}, Meetings: []MeetingState{}}
+	for _, p := range e.people {
+		s.People = append(s.People, p.state())
+	}
+	for _, c := range e.calls {
+		if !c.ended {
+			s.Calls = append(s.Calls, e.callState(c, media[c.id]))
+		}
+	}
+	slices.SortFunc(s.Calls, func(a, b CallState) int { return strings.Compare(a.ID, b.ID) })
+	for _, m := range e.meetings {
+		ms := MeetingState{ID: m.id, Subject: m.subject, JoinWebURL: m.JoinWebURL(), Members: []string{}, Lobby: []string{}, Calls: []string{}}
+		for _, p := range m.members {
+			if m.lobby[p] {
+				ms.Lobby = append(ms.Lobby, p.name)
+			} else {
+				ms.Members = append(ms.Members, p.name)
+			}
+		}
+		for _, c := range m.calls {
+			ms.Calls = append(ms.Calls, c.id)
+		}
+		s.Meetings = append(s.Meetings, ms)
+	}
+	slices.SortFunc(s.Meetings, func(a, b MeetingState) int { return strings.Compare(a.ID, b.ID) })
+	return s
+}
+
+// state describes the person. Callers hold e.mu.
+func (p *Person) state() PersonState {
+	kind := "user"
+	switch {
+	case p.phone != "":
+		kind = "phone"
+	case p.app:
+		kind = "application"
+	}
+	b := p.behavior
+	return PersonState{Name: p.name, DisplayName: p.DisplayName(), Kind: kind, ID: p.id, HasRecording: p.message != nil,
+		Behavior: BehaviorState{AnswerAfter: b.AnswerAfter.String(), Decline: b.Decline, NoAnswer: b.NoAnswer, Manual: b.Manual,
+			Speech: p.speech().String(), HangUpAfter: b.HangUpAfter.String()}}
+}
+
+// callState describes a live call. Callers hold e.mu.
+func (e *Emulator) callState(c *call, media []MediaState) CallState {
+	cs := CallState{ID: c.id, State: c.state, Direction: c.res.Direction, Group: c.group, TonesSubscribed: c.tones,
+		Participants: []ParticipantState{}, Media: []MediaState{}, Ringing: []string{}}
+	if c.person != nil && !c.group {
+		cs.Person = c.person.name
+	}
+	if c.meeting != nil {
+		cs.Meeting = c.meeting.id
+	}
+	for _, pt := range c.parties {
+		ps := ParticipantState{ID: pt.id, Muted: pt.muted, InLobby: pt.inLobby, OnHold: pt.onHold}
+		if pt.person == nil {
+			ps.Bot, ps.DisplayName = true, e.botIdentity().DisplayName()
+		} else {
+			ps.Name, ps.DisplayName = pt.person.name, pt.person.DisplayName()
+		}
+		cs.Participants = append(cs.Participants, ps)
+	}
+	for _, m := range media {
+		if _, running := c.media[m.OperationID]; running {
+			cs.Media = append(cs.Media, m)
+		}
+	}
+	for p := range c.ringing {
+		cs.Ringing = append(cs.Ringing, p.name)
+	}
+	slices.Sort(cs.Ringing)
+	return cs
+}
+
+// PlayURL returns the URL a browser showing the emulator's console plays for a prompt
+// URI: a URI on loopback (the bot's own prompt server, which the browser may not
+// reach the same way) through the emulator, /_emulator/prompt?uri=...; any other
+// URI as it is, for the browser to fetch itself.
+func PlayURL(uri string) string {
+	if isLoopbackURL(uri) {
+		return ControlPrefix + "/prompt?uri=" + queryEscape(uri)
+	}
+	return uri
+}
+
+// mediaIndex keeps the media in progress of each call, from the prompt.started and
+// record.started events, for State. Entries go at the operation's completion or the
+// call's end, so it holds at most the media in progress. Guarded by eventLog.mu.
+type mediaIndex map[string]map[string]MediaState // call ID -> operation ID -> media
+
+// index updates the media in progress with an event. Callers hold l.mu.
+func (l *eventLog) index(ev Event) {
+	op := ev.Data["operationId"]
+	switch ev.Kind {
+	case EventPromptStarted, EventRecordStarted:
+		if op == "" || ev.CallID == "" {
+			return
+		}
+		m := MediaState{OperationID: op, Kind: "prompt", StartedAt: ev.Time, URIs: []string{}, PlayURLs: []string{}}
+		if ev.Kind == EventRecordStarted {
+			m.Kind = "record"
+		}
+		for _, u := range splitURIs(ev.Data["uri"]) {
+			m.URIs = append(m.URIs, u)
+			m.PlayURLs = append(m.PlayURLs, PlayURL(u))
+		}
+		if l.media == nil {
+			l.media = mediaIndex{}
+		}
+		if l.media[ev.CallID] == nil {
+			l.media[ev.CallID] = map[string]MediaState{}
+		}
+		l.media[ev.CallID][op] = m
+	case EventPromptCompleted, EventRecordCompleted, EventMediaCancelled:
+		if ops := l.media[ev.CallID]; ops != nil {
+			delete(ops, op)
+			if len(ops) == 0 {
+				delete(l.media, ev.CallID)
+			}
+		}
+	case EventTerminated:
+		delete(l.media, ev.CallID)
+	}
+}
+
+// mediaInProgress returns a copy of the media index, each call's media in the order
+// they started.
+func (l *eventLog) mediaInProgress() map[string][]MediaState {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	out := make(map[string][]MediaState, len(l.media))
+	for id, ops := range l.media {
+		for _, m := range ops {
+			out[id] = append(out[id], m)
+		}
+		slices.SortFunc(out[id], func(a, b MediaState) int { return a.StartedAt.Compare(b.StartedAt) })
+	}
+	return out
+}
+
+// splitURIs splits a prompt event's "uri" (URIs joined with ", ").
+func splitURIs(s string) []string {
+	if s == "" {
+		return nil
+	}
+	return strings.Split(s, ", ")
+}
+
+func (e *Emulator) ctlState(w http.ResponseWriter, _ *http.Request) {
+	ctlOK(w, e.State())
+}
