@@ -137,8 +137,8 @@ type Emulator struct {
 	// crossOrigin refuses the control API's cross-site browser requests.
 	crossOrigin *http.CrossOriginProtection
 	streams     atomic.Int64 // event streams open (MaxStreams)
-	recs   recordings
-	tokens tokenCache
+	recs        recordings
+	tokens      tokenCache
 }
 
 // New returns an emulator. Serve it with an http.Server and call SetBaseURL with the

@@ -38,7 +38,7 @@ type Meeting struct {
 	// lobby holds the members waiting in the lobby (WaitInLobby) until Admit.
 	lobby map[*Person]bool
 	calls []*call // bot calls in the meeting
-	att     attendance
+	att   attendance
 }
 
 // NewMeeting creates a meeting organised by a user of the emulated tenant.

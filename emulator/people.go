@@ -3,9 +3,9 @@ package emulator
 import (
 	"bytes"
 	"cmp"
-	"encoding/binary"
 	"context"
 	"crypto/sha256"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
