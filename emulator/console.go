@@ -43,7 +43,7 @@ func (e *Emulator) consoleRoutes(mux *http.ServeMux) {
 	mux.Handle("GET "+ConsolePath, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Cache-Control", "no-cache")
 		// The page loads nothing from elsewhere, and no other site may frame it.
-		w.Header().Set("Content-Security-Policy", "default-src 'self'; media-src 'self' http: https: blob:; style-src 'self'; frame-ancestors 'none'")
+		w.Header().Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; media-src 'self' http: https: blob:; style-src 'self'; frame-ancestors 'none'")
 		w.Header().Set("X-Content-Type-Options", "nosniff")
 		files.ServeHTTP(w, r)
 	}))

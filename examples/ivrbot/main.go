@@ -29,25 +29,35 @@ func main() {
 		base := os.Getenv("IVR_PROMPT_BASE_URL") // where menu.wav, hours.wav, ... are served
 		sales, voicemail := os.Getenv("IVR_SALES_USER_ID"), os.Getenv("IVR_VOICEMAIL_USER_ID")
 		ivr := &IVR{Sales: participants.User(sales, real.TenantID), Voicemail: participants.User(voicemail, real.TenantID), Logger: logger}
+		mux := http.NewServeMux()
 		if real.Emulator != nil {
-			if err := emulatorSetup(real.Emulator, ivr, &base, sales, voicemail); err != nil {
+			if base == "" {
+				base = demo.ServePrompts(mux, real.CallbackURL, promptChimes)
+			}
+			if err := emulatorSetup(real.Emulator, ivr, sales, voicemail); err != nil {
 				return err
 			}
 		}
 		ivr.MenuURL, ivr.HoursURL, ivr.GoodbyeURL, ivr.InvalidURL = base+"/menu.wav", base+"/hours.wav", base+"/goodbye.wav", base+"/invalid.wav"
 		ivr.Attach(client)
-		return real.Serve(client, http.NewServeMux(), logger)
+		return real.Serve(client, mux, logger)
 	})
 }
 
-// emulatorSetup prepares the IVR for an external emulator (`graphcomms emulator`): the
-// demo's prompts unless IVR_PROMPT_BASE_URL says otherwise, and sales and voicemail
-// users declared by name (IVR_SALES_USER_ID and IVR_VOICEMAIL_USER_ID name emulated
-// people; default sam and reception).
-func emulatorSetup(x *demo.External, ivr *IVR, base *string, sales, voicemail string) error {
-	if *base == "" {
-		*base = "https://media.contoso.example/ivr"
-	}
+// promptChimes are the notes of the stand-in prompts the bot serves itself when it is
+// connected to `graphcomms emulator` and IVR_PROMPT_BASE_URL is unset: a chime for
+// each prompt, which the emulator's console plays.
+var promptChimes = map[string][]float64{
+	"menu":    {523.25, 659.25, 783.99, 1046.5}, // C E G C: the menu
+	"hours":   {783.99, 659.25, 523.25},         // G E C: the opening hours
+	"goodbye": {659.25, 523.25},                 // E C: goodbye
+	"invalid": {220, 220},                       // A A, low: not a menu key
+}
+
+// emulatorSetup prepares the IVR for an external emulator (`graphcomms emulator`):
+// sales and voicemail users declared by name (IVR_SALES_USER_ID and
+// IVR_VOICEMAIL_USER_ID name emulated people; default sam and reception).
+func emulatorSetup(x *demo.External, ivr *IVR, sales, voicemail string) error {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	var err error

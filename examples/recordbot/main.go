@@ -35,7 +35,8 @@ func main() {
 			// `graphcomms emulator` serves recordings over plain http on loopback.
 			rec.Download = calls.DownloadOptions{AllowLoopback: true}
 			if rec.GreetingURL == "" {
-				rec.GreetingURL = "https://media.contoso.example/leave-a-message.wav"
+				// A chime the bot serves itself, which the emulator's console plays.
+				rec.GreetingURL = demo.ServePrompts(mux, real.CallbackURL, map[string][]float64{"leave-a-message": {659.25, 783.99}}) + "/leave-a-message.wav"
 			}
 		}
 		rec.Attach(client, mux)

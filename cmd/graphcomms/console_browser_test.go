@@ -1,0 +1,251 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/graphcomms/graphcomms/emulator"
+)
+
+// The tests below drive the emulator's web console in headless Chromium, as a
+// developer uses it: `graphcomms emulator` (startHost) with an example bot in its own
+// process, and the console's buttons. They need a Chromium (Debian's chromium
+// package): they skip without one, unless GRAPHCOMMS_REQUIRE_BROWSER is set, as
+// .ci/run sets it. Any JavaScript exception or console.error in the page fails them.
+
+// browserEnv names the variable that makes a missing Chromium fail the tests.
+const browserEnv = "GRAPHCOMMS_REQUIRE_BROWSER"
+
+// findChromium returns the path of a Chromium or Chrome, or skips the test.
+func findChromium(t *testing.T) string {
+	t.Helper()
+	for _, name := range []string{os.Getenv("GRAPHCOMMS_CHROMIUM"), "chromium", "chromium-browser", "google-chrome", "google-chrome-stable"} {
+		if name == "" {
+			continue
+		}
+		if p, err := exec.LookPath(name); err == nil {
+			return p
+		}
+	}
+	if os.Getenv(browserEnv) != "" {
+		t.Fatalf("%s is set and no Chromium was found (apt-get install chromium)", browserEnv)
+	}
+	t.Skip("no Chromium on this machine (apt-get install chromium): the console's browser tests are skipped; .ci/run requires them")
+	return ""
+}
+
+// browser is a headless Chromium tab on the console, which records the page's
+// JavaScript errors.
+type browser struct {
+	t   *testing.T
+	ctx context.Context
+
+	mu     sync.Mutex
+	errors []string
+}
+
+// openConsole starts Chromium at the host's console and waits for the page to show
+// the emulator's state.
+func openConsole(t *testing.T, h *host) *browser {
+	t.Helper()
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(findChromium(t)),
+		chromedp.NoSandbox, // CI runs as root
+		chromedp.WindowSize(1280, 800),
+		chromedp.Flag("autoplay-policy", "no-user-gesture-required"),
+		chromedp.Flag("use-fake-ui-for-media-stream", true),
+		chromedp.Flag("mute-audio", true),
+	)
+	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	ctx, cancelTab := chromedp.NewContext(allocCtx)
+	ctx, cancelTime := context.WithTimeout(ctx, 2*time.Minute)
+	t.Cleanup(func() { cancelTime(); cancelTab(); cancelAlloc() })
+	b := &browser{t: t, ctx: ctx}
+	messages := chromedp.Console(ctx)
+	go func() {
+		for m, err := range messages {
+			if err != nil {
+				return
+			}
+			// Exceptions, unhandled rejections and console.error calls; the browser's own
+			// log (a prompt URL that does not resolve, Source "network") is not the
+			// page's error.
+			if m.IsException() || m.Type == chromedp.ConsoleError && m.Source == "" {
+				b.mu.Lock()
+				b.errors = append(b.errors, fmt.Sprintf("%s (%s:%d)", m, m.URL, m.Line))
+				b.mu.Unlock()
+			}
+		}
+	}()
+	t.Cleanup(func() {
+		b.mu.Lock()
+		defer b.mu.Unlock()
+		for _, e := range b.errors {
+			t.Errorf("JavaScript error in the console: %s", e)
+		}
+	})
+	b.do(chromedp.Navigate(h.consoleURL()))
+	b.wait(`document.querySelector('#bot') && document.querySelector('#bot').textContent.includes('127.0.0.1')`, "the bot's connection shown")
+	return b
+}
+
+// do runs actions, failing the test on an error.
+func (b *browser) do(actions ...chromedp.Action[chromedp.Void]) {
+	b.t.Helper()
+	if err := chromedp.Do(b.ctx, actions...); err != nil {
+		b.t.Fatalf("browser: %v", err)
+	}
+}
+
+// wait waits until a JavaScript expression is true in the page.
+func (b *browser) wait(expr, what string) {
+	b.t.Helper()
+	if _, err := chromedp.Run(b.ctx, chromedp.Poll[bool](expr, chromedp.WithPollingTimeout(waitLimit))); err != nil {
+		html, _ := chromedp.Run(b.ctx, chromedp.Evaluate[string](`document.querySelector('main') ? document.querySelector('main').innerText : ''`))
+		b.t.Fatalf("waiting for %s (%s): %v\nthe page shows:\n%s", what, expr, err, html)
+	}
+}
+
+// click clicks the element a CSS selector finds.
+func (b *browser) click(sel string) {
+	b.t.Helper()
+	b.do(chromedp.Click(chromedp.CSS(sel)))
+}
+
+// addPerson adds a person with the console's form.
+func (b *browser) addPerson(name, behavior string) {
+	b.t.Helper()
+	b.do(chromedp.SetValue(chromedp.CSS("#person-name"), name),
+		chromedp.SetValue(chromedp.CSS("#person-behavior"), behavior),
+		chromedp.Click(chromedp.CSS(`#add-person button[type=submit]`)))
+	b.wait(fmt.Sprintf(`!!document.querySelector('li[data-person=%q] .call-bot')`, name), name+" in the list of people")
+}
+
+// callSection is the CSS selector of a call's section on the console.
+func callSection(id string) string { return fmt.Sprintf(`section.call[data-call-id=%q]`, id) }
+
+// liveCall returns the ID of the first call on the console.
+func (b *browser) liveCall() string {
+	b.t.Helper()
+	b.wait(`!!document.querySelector('#calls section.call[data-call-id]')`, "a call on the console")
+	id, err := chromedp.Run(b.ctx, chromedp.Evaluate[string](`document.querySelector('#calls section.call[data-call-id]').dataset.callId`))
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	return id
+}
+
+// screenshot saves a PNG of the page when GRAPHCOMMS_SCREENSHOT names a file (the
+// emulator README's picture is made so).
+func (b *browser) screenshot() {
+	path := os.Getenv("GRAPHCOMMS_SCREENSHOT")
+	if path == "" {
+		return
+	}
+	png, err := chromedp.Run(b.ctx, chromedp.CaptureScreenshot())
+	if err != nil {
+		b.t.Errorf("screenshot: %v", err)
+		return
+	}
+	if err := os.WriteFile(path, png, 0o644); err != nil {
+		b.t.Error(err)
+	}
+}
+
+// TestConsoleCallsTheIVR: from the console, Alice calls the IVR example bot; the
+// console plays its menu, she presses 1 on the keypad and the bot transfers her; the
+// call's timeline shows her key, the notification of it and the bot's transfer
+// request.
+func TestConsoleCallsTheIVR(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds an example bot and starts a browser")
+	}
+	findChromium(t)
+	bins := buildBots(t, "ivrbot")
+	h := startTestHost(t)
+	bot := startBot(t, bins["ivrbot"], nil, "-emulator", h.url, "-listen", "127.0.0.1:0")
+	bot.connected(h)
+	b := openConsole(t, h)
+
+	b.addPerson("alice", "answer")
+	b.click(`li[data-person="alice"] .call-bot`)
+	id := b.liveCall()
+	sec := callSection(id)
+	b.wait(fmt.Sprintf(`document.querySelector('%s .call-state').textContent.trim() === 'established'`, sec), "the call established")
+	// The menu is heard: the browser plays it through the emulator.
+	b.wait(fmt.Sprintf(`[...document.querySelectorAll('#audio-log li[data-call-id=%q]')].some(li => li.dataset.url.includes('menu.wav') && ['playing', 'ended'].includes(li.dataset.state))`, id),
+		"the menu playing in the browser")
+	waitEvent(t, h, 0, "the menu", on(id, emulator.EventPromptStarted, "/menu.wav"))
+	b.screenshot()
+	b.click(sec + ` .keypad button[data-key="1"]`)
+	waitEvent(t, h, 0, "the transfer", on(id, emulator.EventTransferred, "the bot transfers the call to Sam"))
+	b.wait(fmt.Sprintf(`!!document.querySelector('%[1]s ol.timeline li[data-kind="call.transferred"], #ended %[1]s ol.timeline li[data-kind="call.transferred"]')`, sec),
+		"the transfer on the timeline")
+	for _, kind := range []string{"tone.pressed", "notification.sent", "graph.request"} {
+		b.wait(fmt.Sprintf(`!!document.querySelector('%s ol.timeline li[data-kind=%q]')`, sec, kind), kind+" on the timeline")
+	}
+	bot.stop()
+}
+
+// TestConsoleMeetingRoster: the roster example bot joins a meeting; from the console
+// Dave joins it, and the console shows him in the meeting and on the bot's call, which
+// the bot mutes.
+func TestConsoleMeetingRoster(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds an example bot and starts a browser")
+	}
+	findChromium(t)
+	bins := buildBots(t, "rosterbot")
+	h := startTestHost(t)
+	bot := startBot(t, bins["rosterbot"], []string{emulatorURLEnv + "=" + h.url}, "-listen", "127.0.0.1:0")
+	waitEvent(t, h, 0, "the bot joining", on("", emulator.EventCallCreated, ""))
+	b := openConsole(t, h)
+	b.wait(`!!document.querySelector('#clock button[data-advance="1s"]')`, "the virtual clock's controls")
+	b.click(`#clock button[data-advance="1s"]`) // the bot is let into the meeting
+	bot.waitLine(bot.stderr, `msg="in the meeting" call=(\S+)`)
+	b.wait(`!!document.querySelector('section.meeting .roster li[data-name="olivia"]')`, "Olivia in the meeting")
+	b.addPerson("dave", "answer")
+	b.do(chromedp.SetValue(chromedp.CSS(`section.meeting select.meeting-person`), "dave"))
+	b.click(`section.meeting button.join`)
+	bot.waitLine(bot.stdout, `muted: Dave$`)
+	b.wait(`!!document.querySelector('section.meeting .roster li[data-name="dave"]')`, "Dave in the meeting")
+	id := b.liveCall()
+	b.wait(fmt.Sprintf(`!!document.querySelector('%s .participants li[data-name="dave"]') && document.querySelector('%[1]s .participants li[data-name="dave"]').textContent.includes('muted')`, callSection(id)),
+		"Dave muted on the bot's call")
+	bot.stop()
+}
+
+// TestConsoleVoiceMessage: Carol calls the recording example bot from the console and
+// leaves a message with the tone fallback (no microphone needed); the bot records it,
+// downloads it and plays it back, and the console plays that back too.
+func TestConsoleVoiceMessage(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds an example bot and starts a browser")
+	}
+	findChromium(t)
+	bins := buildBots(t, "recordbot")
+	h := startTestHost(t)
+	bot := startBot(t, bins["recordbot"], []string{emulatorURLEnv + "=" + h.url, "GRAPHCOMMS_LISTEN=127.0.0.1:0"})
+	cb := bot.connected(h)
+	b := openConsole(t, h)
+
+	b.addPerson("carol", "answer")
+	b.click(`li[data-person="carol"] .call-bot`)
+	id := b.liveCall()
+	rec := waitEvent(t, h, 0, "the recording", on(id, emulator.EventRecordStarted, ""))
+	b.click(callSection(id) + ` .record-tone`)
+	done := waitEvent(t, h, rec.Seq, "the recorded message", on(id, emulator.EventRecordCompleted, "recorded 2s"))
+	back := waitEvent(t, h, done.Seq, "the playback", on(id, emulator.EventPromptStarted, strings.TrimSuffix(cb, "/api/calls")+"/recordings/"))
+	_ = back
+	b.wait(fmt.Sprintf(`[...document.querySelectorAll('#audio-log li[data-call-id=%q]')].some(li => li.dataset.url.includes('recordings') && ['playing', 'ended'].includes(li.dataset.state))`, id),
+		"the message played back in the browser")
+	bot.stop()
+}
