@@ -92,10 +92,19 @@ async function post(path, body, type = 'application/json') {
   }
 }
 
-// act runs an action for a button, disabling it meanwhile.
+// act runs an action for a button, ignoring clicks meanwhile (aria-busy, not
+// disabled: disabling a focused button would drop the focus to the page).
 async function act(btn, fn) {
-  if (btn) btn.disabled = true;
-  try { return await fn(); } finally { if (btn) btn.disabled = false; }
+  if (btn?.getAttribute('aria-busy') === 'true') return undefined;
+  btn?.setAttribute('aria-busy', 'true');
+  try {
+    return await fn();
+  } catch (err) {
+    say(`Console error: ${err.message}`, true); // never an unhandled rejection
+    return undefined;
+  } finally {
+    btn?.removeAttribute('aria-busy');
+  }
 }
 
 // ---- time ----
@@ -132,7 +141,8 @@ function scheduleRefresh() {
   return fetch(api('../state'), { cache: 'no-store' })
     .then((res) => (res.ok ? res.json() : Promise.reject(new Error(`${res.status} ${res.statusText}`))))
     .then((s) => {
-      state = { people: [], calls: [], meetings: [], ...s };
+      state = s || {};
+      for (const k of ['people', 'calls', 'meetings']) if (!Array.isArray(state[k])) state[k] = []; // Go's nil slices are null
       try { render(seqAtFetch); } catch (err) { say(`Console error: ${err.message}`, true); }
     })
     .catch((err) => say(`Could not read the emulator's state: ${err.message}`, true))
@@ -227,9 +237,13 @@ function renderPeople() {
       const r = await post('../incoming-call', { from: p.name });
       if (r) say(`${p.name} is calling the bot${r.callId ? ` (call ${r.callId.slice(0, 8)})` : ''}.`);
     }));
+    // A voice message can be left before the call: the bot's recordResponse takes the
+    // message waiting when it starts.
+    const msg = el('div', { class: 'person-message', role: 'group', 'aria-label': `Voice message from ${p.name}` },
+      el('span', { text: 'Voice message:' }), ...recordButtons(() => p.name, '', ['Record', 'Tone']));
     return el('li', { 'data-person': p.name },
       el('span', { class: 'person-name' }), el('span', { class: 'kind' }),
-      el('span', { class: 'behavior' }), btn);
+      el('span', { class: 'behavior' }), btn, msg);
   }, (li, p) => {
     setText($('.person-name', li), p.displayName && p.displayName !== p.name ? `${p.displayName} (${p.name})` : p.name);
     setText($('.kind', li), p.kind || 'user');
@@ -295,11 +309,11 @@ function renderCalls(seqAtFetch) {
   // Calls that left the read model have ended.
   for (const [id, s] of sections) if (!s.ended && !live.has(id)) endCall(id);
   // Calls that started and ended between two reads: build them from their events.
-  for (const [id, evs] of callEvents) {
-    if (!live.has(id) && !sections.has(id) && evs.length && evs[0].seq <= seqAtFetch) {
-      createSection(id, null);
-      endCall(id);
-    }
+  const gone = [...callEvents].filter(([id, evs]) => !live.has(id) && !sections.has(id) && evs.length && evs[0].seq <= seqAtFetch);
+  gone.sort((a, b) => a[1].at(-1).seq - b[1].at(-1).seq); // the last to end goes on top
+  for (const [id] of gone) {
+    createSection(id, null);
+    endCall(id);
   }
   const box = $('#calls');
   syncList(box, state.calls, (c) => c.id, (c) => {
@@ -323,7 +337,8 @@ function callTitle(id, call) {
   else if (call.group) who = 'Group call';
   else if (call.person) who = nameOf(call.person);
   else who = 'Call';
-  const how = dir === 'incoming' ? 'incoming: called the bot' : dir === 'outgoing' ? 'outgoing: the bot called' : dir;
+  const how = dir === 'incoming' ? 'incoming: called the bot'
+    : dir === 'outgoing' ? (call.meeting ? 'outgoing: the bot joined' : 'outgoing: the bot called') : dir;
   return `${who} — ${how}`;
 }
 
@@ -343,7 +358,9 @@ function createSection(id, call) {
   const s = { el: sec, ended: false, call, id };
   sections.set(id, s);
   addLiveControls(s);
-  for (const ev of callEvents.get(id) || []) appendEntry($('.timeline', sec), ev);
+  const ol = $('.timeline', sec);
+  for (const ev of callEvents.get(id) || []) appendEntry(ol, ev);
+  queueMicrotask(() => { ol.scrollTop = ol.scrollHeight; }); // once it is in the page
   updateCount(s);
   if (call) updateSection(s, call);
   else setText($('.call-title', sec), callTitle(id, null));
@@ -364,12 +381,8 @@ function addLiveControls(s) {
     const who = callById(id)?.person;
     return post(`../calls/${enc(id)}/hangup`, who ? { who } : {});
   }));
-  const mic = el('button', { type: 'button', class: 'record-mic', text: MIC_LABEL, 'aria-pressed': 'false' });
-  mic.addEventListener('click', () => toggleMic(mic, id));
-  const tone = el('button', { type: 'button', class: 'record-tone', text: TONE_LABEL });
-  tone.addEventListener('click', () => act(tone, () => uploadTone(id)));
   const rec = el('div', { class: 'recording', role: 'group', 'aria-label': 'Voice message' },
-    el('p', { class: 'record-hint' }), mic, tone);
+    el('p', { class: 'record-hint' }), ...recordButtons(() => personOf(callById(id) || sections.get(id)?.call), id));
   const live = el('div', { class: 'live-controls' },
     el('h4', { text: 'Keypad' }), pad, el('h4', { text: 'Voice message for the bot’s next recording' }), rec, hang);
   $('.call-info', s.el).append(live);
@@ -384,7 +397,7 @@ function updateSection(s, call) {
 
   syncList($('.participants', sec), call.participants || [],
     (p) => (p.bot ? 'bot' : p.name || p.id),
-    (p) => el('li', { 'data-name': p.bot ? 'bot' : p.name || p.id }, el('span', { class: 'pname' }), el('span', { class: 'badges' })),
+    (p) => el('li', { 'data-name': p.bot ? 'bot' : p.name || p.id }, el('span', { class: 'pname' }), ' ', el('span', { class: 'badges' })),
     (li, p) => {
       setText($('.pname', li), (p.displayName || p.name || p.id || '?') + (p.bot ? ' (bot)' : ''));
       const badges = [p.muted && 'muted', p.inLobby && 'in lobby', p.onHold && 'on hold'].filter(Boolean);
@@ -433,7 +446,7 @@ function endCall(id) {
   if (hadFocus) sec.focus({ preventScroll: true });
   stopPrompt(id);
   stopHold(id);
-  if (rec?.callId === id) finishMic();
+  if (rec?.callId === id) stopMic();
   while (ended.children.length > ENDED_CAP) {
     const last = ended.lastElementChild;
     const lid = last.dataset.callId;
@@ -538,7 +551,9 @@ function entryFor(ev) {
 }
 
 function appendEntry(ol, ev, cap = TIMELINE_CAP) {
+  const atEnd = ol.scrollTop + ol.clientHeight >= ol.scrollHeight - 8; // follow the end unless scrolled up
   ol.append(entryFor(ev));
+  if (atEnd) ol.scrollTop = ol.scrollHeight;
   while (ol.children.length > cap) ol.firstElementChild.remove();
 }
 
@@ -546,11 +561,19 @@ function updateCount(s) {
   setText($('.timeline-box > summary', s.el), `Timeline (${$('.timeline', s.el).children.length} events)`);
 }
 
+// createdCall is the ID of the call a bot's POST /communications/calls created
+// (the request comes before the call, so the event has no callId).
+function createdCall(ev) {
+  const d = ev.data || {};
+  if (ev.kind !== 'graph.request' || d.method !== 'POST' || !/\/communications\/calls\/?$/.test(d.path || '')) return '';
+  try { return JSON.parse(d.response)?.id || ''; } catch { return ''; }
+}
+
 // onEvent files one event from the stream: timeline, audio, then a refresh.
 function onEvent(ev) {
   if (typeof ev?.seq !== 'number' || ev.seq <= lastSeq) return; // replayed after a reconnect
   lastSeq = ev.seq;
-  const id = ev.callId;
+  const id = ev.callId || createdCall(ev);
   if (id && !dropped.has(id)) {
     let evs = callEvents.get(id);
     if (!evs) callEvents.set(id, (evs = []));
@@ -633,7 +656,7 @@ function playNext(id, p) {
   const a = p.audio;
   a.onplaying = () => { if (!done && !p.stopped) setAudioState(li, 'playing'); };
   a.onended = () => finish('ended');
-  a.onerror = () => finish('error', `Could not play ${url}: ${a.error?.message || 'media error'}`);
+  a.onerror = () => finish('error', `Could not play ${url}: not reachable from this browser, or not audio it can play`);
   a.src = new URL(url, location.href).href;
   a.play().catch((err) => {
     if (err.name === 'AbortError') return; // stopped or replaced
@@ -724,9 +747,19 @@ async function upload(who, buf, what) {
   if (r) say(`${what} for ${who} is ready (${((buf.byteLength - 44) / 32000).toFixed(1)} s): the bot hears it at its next recording.`);
 }
 
+// recordButtons makes the microphone and tone buttons for whoever whoOf names
+// (a call's person, or a person of the list: callId is then empty).
+function recordButtons(whoOf, callId, labels = [MIC_LABEL, TONE_LABEL]) {
+  const mic = el('button', { type: 'button', class: 'record-mic', text: labels[0], 'aria-pressed': 'false' });
+  mic.addEventListener('click', () => toggleMic(mic, whoOf(), callId).catch((err) => say(`Microphone: ${err.message}`, true)));
+  const tone = el('button', { type: 'button', class: 'record-tone', text: labels[1] });
+  tone.addEventListener('click', () => act(tone, () => uploadTone(whoOf())));
+  mic._label = labels[0];
+  return [mic, tone];
+}
+
 // uploadTone sends 2 s of two mixed sine waves.
-function uploadTone(id) {
-  const who = personOf(callById(id) || sections.get(id)?.call);
+function uploadTone(who) {
   if (!who) { say('This call has no person to record for.', true); return null; }
   const n = 32000;
   const s = new Float32Array(n);
@@ -740,45 +773,62 @@ function uploadTone(id) {
 
 let rec = null; // the recording in progress: {btn, callId, who, stream, ctx, src, node, chunks, timer}
 
-async function toggleMic(btn, id) {
+async function toggleMic(btn, who, id) {
   if (rec) {
-    if (rec.btn === btn) finishMic();
+    if (rec.btn === btn) stopMic();
     else say(`Already recording for ${rec.who}: stop that first.`, true);
     return;
   }
-  const who = personOf(callById(id));
   if (!who) { say('This call has no person to record for.', true); return; }
   if (!navigator.mediaDevices?.getUserMedia) {
     say('This browser gives no microphone here (it needs https or localhost): use a tone instead.', true);
     return;
   }
-  btn.disabled = true;
+  if (btn.getAttribute('aria-busy') === 'true') return;
+  btn.setAttribute('aria-busy', 'true');
   let stream;
   try {
     stream = await navigator.mediaDevices.getUserMedia({ audio: true });
   } catch (err) {
     say(`No microphone (${err.name}: ${err.message}): use a tone instead.`, true);
-    btn.disabled = false;
+    btn.removeAttribute('aria-busy');
     return;
   }
-  btn.disabled = false;
+  let ctx;
   try {
-    const ctx = new AudioContext();
+    ctx = new AudioContext();
     ctx.resume().catch(() => {});
     const src = ctx.createMediaStreamSource(stream);
-    const node = ctx.createScriptProcessor(4096, 1, 1);
     const chunks = [];
-    node.onaudioprocess = (e) => chunks.push(new Float32Array(e.inputBuffer.getChannelData(0)));
+    const node = pcmTap(ctx, (samples) => chunks.push(samples));
     src.connect(node);
-    node.connect(ctx.destination); // outputs silence; needed for the node to run
-    rec = { btn, callId: id, who, stream, ctx, src, node, chunks, timer: setTimeout(finishMic, 60000) };
+    node.connect(ctx.destination); // outputs silence; keeps the node running
+    rec = { btn, callId: id, who, stream, ctx, src, node, chunks, timer: setTimeout(stopMic, 60000) };
     btn.textContent = 'Stop';
     btn.setAttribute('aria-pressed', 'true');
     say(`Recording ${who}’s message: press Stop when done (60 s at most).`);
   } catch (err) {
     stream.getTracks().forEach((t) => t.stop());
+    ctx?.close().catch(() => {});
     say(`Could not record: ${err.message}`, true);
+  } finally {
+    btn.removeAttribute('aria-busy');
   }
+}
+
+// pcmTap makes a ScriptProcessorNode that hands each block of input samples to
+// onSamples. (An AudioWorklet would need a module URL that the page's CSP,
+// script-src 'self', does not allow from a Blob.)
+function pcmTap(ctx, onSamples) {
+  const node = ctx.createScriptProcessor(4096, 1, 1);
+  node.onaudioprocess = (e) => onSamples(new Float32Array(e.inputBuffer.getChannelData(0)));
+  node.stop = () => { node.onaudioprocess = null; };
+  return node;
+}
+
+// stopMic ends the recording and uploads it, reporting any failure in #status.
+function stopMic() {
+  finishMic().catch((err) => say(`Microphone: ${err.message}`, true));
 }
 
 async function finishMic() {
@@ -786,13 +836,13 @@ async function finishMic() {
   if (!r) return;
   rec = null;
   clearTimeout(r.timer);
-  r.node.onaudioprocess = null;
+  r.node.stop();
   r.src.disconnect();
   r.node.disconnect();
   r.stream.getTracks().forEach((t) => t.stop());
   const rate = r.ctx.sampleRate;
   r.ctx.close().catch(() => {});
-  r.btn.textContent = MIC_LABEL;
+  r.btn.textContent = r.btn._label;
   r.btn.setAttribute('aria-pressed', 'false');
   const n = r.chunks.reduce((a, c) => a + c.length, 0);
   if (!n) { say('Nothing was recorded.', true); return; }
