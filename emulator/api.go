@@ -3,16 +3,13 @@ package emulator
 import (
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/graphcomms/graphcomms/calls"
 	"github.com/graphcomms/graphcomms/internal/wire"
-	"github.com/graphcomms/graphcomms/media"
 	"github.com/graphcomms/graphcomms/participants"
 )
 
@@ -158,94 +155,31 @@ func writeError(w http.ResponseWriter, status int, code, message string) {
 	writeRaw(w, status, graphError(w.Header(), code, message))
 }
 
-func badRequest(w http.ResponseWriter, msg string) {
-	writeError(w, http.StatusBadRequest, "BadRequest", msg)
-}
+func badRequest(w http.ResponseWriter, msg string) { writeAPIError(w, badRequestError(msg)) }
 
-func notFound(w http.ResponseWriter, what string) {
-	writeError(w, http.StatusNotFound, "itemNotFound", what+" not found.")
-}
+func notFound(w http.ResponseWriter, what string) { writeAPIError(w, notFoundError(what)) }
 
 // validator is a request body with Graph's documented rules (package calls' Validate
 // methods).
 type validator interface{ Validate() error }
 
 // valid checks a decoded request body against the limits Graph documents (see
-// calls/limits.go) and answers 400 naming the field and the limit when one is broken.
-// Graph's error code for these is not documented; the emulator answers "BadRequest",
-// as for its other invalid requests.
-func valid(w http.ResponseWriter, v validator) bool { return validAction(w, v, "") }
-
-// validAction is valid for a request body shared by several actions (clientContext
-// only), naming the action the request was sent to.
-func validAction(w http.ResponseWriter, v validator, action string) bool {
-	err := v.Validate()
-	if err == nil {
-		return true
-	}
-	var re *calls.RequestError
-	if errors.As(err, &re) {
-		name := re.Action
-		if action != "" && (name == "" || name == "action") {
-			name = action
-		}
-		badRequest(w, fmt.Sprintf("Invalid %s request: %s: %s.", name, re.Field, re.Reason))
-	} else {
-		badRequest(w, err.Error())
-	}
-	return false
-}
+// calls/limits.go) and answers 400 naming the field and the limit when one is broken
+// (see validate).
+func valid(w http.ResponseWriter, v validator) bool { return !failed(w, validate(v, "")) }
 
 // decode reads a JSON body into v.
-func decode(w http.ResponseWriter, r *http.Request, v any) bool {
-	b, err := io.ReadAll(io.LimitReader(r.Body, MaxRequestBody))
-	if err != nil {
-		badRequest(w, "reading the body: "+err.Error())
-		return false
-	}
-	return unmarshalBody(w, b, v)
-}
+func decode(w http.ResponseWriter, r *http.Request, v any) bool { return !failed(w, readRequest(r, v)) }
 
 // unmarshalBody decodes a request body into v; an empty body leaves v as it is. It
 // answers 400 and returns false for invalid JSON.
 func unmarshalBody(w http.ResponseWriter, body []byte, v any) bool {
-	if len(strings.TrimSpace(string(body))) == 0 {
-		return true
-	}
-	if err := wire.Unmarshal(body, v); err != nil {
-		badRequest(w, "invalid request body: "+err.Error())
-		return false
-	}
-	return true
-}
-
-// opResponse answers an action with its operation, running: 200, and a Location
-// header with the operation's absolute URL, as the action pages show it
-// (v1.0/call-playprompt/02-response.http and the other operation actions).
-func opResponse(w http.ResponseWriter, c *call, op calls.Operation) {
-	opResponseStatus(w, c, op, http.StatusOK)
-}
-
-// opResponseStatus is opResponse with another status: 202 for addLargeGalleryView and
-// hold music (v1.0/call-addlargegalleryview/02-response.http,
-// participant-startholdmusic/02 and participant-stopholdmusic/02).
-func opResponseStatus(w http.ResponseWriter, c *call, op calls.Operation, status int) {
-	w.Header().Set("Location", location(w, "/communications/calls/"+c.id+"/operations/"+op.Base().ID))
-	writeJSON(w, status, op)
+	return !failed(w, unmarshal(body, v))
 }
 
 func (e *Emulator) createCall(w http.ResponseWriter, r *http.Request) {
 	var req calls.Call
-	if !decode(w, r, &req) {
-		return
-	}
-	if err := req.ValidateCreate(); err != nil {
-		var re *calls.RequestError
-		if errors.As(err, &re) {
-			badRequest(w, fmt.Sprintf("Invalid call: %s: %s.", re.Field, re.Reason))
-		} else {
-			badRequest(w, err.Error())
-		}
+	if !decode(w, r, &req) || failed(w, validCreate(&req)) {
 		return
 	}
 	e.mu.Lock()
@@ -253,6 +187,27 @@ func (e *Emulator) createCall(w http.ResponseWriter, r *http.Request) {
 	if !e.checkCreate(w, &req) {
 		return
 	}
+	respond(w, e.placeCall(req), nil)
+}
+
+// validCreate checks a call the bot creates against Graph's rules
+// (calls.Call.ValidateCreate).
+func validCreate(req *calls.Call) *apiError {
+	err := req.ValidateCreate()
+	if err == nil {
+		return nil
+	}
+	var re *calls.RequestError
+	if errors.As(err, &re) {
+		return badRequestError(fmt.Sprintf("Invalid call: %s: %s.", re.Field, re.Reason))
+	}
+	return badRequestError(err.Error())
+}
+
+// placeCall is the transition of POST /communications/calls: the call is created,
+// establishing; once the request is answered, it joins its meeting or rings its
+// targets (dial). Callers hold e.mu.
+func (e *Emulator) placeCall(req calls.Call) reply {
 	c := e.newCall(calls.DirectionOutgoing, req.CallbackURI)
 	res := req
 	res.ID, res.State, res.Direction, res.MyParticipantID = c.id, calls.StateEstablishing, calls.DirectionOutgoing, c.bot.id
@@ -267,10 +222,14 @@ func (e *Emulator) createCall(w http.ResponseWriter, r *http.Request) {
 	c.res = res
 	c.state = calls.StateEstablishing
 	// 201 with the call's absolute URL (v1.0/application-post-calls/02-response.http).
-	w.Header().Set("Location", location(w, "/communications/calls/"+c.id))
-	writeJSON(w, http.StatusCreated, e.snapshot(c))
-	e.notifyCall(c, "updated", nil)
+	return reply{status: http.StatusCreated, body: e.snapshot(c), location: "/communications/calls/" + c.id, after: func() {
+		e.notifyCall(c, "updated", nil)
+		e.dial(c, req)
+	}}
+}
 
+// dial joins the meeting a call the bot created names, or rings its targets.
+func (e *Emulator) dial(c *call, req calls.Call) {
 	if req.MeetingInfo != nil || req.ChatInfo.ThreadID != "" {
 		m := e.meetingFor(req)
 		c.meeting, c.group = m, true
@@ -456,13 +415,18 @@ func (e *Emulator) ring(c *call, p *Person, group, invite bool, done func(ringOu
 func (e *Emulator) listCalls(w http.ResponseWriter, r *http.Request) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
+	writeJSON(w, http.StatusOK, e.callsPage())
+}
+
+// callsPage is the list of the live calls. Callers hold e.mu.
+func (e *Emulator) callsPage() calls.Collection[calls.Call] {
 	page := calls.Collection[calls.Call]{Value: []calls.Call{}}
 	for _, c := range e.calls {
 		if !c.ended {
 			page.Value = append(page.Value, e.snapshot(c))
 		}
 	}
-	writeJSON(w, http.StatusOK, page)
+	return page
 }
 
 func (e *Emulator) getCall(w http.ResponseWriter, r *http.Request) {
@@ -482,452 +446,79 @@ func (e *Emulator) deleteCall(w http.ResponseWriter, r *http.Request) {
 	if c == nil {
 		return
 	}
-	w.WriteHeader(http.StatusNoContent)
-	c.state = calls.StateTerminating
-	e.notifyCall(c, "updated", nil)
-	e.terminate(c, 200, 7000, "The call was ended by the application.", "the bot hangs up")
+	respond(w, e.hangUp(c), nil)
 }
 
-// promptURIs lists the media URIs of prompts.
-func promptURIs(ps []media.Prompt) []string {
-	var out []string
-	for _, p := range ps {
-		if mp, ok := p.(*media.MediaPrompt); ok {
-			out = append(out, mp.MediaInfo.URI)
-		}
-	}
-	return out
+// hangUp is the transition of DELETE /communications/calls/{id}: 204, and the call
+// ends. Callers hold e.mu.
+func (e *Emulator) hangUp(c *call) reply {
+	return reply{status: http.StatusNoContent, after: func() {
+		c.state = calls.StateTerminating
+		e.notifyCall(c, "updated", nil)
+		e.terminate(c, 200, 7000, "The call was ended by the application.", "the bot hangs up")
+	}}
 }
 
-// callNavigations are the collections under a call, with the methods they allow: a
-// POST to one reaches callAction, which answers 405 with them.
-var callNavigations = map[string]string{
-	"participants": "GET, HEAD", "operations": "GET, HEAD", "contentsharingsessions": "GET, HEAD",
-	"audioroutinggroups": "GET, HEAD, POST",
-}
-
-// participantActions are the actions on a participant the emulator serves.
-var participantActions = map[string]bool{"mute": true, "startholdmusic": true, "stopholdmusic": true}
-
-// knownAction reports whether a path segment names an action the emulator serves (on
-// a call, a participant, or the participants collection), in any case, with or without
-// the microsoft.graph. namespace.
-func knownAction(seg string) bool {
-	a := strings.ToLower(strings.TrimPrefix(strings.ToLower(seg), "microsoft.graph."))
-	return a == "keepalive" || a == "invite" || a == "muteall" || a == "logteleconferencedevicequality" ||
-		actionBody(a) != nil || participantActions[a]
-}
-
-// actionBody returns an empty request body of the type an action takes, or nil for an
-// action without one (keepAlive) or unknown to the emulator.
-func actionBody(action string) validator {
-	switch action {
-	case "answer":
-		return &calls.AnswerRequest{}
-	case "reject":
-		return &calls.RejectRequest{}
-	case "redirect":
-		return &calls.RedirectRequest{}
-	case "transfer":
-		return &calls.TransferRequest{}
-	case "mute", "unmute", "subscribetotone", "cancelmediaprocessing", "addlargegalleryview":
-		return &calls.ClientContextRequest{}
-	case "playprompt":
-		return &calls.PlayPromptRequest{}
-	case "recordresponse":
-		return &calls.RecordResponseRequest{}
-	case "changescreensharingrole":
-		return &calls.ChangeScreenSharingRoleRequest{}
-	case "updaterecordingstatus":
-		return &calls.UpdateRecordingStatusRequest{}
-	case "senddtmftones":
-		return &calls.SendDtmfTonesRequest{}
-	case "updatemetadata":
-		return &calls.UpdateMetadataRequest{}
-	}
-	return nil
-}
-
+// callAction handles POST /communications/calls/{id}/{action}: an action of
+// actionTable on a call (405 for a collection under the call, 404 for what the
+// emulator does not serve). The body is decoded and validated, and prompts probed,
+// before e.mu is taken; then the bot's permission is checked, the call found, and the
+// action's transition run and answered.
 func (e *Emulator) callAction(w http.ResponseWriter, r *http.Request) {
-	action := strings.ToLower(strings.TrimPrefix(r.PathValue("action"), "microsoft.graph."))
-	var body []byte
-	if r.Body != nil {
-		body, _ = io.ReadAll(io.LimitReader(r.Body, MaxRequestBody))
-	}
-	req := actionBody(action)
-	if req == nil && action != "keepalive" {
-		if allow, ok := callNavigations[action]; ok {
+	sentAs := r.PathValue("action")
+	name := actionKey(sentAs)
+	body := readActionBody(r)
+	a := callActions[name]
+	if a == nil {
+		if allow, ok := callNavigations[name]; ok {
 			methodNotAllowed(w, r, allow)
 		} else {
 			e.notServed(w, r)
 		}
 		return
 	}
-	if req != nil && (!unmarshalBody(w, body, req) || !validAction(w, req, r.PathValue("action"))) {
+	run, err := a.prepare(e, body, sentAs)
+	if failed(w, err) {
 		return
 	}
-	// Prompts are probed before taking the lock: it may fetch a WAV file from loopback.
-	var probe promptProbe
-	switch x := req.(type) {
-	case *calls.PlayPromptRequest:
-		probe = e.probePrompts(x.Prompts)
-	case *calls.RecordResponseRequest:
-		probe = e.probePrompts(x.Prompts)
-	}
-
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	if !e.checkAction(w, action, r.PathValue("action")) {
+	if !e.checkAction(w, name, sentAs) {
 		return
 	}
 	c := e.requestedCall(w, r)
 	if c == nil {
 		return
 	}
-	who := ""
-	if c.person != nil {
-		who = c.person.name
-	}
-	switch req := req.(type) {
-	case nil: // keepAlive
-		w.WriteHeader(http.StatusOK)
-		e.record(EventKeepAlive, c.id, who, "keepAlive", nil)
-		if c.state == calls.StateEstablished {
-			e.armKeepAlive(c)
-		}
-	case *calls.AnswerRequest:
-		e.answer(w, c, req, who)
-	case *calls.RejectRequest:
-		if c.state != calls.StateIncoming {
-			badRequest(w, "Only an incoming call can be rejected.")
-			return
-		}
-		w.WriteHeader(http.StatusAccepted)
-		e.record(EventRejected, c.id, who, "the bot rejects the call ("+string(req.Reason)+")", map[string]string{"reason": string(req.Reason)})
-		// v1.0/call-reject/06-notification.json: deleted, with only @odata.type and
-		// @odata.id (no state, no resultInfo).
-		e.end(c, ending{bare: true, why: "rejected"})
-	case *calls.RedirectRequest:
-		e.redirect(w, c, req, who)
-	case *calls.TransferRequest:
-		e.transfer(w, c, req, who)
-	case *calls.ClientContextRequest:
-		e.simpleAction(w, c, action, req.ClientContext, who)
-	case *calls.PlayPromptRequest:
-		e.playPrompt(w, c, req, probe, who)
-	case *calls.RecordResponseRequest:
-		if probe.err != nil && c.state == calls.StateEstablished {
-			op := newOp[calls.RecordOperation](e, c, req.ClientContext)
-			if !e.failArmed(c, op, "recordResponse", func() { opResponse(w, c, op) }) {
-				e.failedMedia(w, c, op, probe, who)
-			}
-			return
-		}
-		e.recordResponse(w, c, *req, probe.total)
-	case *calls.ChangeScreenSharingRoleRequest:
-		w.WriteHeader(http.StatusAccepted)
-	case *calls.UpdateRecordingStatusRequest:
-		e.updateRecordingStatus(w, c, req, who)
-	case *calls.SendDtmfTonesRequest:
-		op := newOp[calls.SendDtmfTonesOperation](e, c, req.ClientContext)
-		if e.failArmed(c, op, "sendDtmfTones", func() { opResponse(w, c, op) }) {
-			return
-		}
-		opResponse(w, c, op)
-		delay := time.Duration(req.DelayBetweenTonesMs) * time.Millisecond
-		if delay <= 0 {
-			delay = 500 * time.Millisecond
-		}
-		var keys []byte
-		for _, t := range req.Tones {
-			keys = append(keys, t.Key())
-		}
-		e.clock.AfterFunc(delay*time.Duration(len(req.Tones)), func() {
-			e.mu.Lock()
-			defer e.mu.Unlock()
-			op.CompletionReason = calls.SendDtmfCompletionCompletedSuccessfully
-			e.succeed(c, op)
-		})
-		e.record(EventTonesSent, c.id, who, "the bot sends tones "+string(keys), map[string]string{"keys": string(keys)})
-	case *calls.UpdateMetadataRequest:
-		e.updateMetadata(w, c, req, who)
-	}
+	rep, err := run(c, nil)
+	respond(w, rep, err)
 }
 
-// answer handles POST .../answer.
-func (e *Emulator) answer(w http.ResponseWriter, c *call, req *calls.AnswerRequest, who string) {
-	if c.state != calls.StateIncoming {
-		badRequest(w, fmt.Sprintf("The call is %s; only an incoming call can be answered.", c.state))
+// participantAction handles POST /communications/calls/{id}/participants/{pid}/{action}:
+// an action of actionTable on a participant, as callAction does.
+func (e *Emulator) participantAction(w http.ResponseWriter, r *http.Request) {
+	sentAs := r.PathValue("action")
+	a := participantActions[actionKey(sentAs)]
+	if a == nil {
+		e.notServed(w, r)
 		return
 	}
-	c.callbackURI, c.res.CallbackURI, c.res.MediaConfig = req.CallbackURI, req.CallbackURI, req.MediaConfig
-	if req.CallOptions.ODataType != "" || req.CallOptions.IsContentSharingNotificationEnabled {
-		c.res.CallOptions = req.CallOptions
-	}
-	if c.cancelAnswer != nil {
-		c.cancelAnswer()
-	}
-	w.WriteHeader(http.StatusAccepted)
-	detail, data := "the bot answers", map[string]string(nil)
-	if req.ParticipantCapacity > 0 {
-		// participantCapacity is for policy-based recording bots: how many
-		// participants the bot can record (call-answer).
-		detail += fmt.Sprintf(" (participantCapacity %d)", req.ParticipantCapacity)
-		data = map[string]string{"participantCapacity": fmt.Sprint(req.ParticipantCapacity)}
-	}
-	e.record(EventAnswered, c.id, who, detail, data)
-	c.state = calls.StateEstablishing
-	e.notifyCall(c, "updated", nil)
-	e.establish(c)
-}
-
-// simpleAction handles the actions whose body is only a client context.
-func (e *Emulator) simpleAction(w http.ResponseWriter, c *call, action, clientContext, who string) {
-	switch action {
-	case "mute", "unmute":
-		var op calls.Operation
-		if action == "mute" {
-			op = newOp[calls.MuteParticipantOperation](e, c, clientContext)
-		} else {
-			op = newOp[calls.UnmuteParticipantOperation](e, c, clientContext)
-		}
-		if e.failArmed(c, op, action, func() { opResponse(w, c, op) }) {
-			return
-		}
-		if action == "mute" {
-			e.record(EventMuted, c.id, "", "the bot mutes itself", nil)
-		} else {
-			e.record(EventUnmuted, c.id, "", "the bot unmutes itself", nil)
-		}
-		c.bot.muted = action == "mute"
-		opResponse(w, c, op)
-		e.succeed(c, op)
-		if c.sendsRoster() {
-			e.notifyRoster(c)
-		}
-	case "subscribetotone":
-		op := newOp[calls.SubscribeToToneOperation](e, c, clientContext)
-		if e.failArmed(c, op, action, func() { opResponse(w, c, op) }) {
-			return
-		}
-		opResponse(w, c, op)
-		c.tones = true
-		e.record(EventTonesSubscribed, c.id, who, "the bot subscribes to tones", nil)
-		e.succeed(c, op)
-	case "cancelmediaprocessing":
-		op := newOp[calls.CancelMediaProcessingOperation](e, c, clientContext)
-		if e.failArmed(c, op, action, func() { opResponse(w, c, op) }) {
-			return
-		}
-		opResponse(w, c, op)
-		e.record(EventMediaCancelled, c.id, who, "the bot cancels media processing", nil)
-		for id, m := range c.media {
-			m.stop()
-			delete(c.media, id)
-			m.cancelled()
-		}
-		e.succeed(c, op)
-	case "addlargegalleryview":
-		// 202 Accepted with the operation and its Location
-		// (v1.0/call-addlargegalleryview/02-response.http).
-		op := newOp[calls.AddLargeGalleryViewOperation](e, c, clientContext)
-		if e.failArmed(c, op, action, func() { opResponseStatus(w, c, op, http.StatusAccepted) }) {
-			return
-		}
-		opResponseStatus(w, c, op, http.StatusAccepted)
-		e.succeed(c, op)
-	}
-}
-
-// playPrompt handles POST .../playPrompt.
-func (e *Emulator) playPrompt(w http.ResponseWriter, c *call, req *calls.PlayPromptRequest, probe promptProbe, who string) {
-	if c.state != calls.StateEstablished {
-		badRequest(w, "Prompts can be played on an established call only.")
+	run, err := a.prepare(e, readActionBody(r), sentAs)
+	if failed(w, err) {
 		return
 	}
-	op := newOp[calls.PlayPromptOperation](e, c, req.ClientContext)
-	if e.failArmed(c, op, "playPrompt", func() { opResponse(w, c, op) }) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	c := e.requestedCall(w, r)
+	if c == nil {
 		return
 	}
-	if probe.err != nil {
-		e.failedMedia(w, c, op, probe, who)
+	pt := requestedParticipant(w, r, c)
+	if pt == nil {
 		return
 	}
-	opResponse(w, c, op)
-	uris := strings.Join(promptURIs(req.Prompts), ", ")
-	// Events are recorded after the timers they imply are set, so that a test that
-	// sees the event and advances the clock sees them fire.
-	defer e.record(EventPromptStarted, c.id, who, "the bot plays "+uris, map[string]string{"uri": uris, "operationId": op.ID})
-	// The completion carries completionReason (a beta member of playPromptOperation that
-	// Graph sends on v1.0 too, as testdata/notifications/op-playprompt-failed.json
-	// records): completedSuccessfully, or mediaOperationCanceled when cancelled.
-	e.startMedia(c, op, probe.total, nil, func(cancelled bool) {
-		if cancelled {
-			op.CompletionReason = calls.PlayPromptCompletionMediaOperationCanceled
-			e.record(EventPromptCompleted, c.id, who, "prompt cancelled", map[string]string{"operationId": op.ID, "reason": "cancelled"})
-			e.complete(c, op, false, 400, 8508, "Action failed, the operation was cancelled.")
-			return
-		}
-		op.CompletionReason = calls.PlayPromptCompletionCompletedSuccessfully
-		e.record(EventPromptCompleted, c.id, who, "prompt finished", map[string]string{"operationId": op.ID})
-		e.succeed(c, op)
-	})
-}
-
-// failedMedia answers a playPrompt or recordResponse whose prompt Graph could not play:
-// the operation starts (200, running) and fails at once.
-func (e *Emulator) failedMedia(w http.ResponseWriter, c *call, op calls.Operation, probe promptProbe, who string) {
-	opResponse(w, c, op)
-	id := op.Base().ID
-	kind := EventPromptCompleted
-	if _, rec := op.(*calls.RecordOperation); rec {
-		kind = EventRecordCompleted
-	}
-	e.record(kind, c.id, who, "prompt not played: "+probe.err.Error(),
-		map[string]string{"operationId": id, "reason": "unplayable", "uri": probe.uri})
-	e.complete(c, op, false, CodePromptNotPlayable, SubcodePromptNotPlayable,
-		fmt.Sprintf("%s %s: %v", MessagePromptNotPlayable, probe.uri, probe.err))
-}
-
-// updateRecordingStatus handles POST .../updateRecordingStatus.
-func (e *Emulator) updateRecordingStatus(w http.ResponseWriter, c *call, req *calls.UpdateRecordingStatusRequest, who string) {
-	if !c.compliance && !e.cfg.LenientRecordingStatus {
-		// Graph answers 8506 "API call not allowed for non-Compliance Recording call"
-		// (reported in graph-comms-samples#444 and OfficeDocs-SkypeForBusiness#8528; not
-		// in Graph's docs, whose call-updaterecordingstatus page says only that the API
-		// "requires the use of the Teams policy-based recording solution"). The HTTP
-		// status, 403, is the emulator's choice.
-		writeError(w, http.StatusForbidden, "8506", "API call not allowed for non-Compliance Recording call")
-		return
-	}
-	op := newOp[calls.UpdateRecordingStatusOperation](e, c, req.ClientContext)
-	if e.failArmed(c, op, "updateRecordingStatus", func() { opResponse(w, c, op) }) {
-		return
-	}
-	opResponse(w, c, op)
-	e.record(EventRecordingStatus, c.id, who, "recording status: "+string(req.Status), map[string]string{"status": string(req.Status)})
-	e.succeed(c, op)
-}
-
-// startMedia runs a media operation for d; done(true) runs if it is cancelled first.
-func (e *Emulator) startMedia(c *call, op calls.Operation, d time.Duration, m *mediaOp, done func(cancelled bool)) *mediaOp {
-	if m == nil {
-		m = &mediaOp{}
-	}
-	id := op.Base().ID
-	m.cancelled = func() { done(true) }
-	m.cancelTimer = e.clock.AfterFunc(d, func() {
-		e.mu.Lock()
-		defer e.mu.Unlock()
-		if _, running := c.media[id]; !running || c.ended {
-			return
-		}
-		delete(c.media, id)
-		done(false)
-	})
-	c.media[id] = m
-	return m
-}
-
-func (e *Emulator) recordResponse(w http.ResponseWriter, c *call, req calls.RecordResponseRequest, promptDur time.Duration) {
-	if c.state != calls.StateEstablished {
-		badRequest(w, "Recording needs an established call.")
-		return
-	}
-	op := newOp[calls.RecordOperation](e, c, req.ClientContext)
-	if e.failArmed(c, op, "recordResponse", func() { opResponse(w, c, op) }) {
-		return
-	}
-	opResponse(w, c, op)
-	who, speech := "", time.Duration(0)
-	speaker := c.person
-	if speaker == nil && len(c.parties) > 1 {
-		speaker = c.parties[1].person
-	}
-	var message []byte
-	if speaker != nil {
-		who, speech = speaker.name, speaker.speech()
-		if wav, d := speaker.takeMessage(); wav != nil {
-			message, speech = wav, d
-		}
-	}
-	secs := func(n int32, def int32) time.Duration {
-		if n <= 0 {
-			n = def
-		}
-		return time.Duration(n) * time.Second
-	}
-	maxDur := secs(req.MaxRecordDurationInSeconds, 5)
-	initialSilence := secs(req.InitialSilenceTimeoutInSeconds, 5)
-	maxSilence := secs(req.MaxSilenceTimeoutInSeconds, 5)
-	beep := time.Duration(0)
-	if req.PlayBeep == nil || *req.PlayBeep {
-		beep = 500 * time.Millisecond
-	}
-	start := promptDur + beep
-	var recorded time.Duration
-	switch {
-	case speech == 0:
-		recorded = 0
-		op.CompletionReason = calls.RecordCompletionInitialSilenceTimeout
-	case speech >= maxDur:
-		recorded = maxDur
-		op.CompletionReason = calls.RecordCompletionMaxRecordDurationReached
-	default:
-		recorded = speech
-		op.CompletionReason = calls.RecordCompletionMaxSilenceTimeout
-	}
-	end := start + recorded
-	switch op.CompletionReason {
-	case calls.RecordCompletionInitialSilenceTimeout:
-		end = start + initialSilence
-	case calls.RecordCompletionMaxSilenceTimeout:
-		end += maxSilence
-	}
-	defer e.record(EventRecordStarted, c.id, who, fmt.Sprintf("the bot records (max %s)", maxDur), map[string]string{"operationId": op.ID})
-	stops := map[string]bool{}
-	for _, t := range req.StopTones {
-		stops[strings.ToLower(t)] = true
-		if len(t) != 1 {
-			continue
-		}
-		if tone, ok := media.ToneForKey(t[0]); ok {
-			stops[string(tone.Key())] = true
-		}
-	}
-	finish := func(d time.Duration) {
-		audio := WAV(d, true)
-		if message != nil {
-			audio = cutWAV(message, d)
-		}
-		op.RecordingLocation = e.baseURL + "/_emulator/recordings/" + op.ID
-		op.RecordingAccessToken = e.recs.put(op.ID, audio)
-		sub := int32(0)
-		if op.CompletionReason == calls.RecordCompletionMaxRecordDurationReached {
-			sub = 8515
-		}
-		e.record(EventRecordCompleted, c.id, who, fmt.Sprintf("recorded %s (%s)", d.Round(100*time.Millisecond), op.CompletionReason),
-			map[string]string{"operationId": op.ID, "recordingLocation": op.RecordingLocation, "reason": string(op.CompletionReason)})
-		e.complete(c, op, true, 200, sub, "Action completed successfully.")
-	}
-	m := &mediaOp{stopTones: stops}
-	began := e.clock.Now()
-	m.finishOnTone = func() {
-		m.stop()
-		delete(c.media, op.ID)
-		op.CompletionReason = calls.RecordCompletionStopToneDetected
-		d := e.clock.Now().Sub(began) - start
-		finish(max(0, min(d, recorded)))
-	}
-	e.startMedia(c, op, end, m, func(cancelled bool) {
-		if cancelled {
-			op.CompletionReason = calls.RecordCompletionOperationCanceled
-			e.record(EventRecordCompleted, c.id, who, "recording cancelled", map[string]string{"operationId": op.ID, "reason": "cancelled"})
-			e.complete(c, op, false, 400, 8508, "Action failed, the operation was cancelled.")
-			return
-		}
-		finish(recorded)
-	})
+	rep, err := run(c, pt)
+	respond(w, rep, err)
 }
 
 // describe names an invitation target for transcripts.
@@ -954,11 +545,16 @@ func (e *Emulator) listParticipants(w http.ResponseWriter, r *http.Request) {
 	if c == nil {
 		return
 	}
+	writeJSON(w, http.StatusOK, e.participantsPage(c))
+}
+
+// participantsPage is the list of c's participants. Callers hold e.mu.
+func (e *Emulator) participantsPage(c *call) calls.Collection[participants.Participant] {
 	page := calls.Collection[participants.Participant]{Value: []participants.Participant{}}
 	for _, pt := range c.parties {
 		page.Value = append(page.Value, e.participant(c, pt))
 	}
-	writeJSON(w, http.StatusOK, page)
+	return page
 }
 
 func (e *Emulator) getParticipant(w http.ResponseWriter, r *http.Request) {
@@ -982,18 +578,26 @@ func (e *Emulator) deleteParticipant(w http.ResponseWriter, r *http.Request) {
 	if c == nil {
 		return
 	}
-	pt := c.partyByID(r.PathValue("pid"))
+	rep, err := e.removeParticipant(c, r.PathValue("pid"))
+	respond(w, rep, err)
+}
+
+// removeParticipant is the transition of DELETE .../participants/{pid}: 204, and the
+// person leaves the call (and its meeting); the bot's own participant is not found.
+// Callers hold e.mu.
+func (e *Emulator) removeParticipant(c *call, pid string) (reply, *apiError) {
+	pt := c.partyByID(pid)
 	if pt == nil || pt.person == nil {
-		notFound(w, "Participant")
-		return
+		return reply{}, notFoundError("Participant")
 	}
-	w.WriteHeader(http.StatusNoContent)
-	c.removeParty(pt.person)
-	if c.meeting != nil {
-		c.meeting.removeMember(pt.person)
-	}
-	e.record(EventLeft, c.id, pt.person.name, pt.person.DisplayName()+" is removed by the bot", nil)
-	e.notifyRoster(c)
+	return reply{status: http.StatusNoContent, after: func() {
+		c.removeParty(pt.person)
+		if c.meeting != nil {
+			c.meeting.removeMember(pt.person)
+		}
+		e.record(EventLeft, c.id, pt.person.name, pt.person.DisplayName()+" is removed by the bot", nil)
+		e.notifyRoster(c)
+	}}, nil
 }
 
 func (e *Emulator) invite(w http.ResponseWriter, r *http.Request) {
@@ -1010,67 +614,8 @@ func (e *Emulator) invite(w http.ResponseWriter, r *http.Request) {
 	if c == nil {
 		return
 	}
-	for _, inv := range req.Participants {
-		if needsAppInstance(c, inv) {
-			noAppInstance(w, "Inviting a phone number")
-			return
-		}
-	}
-	op := newOp[calls.InviteParticipantsOperation](e, c, req.ClientContext)
-	op.Participants = req.Participants
-	// 200 with the operation and no Location (v1.0/participant-invite/02-response.http).
-	if e.failArmed(c, op, "invite", func() { writeJSON(w, http.StatusOK, op) }) {
-		return
-	}
-	writeJSON(w, http.StatusOK, op)
-	inv := req.Participants[0]
-	p := e.personFor(inv.Identity)
-	if p == nil {
-		// Undocumented: see CodeTargetNotFound.
-		e.record(EventTargetNotFound, c.id, "", "the bot invites "+targetName(inv.Identity)+": "+targetNotFound(inv.Identity),
-			map[string]string{"id": identityID(inv.Identity), "operationId": op.ID})
-		e.complete(c, op, false, CodeTargetNotFound, SubcodeTargetNotFound, targetNotFoundMessage(inv.Identity))
-		return
-	}
-	e.record(EventInvited, c.id, p.name, "the bot invites "+p.DisplayName(), map[string]string{"replacesCallId": inv.ReplacesCallID})
-	joined := func() {
-		if !c.group && c.meeting == nil {
-			// The bot invited a third party into a peer-to-peer call: it is a group
-			// call now (calls overview: "three or more participants"), and the bot,
-			// having invited, stays in it with roster notifications (participant-invite:
-			// "all participants will receive a roster update").
-			c.group = true
-			e.record(EventEscalated, c.id, "", "the call is now a group call: the bot invited "+p.DisplayName(), nil)
-		}
-		if c.meeting != nil {
-			c.meeting.addInvited(p, c)
-		}
-		e.succeed(c, op)
-		e.notifyRoster(c)
-	}
-	if inv.ReplacesCallID != "" {
-		// Moving a peer-to-peer call: the person is already on the line.
-		if other, err := e.liveCall(inv.ReplacesCallID); err == nil {
-			e.terminate(other, 200, 7015, "The call was moved into another call.", p.DisplayName()+" moved into another call")
-		}
-		e.record(EventJoined, c.id, p.name, p.DisplayName()+" joins", nil)
-		c.addParty(p)
-		joined()
-		return
-	}
-	// How an invitation the invitee declines or does not answer fails is not
-	// documented: the operation fails with the codes of an outgoing call's same fate,
-	// 603/0 when declined and the call-delete table's 408/10057 when unanswered.
-	e.ring(c, p, true, true, func(o ringOutcome) {
-		switch o {
-		case ringDeclined:
-			e.complete(c, op, false, declineCode, 0, inviteDeclinedMsg)
-		case ringUnanswered:
-			e.complete(c, op, false, noAnswerCode, noAnswerSubcode, noAnswerMsg)
-		default:
-			joined()
-		}
-	})
+	rep, err := e.inviteParticipants(c, &req)
+	respond(w, rep, err)
 }
 
 // muteAll handles POST .../participants/muteAll (beta; reference §1.4: participants,
@@ -1092,99 +637,7 @@ func (e *Emulator) muteAll(w http.ResponseWriter, r *http.Request) {
 	if c == nil {
 		return
 	}
-	op := newOp[calls.MuteParticipantsOperation](e, c, req.ClientContext)
-	op.Participants = req.Participants
-	if e.failArmed(c, op, "muteAll", func() { opResponse(w, c, op) }) {
-		return
-	}
-	opResponse(w, c, op)
-	for _, pt := range c.parties {
-		if pt.person == nil || len(req.Participants) > 0 && !slices.Contains(req.Participants, pt.id) {
-			continue
-		}
-		pt.muted = true
-		e.record(EventMuted, c.id, pt.person.name, "the bot mutes "+pt.person.DisplayName(), map[string]string{"operation": "muteAll"})
-	}
-	e.succeed(c, op)
-	e.notifyRoster(c)
-}
-
-// updateMetadata handles POST .../updateMetadata (beta, since removed from Graph's
-// docs; the .NET SDK's ICall.UpdateMetadataAsync): 200 with a commsOperation, which
-// completes; the bot's participant carries the metadata (participant.metadata) in
-// the roster notification that follows.
-func (e *Emulator) updateMetadata(w http.ResponseWriter, c *call, req *calls.UpdateMetadataRequest, who string) {
-	op := newOp[calls.CommsOperation](e, c, req.ClientContext)
-	if e.failArmed(c, op, "updateMetadata", func() { opResponse(w, c, op) }) {
-		return
-	}
-	opResponse(w, c, op)
-	c.bot.metadata = req.Metadata
-	e.record(EventMetadataUpdated, c.id, who, "the bot sets its participant metadata", map[string]string{"metadata": req.Metadata})
-	e.succeed(c, op)
-	e.notifyRoster(c)
-}
-
-func (e *Emulator) participantAction(w http.ResponseWriter, r *http.Request) {
-	var req calls.ClientContextRequest
-	var hold calls.StartHoldMusicRequest
-	action := strings.ToLower(strings.TrimPrefix(r.PathValue("action"), "microsoft.graph."))
-	if !participantActions[action] {
-		e.notServed(w, r)
-		return
-	}
-	body, _ := io.ReadAll(io.LimitReader(r.Body, MaxRequestBody))
-	if action == "startholdmusic" {
-		if !unmarshalBody(w, body, &hold) || !valid(w, &hold) {
-			return
-		}
-		req.ClientContext = hold.ClientContext
-	} else if !unmarshalBody(w, body, &req) || !validAction(w, &req, r.PathValue("action")) {
-		return
-	}
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	c := e.requestedCall(w, r)
-	if c == nil {
-		return
-	}
-	pt := requestedParticipant(w, r, c)
-	if pt == nil {
-		return
-	}
-	name := "the bot"
-	who := ""
-	if pt.person != nil {
-		name, who = pt.person.DisplayName(), pt.person.name
-	}
-	switch action {
-	case "mute":
-		op := newOp[calls.MuteParticipantOperation](e, c, req.ClientContext)
-		if e.failArmed(c, op, action, func() { opResponse(w, c, op) }) {
-			return
-		}
-		opResponse(w, c, op)
-		pt.muted = true
-		e.record(EventMuted, c.id, who, "the bot mutes "+name, nil)
-		e.succeed(c, op)
-		e.notifyRoster(c)
-	case "startholdmusic", "stopholdmusic":
-		var op calls.Operation
-		if action == "startholdmusic" {
-			op = newOp[calls.StartHoldMusicOperation](e, c, req.ClientContext)
-		} else {
-			op = newOp[calls.StopHoldMusicOperation](e, c, req.ClientContext)
-		}
-		if e.failArmed(c, op, action, func() { opResponseStatus(w, c, op, http.StatusAccepted) }) {
-			return
-		}
-		opResponseStatus(w, c, op, http.StatusAccepted)
-		pt.onHold = action == "startholdmusic"
-		e.record(EventHoldMusic, c.id, who, fmt.Sprintf("%s on hold: %v", name, pt.onHold), nil)
-		e.succeed(c, op)
-	default:
-		e.notServed(w, r)
-	}
+	respond(w, e.muteParticipants(c, &req), nil)
 }
 
 func (e *Emulator) getOperation(w http.ResponseWriter, r *http.Request) {

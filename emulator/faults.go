@@ -210,14 +210,14 @@ type OperationFault struct {
 	Result calls.ResultInfo
 }
 
-// operationActions are the actions that start an operation: their names as URLs
-// write them, by their lower-case names.
+// operationActions are the actions that start an operation (those of actionTable
+// with operation set): their names as URLs write them, by their lower-case names.
 var operationActions = func() map[string]string {
 	m := map[string]string{}
-	for _, a := range []string{"playPrompt", "recordResponse", "subscribeToTone", "sendDtmfTones",
-		"cancelMediaProcessing", "mute", "unmute", "addLargeGalleryView", "updateRecordingStatus",
-		"updateMetadata", "invite", "muteAll", "startHoldMusic", "stopHoldMusic"} {
-		m[strings.ToLower(a)] = a
+	for _, a := range actionTable {
+		if a.operation {
+			m[strings.ToLower(a.name)] = a.name
+		}
 	}
 	return m
 }()
@@ -249,28 +249,28 @@ const (
 	failedOpMsg     = "Unknown"
 )
 
-// failArmed fails op, which the bot just started with action on c, when a
-// FailNextOperation is armed for it: respond writes the action's usual answer, and
-// the operation completes failed at once. It reports whether it did; the caller then
-// does nothing more. Callers hold e.mu.
-func (e *Emulator) failArmed(c *call, op calls.Operation, action string, respond func()) bool {
+// failArmed fails op, which the bot just started with action (as Graph spells it) on
+// c, when a FailNextOperation is armed for it: the action gets its usual answer, and
+// the operation completes failed at once. It returns, when a fault is armed, what
+// fails the operation, to run once the answer is written (the caller returns it as
+// its reply's after and does nothing more); nil when none is. Callers hold e.mu.
+func (e *Emulator) failArmed(c *call, op calls.Operation, action string) (fail func()) {
 	i := slices.IndexFunc(e.faults.ops, func(f OperationFault) bool {
 		return strings.EqualFold(trimNamespace(f.Action), action) && (f.CallID == "" || strings.EqualFold(f.CallID, c.id))
 	})
 	if i < 0 {
-		return false
+		return nil
 	}
 	f := e.faults.ops[i]
 	e.faults.ops = slices.Delete(e.faults.ops, i, i+1)
-	action = operationActions[strings.ToLower(action)]
-	respond()
-	ri := f.Result
-	if ri.IsZero() {
-		ri = calls.ResultInfo{Code: failedOpCode, Subcode: failedOpSubcode, Message: failedOpMsg}
+	return func() {
+		ri := f.Result
+		if ri.IsZero() {
+			ri = calls.ResultInfo{Code: failedOpCode, Subcode: failedOpSubcode, Message: failedOpMsg}
+		}
+		id := op.Base().ID
+		e.record(EventOperationFailed, c.id, "", fmt.Sprintf("%s operation %s fails (%d/%d, FailNextOperation)", action, short(id), ri.Code, ri.Subcode),
+			map[string]string{"operationId": id, "action": action, "code": fmt.Sprint(ri.Code), "subcode": fmt.Sprint(ri.Subcode)})
+		e.complete(c, op, false, ri.Code, ri.Subcode, ri.Message)
 	}
-	id := op.Base().ID
-	e.record(EventOperationFailed, c.id, "", fmt.Sprintf("%s operation %s fails (%d/%d, FailNextOperation)", action, short(id), ri.Code, ri.Subcode),
-		map[string]string{"operationId": id, "action": action, "code": fmt.Sprint(ri.Code), "subcode": fmt.Sprint(ri.Subcode)})
-	e.complete(c, op, false, ri.Code, ri.Subcode, ri.Message)
-	return true
 }

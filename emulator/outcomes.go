@@ -34,21 +34,20 @@ func needsAppInstance(c *call, inv participants.Invitation) bool {
 // redirect handles POST .../redirect: the call ends for the bot with a deleted
 // notification carrying the call and no resultInfo
 // (v1.0/call-redirect/08-notification.json).
-func (e *Emulator) redirect(w http.ResponseWriter, c *call, req *calls.RedirectRequest, who string) {
+func (e *Emulator) redirect(c *call, req *calls.RedirectRequest, who string) (reply, *apiError) {
 	if c.state != calls.StateIncoming {
-		badRequest(w, "Only an incoming call can be redirected.")
-		return
+		return reply{}, badRequestError("Only an incoming call can be redirected.")
 	}
 	for _, t := range req.Targets {
 		if needsAppInstance(c, t) {
-			noAppInstance(w, "Redirecting to a phone number")
-			return
+			return reply{}, noAppInstance("Redirecting to a phone number")
 		}
 	}
-	w.WriteHeader(http.StatusAccepted)
-	target := describe(e, req.Targets[0])
-	e.record(EventRedirected, c.id, who, "the bot redirects the call to "+target, map[string]string{"target": target})
-	e.end(c, ending{snapshot: true, why: "redirected to " + target})
+	return reply{status: http.StatusAccepted, after: func() {
+		target := describe(e, req.Targets[0])
+		e.record(EventRedirected, c.id, who, "the bot redirects the call to "+target, map[string]string{"target": target})
+		e.end(c, ending{snapshot: true, why: "redirected to " + target})
+	}}, nil
 }
 
 // Transfer outcomes (v1.0/call-transfer). A blind transfer ends the call with
@@ -73,17 +72,18 @@ const (
 // when the target declines (after a second of ringing), does not answer (after the
 // ring timeout), cannot be found, or the call a consultative transfer replaces is
 // gone, back to established with the failure's resultInfo. The call stays up then.
-func (e *Emulator) transfer(w http.ResponseWriter, c *call, req *calls.TransferRequest, who string) {
+func (e *Emulator) transfer(c *call, req *calls.TransferRequest, who string) (reply, *apiError) {
 	if c.state != calls.StateEstablished {
-		badRequest(w, "Only an established call can be transferred.")
-		return
+		return reply{}, badRequestError("Only an established call can be transferred.")
 	}
 	if needsAppInstance(c, req.TransferTarget) {
-		noAppInstance(w, "Transferring to a phone number")
-		return
+		return reply{}, noAppInstance("Transferring to a phone number")
 	}
-	w.WriteHeader(http.StatusAccepted)
-	tt := req.TransferTarget
+	return reply{status: http.StatusAccepted, after: func() { e.startTransfer(c, req.TransferTarget, who) }}, nil
+}
+
+// startTransfer runs a transfer to tt, once the request is answered.
+func (e *Emulator) startTransfer(c *call, tt participants.Invitation, who string) {
 	target := describe(e, tt)
 	e.record(EventTransferred, c.id, who, "the bot transfers the call to "+target, map[string]string{"target": target})
 	c.state = calls.StateTransferring

@@ -159,21 +159,21 @@ func (e *Emulator) checkCreate(w http.ResponseWriter, req *calls.Call) bool {
 		return false
 	}
 	if req.Source.Identity.ApplicationInstance == nil {
-		noAppInstance(w, "A call to or from a phone number")
+		writeAPIError(w, noAppInstance("A call to or from a phone number"))
 		return false
 	}
 	return true
 }
 
-// noAppInstance answers 403: PSTN calls need the bot's application instance (a
+// noAppInstance is a 403: PSTN calls need the bot's application instance (a
 // resource account with a phone number). The rule is documented (reference §1.1 row
 // 1: "PSTN: Calls.Initiate.All plus an application instance
 // (source.identity.applicationInstance)"; call-transfer: "Transfer to PSTN number is
 // supported only for application instance"); the error Graph answers with is not, and
 // "Forbidden" is the emulator's choice.
-func noAppInstance(w http.ResponseWriter, what string) {
-	writeError(w, http.StatusForbidden, "Forbidden",
-		what+" needs the bot's application instance (source.identity.applicationInstance, a resource account with a phone number).")
+func noAppInstance(what string) *apiError {
+	return &apiError{status: http.StatusForbidden, code: "Forbidden",
+		message: what + " needs the bot's application instance (source.identity.applicationInstance, a resource account with a phone number)."}
 }
 
 // appInstanceID returns the ID of the bot's emulated application instance.
