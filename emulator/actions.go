@@ -457,7 +457,10 @@ func (e *Emulator) startRecording(c *call, op *calls.RecordOperation, req calls.
 		d := e.clock.Now().Sub(began) - start
 		finish(max(0, min(d, recorded)))
 	}
-	e.startMedia(c, op, plan.end, m, func(cancelled bool) {
+	done := func(cancelled bool) {
+		if speaker != nil && speaker.recording == m {
+			speaker.recording = nil
+		}
 		if cancelled {
 			op.CompletionReason = calls.RecordCompletionOperationCanceled
 			e.record(EventRecordCompleted, c.id, who, "recording cancelled", map[string]string{"operationId": op.ID, "reason": "cancelled"})
@@ -465,7 +468,29 @@ func (e *Emulator) startRecording(c *call, op *calls.RecordOperation, req calls.
 			return
 		}
 		finish(recorded)
-	})
+	}
+	if speaker != nil && message == nil {
+		// A message given while the bot records the person (Person.SetNextRecording, the
+		// console's microphone) is what they say: from now, or from the beep when the
+		// prompt still plays, and the recording ends as it would had they said it.
+		speaker.recording = m
+		m.speak = func(wav []byte, d time.Duration) bool {
+			if c.ended || c.media[op.ID] != m {
+				return false // it is over (stop tone, cancelled, the call ended)
+			}
+			elapsed := e.clock.Now().Sub(began)
+			live := planRecording(req, d, 0)
+			message, recorded, start = wav, live.recorded, max(elapsed, start)
+			op.CompletionReason = live.reason
+			m.stop()
+			speaker.recording = nil
+			e.startMedia(c, op, start+live.end-live.start-elapsed, m, done)
+			e.record(EventRecordStarted, c.id, who, fmt.Sprintf("%s speaks a message of %s", speaker.DisplayName(), d.Round(100*time.Millisecond)),
+				map[string]string{"operationId": op.ID, "message": d.String()})
+			return true
+		}
+	}
+	e.startMedia(c, op, plan.end, m, done)
 }
 
 // A recordPlan is how a recordResponse goes, from its start (when the bot's answer is

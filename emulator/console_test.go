@@ -406,3 +406,52 @@ func mustRequest(t *testing.T, url string) *http.Request {
 	}
 	return req
 }
+
+// TestVoiceMessageDuringRecording: a message given while the bot records the person
+// (the console's "record a message" during a call) is what they say: the recording
+// holds it, and ends the request's maxSilenceTimeout after it.
+func TestVoiceMessageDuringRecording(t *testing.T) {
+	emu := startEmulator(t)
+	s := newSink(t)
+	emu.SetCallbackURL(s.srv.URL)
+	ctx := ctxT(t)
+	api := apiFor(t, emu, auth.RetryPolicy{})
+	dan := emu.AddUser("dan", emulator.Behavior{Speech: -1}) // silent, unless given a message
+	h, err := dan.CallBot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	call := api.Calls().ByID(h.ID())
+	if err := call.Answer().Post(ctx, calls.NewAnswerRequest(s.srv.URL)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := call.RecordResponse().Post(ctx, &calls.RecordResponseRequest{MaxRecordDurationInSeconds: 10, MaxSilenceTimeoutInSeconds: 2}); err != nil {
+		t.Fatal(err)
+	}
+	emu.Advance(3 * time.Second) // the beep, and three seconds of silence so far
+	if err := dan.SetNextRecording(emulator.WAV(1500*time.Millisecond, true)); err != nil {
+		t.Fatal(err)
+	}
+	emu.Advance(3400 * time.Millisecond) // the message and most of the silence after it
+	if len(eventsOf(emu, h.ID(), emulator.EventRecordCompleted)) > 0 {
+		t.Fatal("the recording ended before the silence after the message")
+	}
+	emu.Advance(200 * time.Millisecond)
+	ev, err := h.Wait(ctx, emulator.EventRecordCompleted)
+	if err != nil || !strings.Contains(ev.Detail, "recorded 1.5s (maxSilenceTimeout)") {
+		t.Fatalf("recording: %v %v\n%s", ev, err, strings.Join(emu.Transcript(), "\n"))
+	}
+	if st := state(t, emu); st.People[0].HasRecording {
+		t.Error("the message was kept for a later recording too")
+	}
+}
+
+func eventsOf(emu *emulator.Server, callID string, kind emulator.EventKind) []emulator.Event {
+	var out []emulator.Event
+	for _, ev := range emu.Events() {
+		if ev.CallID == callID && ev.Kind == kind {
+			out = append(out, ev)
+		}
+	}
+	return out
+}

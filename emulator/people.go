@@ -53,6 +53,9 @@ type Person struct {
 	// message is what the person says to the bot's next recordResponse
 	// (SetNextRecording). Guarded by e.mu.
 	message []byte
+	// recording is the bot's recording of the person in progress, to which
+	// SetNextRecording gives what they say. Guarded by e.mu.
+	recording *mediaOp
 }
 
 // MaxRecordingSize caps the audio SetNextRecording takes (and the console uploads):
@@ -62,8 +65,12 @@ const MaxRecordingSize = 2 << 20
 // SetNextRecording gives what the person says when the bot next records them
 // (recordResponse): a 16 kHz mono 16-bit PCM WAV file, the format Graph records in,
 // at most MaxRecordingSize bytes. The recording lasts as long as the audio (cut at
-// the request's maxRecordDurationInSeconds), and the bot downloads this audio from
-// recordingLocation instead of the generated tone. It is used once; nil clears it.
+// the request's maxRecordDurationInSeconds), then ends after the request's
+// maxSilenceTimeoutInSeconds, and the bot downloads this audio from
+// recordingLocation instead of the generated tone. While the bot records the person,
+// the message is what they say now (or, while the recording's prompt plays, once it
+// has played): the console's "record a message" during a call. Otherwise it waits for
+// the next recording; it is used once, and nil clears it.
 func (p *Person) SetNextRecording(wav []byte) error {
 	if len(wav) > MaxRecordingSize {
 		return fmt.Errorf("emulator: the recording is %d bytes, more than %d", len(wav), MaxRecordingSize)
@@ -81,8 +88,18 @@ func (p *Person) SetNextRecording(wav []byte) error {
 		}
 		wav = bytes.Clone(wav)
 	}
-	p.e.mu.Lock()
-	defer p.e.mu.Unlock()
+	e := p.e
+	e.mu.Lock()
+	if m := p.recording; m != nil && wav != nil {
+		f, _ := ReadWAVFormat(bytes.NewReader(wav))
+		p.recording = nil
+		if m.speak(wav, f.Duration) {
+			e.mu.Unlock()
+			e.runDue()
+			return nil
+		}
+	}
+	defer e.mu.Unlock()
 	p.message = wav
 	return nil
 }

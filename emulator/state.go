@@ -504,6 +504,10 @@ type mediaOp struct {
 	stopTones    map[string]bool
 	finishOnTone func()
 	cancelled    func() // completes the operation as cancelled
+	// speak, set on a recording, makes the person say a message now
+	// (Person.SetNextRecording during the recording); false when the recording is
+	// over.
+	speak func(wav []byte, d time.Duration) bool
 }
 
 func (m *mediaOp) stop() {

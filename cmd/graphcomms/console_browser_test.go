@@ -242,9 +242,10 @@ func TestConsoleVoiceMessage(t *testing.T) {
 	id := b.liveCall()
 	rec := waitEvent(t, h, 0, "the recording", on(id, emulator.EventRecordStarted, ""))
 	b.click(callSection(id) + ` .record-tone`)
+	waitEvent(t, h, rec.Seq, "Carol's message", on(id, emulator.EventRecordStarted, "Carol speaks a message of 2s"))
+	b.click(`#clock button[data-advance="30s"]`) // her message, and the silence after it
 	done := waitEvent(t, h, rec.Seq, "the recorded message", on(id, emulator.EventRecordCompleted, "recorded 2s"))
-	back := waitEvent(t, h, done.Seq, "the playback", on(id, emulator.EventPromptStarted, strings.TrimSuffix(cb, "/api/calls")+"/recordings/"))
-	_ = back
+	waitEvent(t, h, done.Seq, "the playback", on(id, emulator.EventPromptStarted, strings.TrimSuffix(cb, "/api/calls")+"/recordings/"))
 	b.wait(fmt.Sprintf(`[...document.querySelectorAll('#audio-log li[data-call-id=%q]')].some(li => li.dataset.url.includes('recordings') && ['playing', 'ended'].includes(li.dataset.state))`, id),
 		"the message played back in the browser")
 	bot.stop()
