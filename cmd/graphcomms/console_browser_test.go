@@ -3,6 +3,8 @@ package main
 import (
 	"context"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"strings"
@@ -12,7 +14,10 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/graphcomms/graphcomms/auth"
+	"github.com/graphcomms/graphcomms/calls"
 	"github.com/graphcomms/graphcomms/emulator"
+	"github.com/graphcomms/graphcomms/participants"
 )
 
 // The tests below drive the emulator's web console in headless Chromium, as a
@@ -249,4 +254,51 @@ func TestConsoleVoiceMessage(t *testing.T) {
 	b.wait(fmt.Sprintf(`[...document.querySelectorAll('#audio-log li[data-call-id=%q]')].some(li => li.dataset.url.includes('recordings') && ['playing', 'ended'].includes(li.dataset.state))`, id),
 		"the message played back in the browser")
 	bot.stop()
+}
+
+// TestConsoleRinging: the bot calls Bob, who answers from the console (Behavior.Manual
+// set with the console's form), then calls him again and he declines; a keyboard user
+// answers with Enter on the focused button.
+func TestConsoleRinging(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a browser")
+	}
+	findChromium(t)
+	h := startTestHost(t)
+	sink := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusAccepted) }))
+	t.Cleanup(sink.Close)
+	h.emu.SetCallbackURL(sink.URL)
+	adapter, err := h.emu.Adapter(auth.AdapterConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	api := calls.NewAPI(adapter)
+	b := openConsole(t, h)
+	b.addPerson("bob", "manual")
+	bob := h.emu.Person("bob")
+	dial := func() string {
+		t.Helper()
+		c := calls.NewCall(sink.URL, nil)
+		c.Targets = []participants.Invitation{participants.Invite(bob.Identity())}
+		created, err := api.Calls().Post(context.Background(), c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return created.ID
+	}
+
+	first := dial()
+	ring := fmt.Sprintf(`#ringing li[data-call-id=%q][data-person="bob"]`, first)
+	b.wait(fmt.Sprintf(`!!document.querySelector('%s button.answer')`, ring), "Bob's phone ringing on the console")
+	b.do(chromedp.Focus(chromedp.CSS(ring+" button.answer")), chromedp.KeyEvent("\r"))
+	waitEvent(t, h, 0, "Bob answering", on(first, emulator.EventEstablished, ""))
+	b.wait(fmt.Sprintf(`document.querySelector('%s .call-state') && document.querySelector('%[1]s .call-state').textContent.trim() === 'established'`, callSection(first)),
+		"the answered call established")
+
+	second := dial()
+	b.click(fmt.Sprintf(`#ringing li[data-call-id=%q] button.decline`, second))
+	ev := waitEvent(t, h, 0, "Bob declining", on(second, emulator.EventTerminated, ""))
+	if ev.Data["code"] != "603" {
+		t.Errorf("declined call ended with %v", ev.Data)
+	}
 }
