@@ -97,7 +97,7 @@ func openConsole(t *testing.T, h *host) *browser {
 			t.Errorf("JavaScript error in the console: %s", e)
 		}
 	})
-	b.do(chromedp.Navigate(h.consoleURL()))
+	b.do(chromedp.EmulateViewport(1280, 800), chromedp.Navigate(h.consoleURL()))
 	b.wait(`document.querySelector('#bot') && document.querySelector('#bot').textContent.includes('127.0.0.1')`, "the bot's connection shown")
 	return b
 }
@@ -155,6 +155,9 @@ func (b *browser) screenshot() {
 	if path == "" {
 		return
 	}
+	if _, err := chromedp.Run(b.ctx, chromedp.Evaluate[bool](`window.scrollTo(0, 0), document.activeElement && document.activeElement.blur(), true`)); err != nil {
+		b.t.Errorf("screenshot: %v", err)
+	}
 	png, err := chromedp.Run(b.ctx, chromedp.CaptureScreenshot())
 	if err != nil {
 		b.t.Errorf("screenshot: %v", err)
@@ -189,6 +192,8 @@ func TestConsoleCallsTheIVR(t *testing.T) {
 	b.wait(fmt.Sprintf(`[...document.querySelectorAll('#audio-log li[data-call-id=%q]')].some(li => li.dataset.url.includes('menu.wav') && ['playing', 'ended'].includes(li.dataset.state))`, id),
 		"the menu playing in the browser")
 	waitEvent(t, h, 0, "the menu", on(id, emulator.EventPromptStarted, "/menu.wav"))
+	b.click(sec + ` .keypad button[data-key="3"]`) // the opening hours, then the menu again
+	waitEvent(t, h, 0, "the opening hours", on(id, emulator.EventPromptStarted, "/hours.wav"))
 	b.screenshot()
 	b.click(sec + ` .keypad button[data-key="1"]`)
 	waitEvent(t, h, 0, "the transfer", on(id, emulator.EventTransferred, "the bot transfers the call to Sam"))
@@ -301,4 +306,10 @@ func TestConsoleRinging(t *testing.T) {
 	if ev.Data["code"] != "603" {
 		t.Errorf("declined call ended with %v", ev.Data)
 	}
+
+	// A narrow window: one column, nothing wider than the window, the keypad on screen.
+	b.do(chromedp.EmulateViewport(400, 800))
+	b.wait(`document.documentElement.scrollWidth <= window.innerWidth`, "no horizontal scrolling at 400 px")
+	b.wait(fmt.Sprintf(`(r => r.width > 0 && r.right <= window.innerWidth)(document.querySelector('%s .keypad button[data-key="5"]').getBoundingClientRect())`, callSection(first)),
+		"the keypad inside the narrow window")
 }

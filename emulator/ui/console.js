@@ -384,7 +384,7 @@ function addLiveControls(s) {
   const rec = el('div', { class: 'recording', role: 'group', 'aria-label': 'Voice message' },
     el('p', { class: 'record-hint' }), ...recordButtons(() => personOf(callById(id) || sections.get(id)?.call), id));
   const live = el('div', { class: 'live-controls' },
-    el('h4', { text: 'Keypad' }), pad, el('h4', { text: 'Voice message for the bot’s next recording' }), rec, hang);
+    el('h4', { text: 'Keypad' }), pad, el('h4', { text: 'Voice message' }), rec, hang);
   $('.call-info', s.el).append(live);
 }
 
@@ -414,7 +414,7 @@ function updateSection(s, call) {
   const who = personOf(call);
   const hint = $('.record-hint', sec);
   if (hint) {
-    setText(hint, who ? `${nameOf(who)}’s next answer to a recordResponse` : 'No person on this call to record for.');
+    setText(hint, who ? `What ${nameOf(who)} says: now, while the bot records; else at its next recording` : 'No person on this call to record for.');
     for (const b of sec.querySelectorAll('.record-tone, .record-mic')) if (!b.matches('[aria-pressed=true]')) b.disabled = !who;
     const ready = personByName(who)?.hasRecording;
     let r = $('.recording-ready', sec);
@@ -744,7 +744,7 @@ function wav(samples, rate = 16000) {
 
 async function upload(who, buf, what) {
   const r = await post(`../people/${enc(who)}/recording`, new Blob([buf], { type: 'audio/wav' }), 'audio/wav');
-  if (r) say(`${what} for ${who} is ready (${((buf.byteLength - 44) / 32000).toFixed(1)} s): the bot hears it at its next recording.`);
+  if (r) say(`${what} for ${who} is ready (${((buf.byteLength - 44) / 32000).toFixed(1)} s): the bot hears it now if it is recording, else at its next recording.`);
 }
 
 // recordButtons makes the microphone and tone buttons for whoever whoOf names
