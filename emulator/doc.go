@@ -57,4 +57,23 @@
 //
 // Where Graph documents no code for an outcome, the emulator says so and uses a
 // clearly named one of its own (SubcodePromptNotPlayable, SubcodeDroppedOnEscalation).
+//
+// # The console and the control API
+//
+// Besides Graph, the emulator serves its own control API under [ControlPrefix]: a read
+// model of everything it holds ([Emulator.State]: people, live calls with their
+// participants and media, meetings with their lobby, the clock), a live stream of
+// every [Event] as server-sent events ([EventJSON]), the connect routes with which a
+// bot in another process connects ([ConnectInfo]), and the actions a person takes
+// (call the bot, answer or decline a ringing call with [Behavior].Manual, press keys,
+// hang up, leave a voice message with [Person.SetNextRecording], join, leave or wait in
+// a meeting's lobby, move the virtual clock). `graphcomms trigger` and the web console
+// at [ConsolePath] use these routes, and they call the same Go methods a test calls.
+// The console's files are embedded in the package. Every Graph request the bot makes is
+// an [EventRequest] event with its answer, so the console's per-call timeline shows
+// what a person did, what the bot was told, and what it asked.
+//
+// The control API needs no Graph token, so it is guarded ([Config].ControlToken):
+// cross-site browser requests are refused, and an emulator served beyond loopback
+// needs an access token.
 package emulator
