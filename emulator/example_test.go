@@ -132,3 +132,53 @@ func ExampleConfig_unknownUser() {
 	// 09:00:00.000 call.terminated      nobody to call (404/8522)
 	// true
 }
+
+// A person whose phone rings until someone decides: the bot calls Bob, and the
+// console's Answer button (here Person.Answer) picks up. State is what the console
+// shows.
+func ExamplePerson_Answer() {
+	emu, err := emulator.Start(emulator.Config{})
+	if err != nil {
+		panic(err)
+	}
+	defer emu.Close()
+	callback := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusAccepted) }))
+	defer callback.Close()
+	bob := emu.AddUser("bob", emulator.Behavior{Manual: true})
+	adapter, _ := emu.Adapter(auth.AdapterConfig{})
+	call := calls.NewCall(callback.URL, nil)
+	call.Targets = []participants.Invitation{participants.Invite(bob.Identity())}
+	created, err := calls.NewAPI(adapter).Calls().Post(context.Background(), call)
+	if err != nil {
+		panic(err)
+	}
+	s := emu.State()
+	fmt.Println(s.Calls[0].State, "ringing:", s.Calls[0].Ringing)
+	if err := bob.Answer(created.ID); err != nil {
+		panic(err)
+	}
+	s = emu.State()
+	fmt.Println(s.Calls[0].State, "with", s.Calls[0].Participants[1].DisplayName)
+	// Output:
+	// establishing ringing: [bob]
+	// established with Bob
+}
+
+// A voice message: what the person says when the bot records them, here a generated
+// 1.5-second WAV file; the console sends the microphone's audio the same way.
+func ExamplePerson_SetNextRecording() {
+	emu, err := emulator.Start(emulator.Config{})
+	if err != nil {
+		panic(err)
+	}
+	defer emu.Close()
+	carol := emu.AddUser("carol", emulator.Behavior{})
+	if err := carol.SetNextRecording(emulator.WAV(1500*time.Millisecond, true)); err != nil {
+		panic(err)
+	}
+	fmt.Println(emu.State().People[0].HasRecording)
+	fmt.Println(carol.SetNextRecording([]byte("RIFF....WAVE")))
+	// Output:
+	// true
+	// emulator: WAV file without a data chunk: EOF
+}
