@@ -135,7 +135,7 @@ func (e *Emulator) ctlStream(w http.ResponseWriter, r *http.Request) {
 	defer heartbeat.Stop()
 	for {
 		e.events.mu.Lock()
-		batch := e.events.events[min(after, len(e.events.events)):]
+		batch := e.events.since(after)
 		changed := e.events.changed
 		e.events.mu.Unlock()
 		for _, ev := range batch {

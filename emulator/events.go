@@ -95,19 +95,39 @@ func (ev Event) String() string {
 	return strings.TrimRight(s, " ")
 }
 
+// MaxEvents caps the events an emulator keeps: past it, the oldest quarter is
+// forgotten (Events, Transcript and the event stream start later; Seq goes on
+// counting). A graph.request or notification.sent event holds a few KiB of bodies at
+// most, so the log stays under a few hundred MiB however long `graphcomms emulator`
+// runs.
+const MaxEvents = 100_000
+
 type eventLog struct {
 	mu      sync.Mutex
-	events  []Event
+	events  []Event // events[i].Seq == dropped+i+1
+	dropped int     // how many of the oldest events were forgotten
+	max     int     // MaxEvents, or less in tests
 	changed chan struct{}
 	media   mediaIndex
 }
 
-func (l *eventLog) init() { l.changed = make(chan struct{}) }
+func (l *eventLog) init() { l.changed, l.max = make(chan struct{}), MaxEvents }
+
+// since returns the events kept whose Seq is above after. Callers hold l.mu.
+func (l *eventLog) since(after int) []Event {
+	i := min(max(0, after-l.dropped), len(l.events))
+	return l.events[i:]
+}
 
 func (l *eventLog) add(ev Event) Event {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	ev.Seq = len(l.events) + 1
+	if len(l.events) >= l.max {
+		n := max(1, l.max/4)
+		l.events = append(l.events[:0:0], l.events[n:]...)
+		l.dropped += n
+	}
+	ev.Seq = l.dropped + len(l.events) + 1
 	l.events = append(l.events, ev)
 	l.index(ev)
 	close(l.changed)
@@ -136,7 +156,7 @@ func (e *Emulator) Events() []Event {
 func (e *Emulator) WaitEvent(ctx context.Context, after int, match func(Event) bool) (Event, error) {
 	for {
 		e.events.mu.Lock()
-		for _, ev := range e.events.events[min(after, len(e.events.events)):] {
+		for _, ev := range e.events.since(after) {
 			if match(ev) {
 				e.events.mu.Unlock()
 				return ev, nil
@@ -156,7 +176,7 @@ func (e *Emulator) WaitEvent(ctx context.Context, after int, match func(Event) b
 func (e *Emulator) LastSeq() int {
 	e.events.mu.Lock()
 	defer e.events.mu.Unlock()
-	return len(e.events.events)
+	return e.events.dropped + len(e.events.events)
 }
 
 // Transcript returns the events a person reading along cares about (everything but

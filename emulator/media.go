@@ -218,10 +218,16 @@ func (e *Emulator) probePrompt(uri string) (time.Duration, error) {
 	return f.Duration, nil
 }
 
+// MaxRecordings caps the recordings an emulator keeps for download
+// (recordingLocation): past it, the oldest is forgotten and its URL answers 404, as
+// Graph keeps a recording only briefly (call-record: download it at once).
+const MaxRecordings = 256
+
 // recordings serves recorded audio to holders of its access token.
 type recordings struct {
 	mu    sync.Mutex
 	items map[string]recording
+	order []string // IDs, oldest first
 }
 
 type recording struct {
@@ -237,7 +243,14 @@ func (r *recordings) put(id string, wav []byte) (token string) {
 	token = base64.RawURLEncoding.EncodeToString(b[:])
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	if _, ok := r.items[id]; !ok {
+		r.order = append(r.order, id)
+	}
 	r.items[id] = recording{token: token, wav: wav}
+	for len(r.order) > MaxRecordings {
+		delete(r.items, r.order[0])
+		r.order = r.order[1:]
+	}
 	return token
 }
 
