@@ -167,11 +167,17 @@ func (e *Emulator) ctlStream(w http.ResponseWriter, r *http.Request) {
 const maxPromptProxied = 16 << 20
 
 // ctlPrompt fetches a prompt on loopback for the console to play (PlayURL): the
-// browser may not reach the bot's prompt server, or not at the same address.
+// browser may not reach the bot's prompt server, or not at the same address. It
+// fetches only the URIs of prompts the bot has played (the newest 1,024).
 func (e *Emulator) ctlPrompt(w http.ResponseWriter, r *http.Request) {
 	uri := r.URL.Query().Get("uri")
 	if !isLoopbackURL(uri) {
 		ctlError(w, http.StatusBadRequest, `"uri" must be an http(s) URL on loopback; the console plays other prompts itself`)
+		return
+	}
+	if !e.events.promptPlayed(uri) {
+		// Only what the bot played: the emulator is no proxy to other loopback services.
+		ctlError(w, http.StatusNotFound, "the bot has played no prompt with this URI")
 		return
 	}
 	req, err := http.NewRequestWithContext(r.Context(), http.MethodGet, uri, nil)

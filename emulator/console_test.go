@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -98,6 +99,9 @@ func TestConsoleState(t *testing.T) {
 	}
 	if code, _ := control(t, http.MethodGet, emu.URL()+"/_emulator/prompt?uri=https%3A%2F%2Fcdn.contoso.com%2Fa.wav", ""); code != 400 {
 		t.Errorf("prompt off loopback: %d, want 400", code)
+	}
+	if code, _ := control(t, http.MethodGet, emu.URL()+"/_emulator/prompt?uri="+url.QueryEscape(prompts.URL+"/other.wav"), ""); code != 404 {
+		t.Errorf("a loopback URL the bot never played: %d, want 404", code)
 	}
 	emu.Advance(3 * time.Second)
 	if st := state(t, emu); len(st.Calls[0].Media) != 0 {

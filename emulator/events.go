@@ -109,6 +109,7 @@ type eventLog struct {
 	max     int     // MaxEvents, or less in tests
 	changed chan struct{}
 	media   mediaIndex
+	prompts promptSet
 }
 
 func (l *eventLog) init() { l.changed, l.max = make(chan struct{}), MaxEvents }

@@ -213,6 +213,7 @@ func (l *eventLog) index(ev Event) {
 		for _, u := range splitURIs(ev.Data["uri"]) {
 			m.URIs = append(m.URIs, u)
 			m.PlayURLs = append(m.PlayURLs, PlayURL(u))
+			l.prompts.add(u)
 		}
 		if l.media == nil {
 			l.media = mediaIndex{}
@@ -258,4 +259,37 @@ func splitURIs(s string) []string {
 
 func (e *Emulator) ctlState(w http.ResponseWriter, _ *http.Request) {
 	ctlOK(w, e.State())
+}
+
+// maxPromptsKnown caps the prompt URIs the console may fetch through the emulator.
+const maxPromptsKnown = 1024
+
+// promptSet holds the URIs of the prompts the bot has played (the newest
+// maxPromptsKnown): the only ones GET /_emulator/prompt fetches, so that it cannot be
+// used to reach any other loopback URL. Guarded by eventLog.mu.
+type promptSet struct {
+	known map[string]bool
+	order []string
+}
+
+func (p *promptSet) add(uri string) {
+	if p.known[uri] {
+		return
+	}
+	if p.known == nil {
+		p.known = map[string]bool{}
+	}
+	p.known[uri] = true
+	p.order = append(p.order, uri)
+	if len(p.order) > maxPromptsKnown {
+		delete(p.known, p.order[0])
+		p.order = p.order[1:]
+	}
+}
+
+// promptPlayed reports whether the bot has played a prompt with this URI.
+func (l *eventLog) promptPlayed(uri string) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.prompts.known[uri]
 }
