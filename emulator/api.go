@@ -235,7 +235,7 @@ func (e *Emulator) dial(c *call, req calls.Call) {
 		c.meeting, c.group = m, true
 		m.calls = append(m.calls, c)
 		for _, p := range m.members {
-			c.addParty(p)
+			c.addParty(p).inLobby = m.lobby[p]
 		}
 		c.cancelRing = e.clock.AfterFunc(time.Second, func() {
 			e.mu.Lock()
@@ -396,7 +396,14 @@ func (e *Emulator) ring(c *call, p *Person, group, invite bool, done func(ringOu
 	case b.Manual:
 		// The phone rings until Person.Answer or Person.Decline (the console's
 		// buttons), or the ring timeout.
-		rg := &ringing{answer: answered, decline: declined}
+		// A second ring for the same call (the bot invites them again, or names them
+		// twice) ends the first one as unanswered: one phone rings once per call.
+		if old := c.ringing[p]; old != nil {
+			delete(c.ringing, p)
+			old.stop()
+			old.ringOut()
+		}
+		rg := &ringing{answer: answered, decline: declined, ringOut: unanswered}
 		rg.stop = e.clock.AfterFunc(e.cfg.RingTimeout, locked(func() {
 			if c.ringing[p] == rg {
 				delete(c.ringing, p)
@@ -421,10 +428,8 @@ func (e *Emulator) listCalls(w http.ResponseWriter, r *http.Request) {
 // callsPage is the list of the live calls. Callers hold e.mu.
 func (e *Emulator) callsPage() calls.Collection[calls.Call] {
 	page := calls.Collection[calls.Call]{Value: []calls.Call{}}
-	for _, c := range e.calls {
-		if !c.ended {
-			page.Value = append(page.Value, e.snapshot(c))
-		}
+	for _, c := range e.liveCalls() {
+		page.Value = append(page.Value, e.snapshot(c))
 	}
 	return page
 }

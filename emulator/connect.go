@@ -156,6 +156,9 @@ func (e *Emulator) ctlUsers(w http.ResponseWriter, r *http.Request) {
 		ctlError(w, http.StatusBadRequest, err.Error())
 		return
 	}
+	if e.Person(req.Name) == nil && !e.roomForPerson(w) {
+		return
+	}
 	var p *Person
 	if strings.HasPrefix(req.Name, "+") {
 		if p, err = e.AddPhone(req.Name, b); err != nil {
@@ -181,7 +184,17 @@ func (e *Emulator) ctlMeetings(w http.ResponseWriter, r *http.Request) {
 		ctlError(w, http.StatusBadRequest, `"subject" and "organizer" are required`)
 		return
 	}
-	org := e.personNamed(req.Organizer)
+	e.mu.Lock()
+	n := len(e.meetings)
+	e.mu.Unlock()
+	if n >= MaxMeetings {
+		ctlError(w, http.StatusConflict, fmt.Sprintf("the emulator holds %d meetings already (MaxMeetings)", MaxMeetings))
+		return
+	}
+	org := e.personNamed(w, req.Organizer)
+	if org == nil {
+		return
+	}
 	m := e.NewMeeting(req.Subject, org)
 	if !req.NoJoin {
 		org.Join(m)

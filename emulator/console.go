@@ -43,12 +43,21 @@ func (e *Emulator) consoleRoutes(mux *http.ServeMux) {
 	mux.Handle("GET "+ConsolePath, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Cache-Control", "no-cache")
 		// The page loads nothing from elsewhere, and no other site may frame it.
-		w.Header().Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; media-src 'self' http: https: blob:; style-src 'self'; frame-ancestors 'none'")
+		w.Header().Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; media-src 'self' http: https: blob:; style-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
 		w.Header().Set("X-Content-Type-Options", "nosniff")
 		files.ServeHTTP(w, r)
 	}))
 	mux.Handle("GET "+ControlPrefix+"/ui", http.RedirectHandler(ConsolePath, http.StatusFound))
-	mux.Handle("GET /{$}", http.RedirectHandler(ConsolePath, http.StatusFound))
+}
+
+// serveRoot sends a browser at the emulator's root to the console, with the query (a
+// ?token= link works at the root too).
+func serveRoot(w http.ResponseWriter, r *http.Request) {
+	u := ConsolePath
+	if r.URL.RawQuery != "" {
+		u += "?" + r.URL.RawQuery
+	}
+	http.Redirect(w, r, u, http.StatusFound)
 }
 
 // guardControl applies Config.ControlToken's rules to a control API request, answering
@@ -58,14 +67,25 @@ func (e *Emulator) guardControl(w http.ResponseWriter, r *http.Request) bool {
 	if strings.HasPrefix(r.URL.Path, ControlPrefix+"/recordings/") {
 		return true // recordings are fetched with their own access token
 	}
+	// Cross-site browser requests: refused for every method (a page may not even hold
+	// event streams open), and checked again by net/http for state-changing ones.
+	if site := r.Header.Get("Sec-Fetch-Site"); site != "" && site != "same-origin" && site != "none" {
+		ctlError(w, http.StatusForbidden, "cross-site request refused: the control API takes requests from its own pages and from programs only")
+		return false
+	}
 	if err := e.crossOrigin.Check(r); err != nil {
 		ctlError(w, http.StatusForbidden, "cross-origin request refused: the control API takes requests from its own pages and from programs only")
 		return false
 	}
 	want := e.cfg.ControlToken
 	if want == "" {
-		// Loopback only: a web page the developer visits may resolve its own name to
-		// 127.0.0.1 (DNS rebinding); its requests carry that name as Host.
+		// Loopback only: from a loopback address, addressed to a loopback name. A web
+		// page the developer visits may resolve its own name to 127.0.0.1 (DNS
+		// rebinding); its requests carry that name as Host.
+		if !loopbackPeer(r.RemoteAddr) {
+			ctlError(w, http.StatusForbidden, "the control API answers requests from loopback only; beyond loopback it needs Config.ControlToken")
+			return false
+		}
 		if host, _, err := net.SplitHostPort(r.Host); err == nil && !loopback.Host(host) || err != nil && r.Host != "" && !loopback.Host(r.Host) {
 			ctlError(w, http.StatusForbidden, "the control API answers requests addressed to loopback (localhost, 127.0.0.1, [::1]) only")
 			return false
@@ -98,6 +118,20 @@ func (e *Emulator) guardControl(w http.ResponseWriter, r *http.Request) bool {
 
 func tokenEqual(a, b string) bool { return subtle.ConstantTimeCompare([]byte(a), []byte(b)) == 1 }
 
+// loopbackPeer reports whether a request's remote address is a loopback address. An
+// empty one (a request handed to ServeHTTP in-process, not from a network) counts.
+func loopbackPeer(remote string) bool {
+	if remote == "" {
+		return true
+	}
+	host, _, err := net.SplitHostPort(remote)
+	if err != nil {
+		host = remote
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
 // Caps of the event stream.
 const (
 	// MaxStreams caps the event streams served at once; one more is answered 503
@@ -110,8 +144,11 @@ const (
 
 // ctlStream serves the event log as server-sent events: every event after ?after=SEQ
 // (or the Last-Event-ID header an EventSource sends when it reconnects), then each new
-// one as it happens, until the client goes away. Each is a message whose id is its
-// Seq and whose data is its EventJSON.
+// one as it happens, until the client goes away or the emulator closes. Each is a
+// message whose id is "EPOCH.SEQ" (State.Epoch) and whose data is its EventJSON. A
+// stream resumed from another epoch (Last-Event-ID, or ?epoch=, from before the
+// emulator restarted) starts with a "reset" event, {"lastSeq": N}, and then sends
+// every event from the first.
 func (e *Emulator) ctlStream(w http.ResponseWriter, r *http.Request) {
 	if n := e.streams.Add(1); n > MaxStreams {
 		e.streams.Add(-1)
@@ -120,17 +157,26 @@ func (e *Emulator) ctlStream(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer e.streams.Add(-1)
-	after := 0
-	for _, s := range []string{r.Header.Get("Last-Event-ID"), r.URL.Query().Get("after")} {
-		if n, err := strconv.Atoi(s); err == nil && n >= 0 {
-			after = n
-			break
-		}
+	after, epoch := 0, r.URL.Query().Get("epoch")
+	if id := r.Header.Get("Last-Event-ID"); id != "" {
+		epoch, id, _ = strings.Cut(id, ".")
+		after, _ = strconv.Atoi(id)
+	} else if n, err := strconv.Atoi(r.URL.Query().Get("after")); err == nil {
+		after = n
+	}
+	reset := epoch != "" && epoch != e.epoch || after > e.LastSeq()
+	if reset || after < 0 {
+		after = 0
 	}
 	flusher, _ := w.(http.Flusher)
 	w.Header().Set("Content-Type", "text/event-stream")
 	w.Header().Set("Cache-Control", "no-cache")
 	w.WriteHeader(http.StatusOK)
+	if reset {
+		if _, err := fmt.Fprintf(w, "event: reset\ndata: {\"lastSeq\":%d}\n\n", e.LastSeq()); err != nil {
+			return
+		}
+	}
 	heartbeat := time.NewTicker(streamHeartbeat)
 	defer heartbeat.Stop()
 	for {
@@ -143,7 +189,7 @@ func (e *Emulator) ctlStream(w http.ResponseWriter, r *http.Request) {
 			if err != nil {
 				continue
 			}
-			if _, err := fmt.Fprintf(w, "id: %d\ndata: %s\n\n", ev.Seq, b); err != nil {
+			if _, err := fmt.Fprintf(w, "id: %s.%d\ndata: %s\n\n", e.epoch, ev.Seq, b); err != nil {
 				return
 			}
 			after = ev.Seq
@@ -158,6 +204,8 @@ func (e *Emulator) ctlStream(w http.ResponseWriter, r *http.Request) {
 				return
 			}
 		case <-r.Context().Done():
+			return
+		case <-e.closed:
 			return
 		}
 	}
@@ -196,9 +244,18 @@ func (e *Emulator) ctlPrompt(w http.ResponseWriter, r *http.Request) {
 		ctlError(w, http.StatusBadGateway, "fetching the prompt: "+resp.Status)
 		return
 	}
+	// What comes back must be a WAV file: the console plays nothing else.
+	head := make([]byte, 12)
+	n, _ := io.ReadFull(resp.Body, head)
+	if n < 12 || string(head[0:4]) != "RIFF" || string(head[8:12]) != "WAVE" {
+		ctlError(w, http.StatusBadGateway, "the prompt is not a WAV file")
+		return
+	}
 	w.Header().Set("Content-Type", "audio/wav")
 	w.Header().Set("Cache-Control", "no-store")
-	_, _ = io.Copy(w, io.LimitReader(resp.Body, maxPromptProxied))
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	_, _ = w.Write(head)
+	_, _ = io.Copy(w, io.LimitReader(resp.Body, maxPromptProxied-12))
 }
 
 // isLoopbackURL reports whether s is an http or https URL on a loopback host.

@@ -17,6 +17,7 @@ import (
 	"github.com/graphcomms/graphcomms/calls"
 	"github.com/graphcomms/graphcomms/emulator"
 	"github.com/graphcomms/graphcomms/media"
+	"github.com/graphcomms/graphcomms/participants"
 )
 
 // control sends a control API request and returns the status and body.
@@ -458,4 +459,158 @@ func eventsOf(emu *emulator.Server, callID string, kind emulator.EventKind) []em
 		}
 	}
 	return out
+}
+
+// TestConsoleLobbyBeforeTheBot: someone waiting in the lobby before the bot joins is in
+// its lobby on the bot's call too; admitting lets them in once, and admitting someone
+// who is not waiting is refused.
+func TestConsoleLobbyBeforeTheBot(t *testing.T) {
+	emu := startEmulator(t)
+	s := newSink(t)
+	api := apiFor(t, emu, auth.RetryPolicy{})
+	olivia := emu.AddUser("olivia", emulator.Behavior{})
+	m := emu.NewMeeting("Review", olivia)
+	olivia.Join(m)
+	emu.AddUser("carol", emulator.Behavior{}).WaitInLobby(m)
+	join := calls.NewCall(s.srv.URL, nil)
+	join.ChatInfo = m.ChatInfo()
+	join.MeetingInfo = m.MeetingInfo()
+	if _, err := api.Calls().Post(ctxT(t), join); err != nil {
+		t.Fatal(err)
+	}
+	emu.Advance(time.Second)
+	inLobby := func() map[string]bool {
+		out := map[string]bool{}
+		for _, p := range state(t, emu).Calls[0].Participants {
+			out[p.Name] = p.InLobby
+		}
+		return out
+	}
+	if got := inLobby(); !got["carol"] || got["olivia"] {
+		t.Errorf("in the lobby: %v", got)
+	}
+	admit := emu.URL() + "/_emulator/meetings/" + m.ID() + "/admit"
+	if code, body := control(t, http.MethodPost, admit, `{"who":"carol"}`); code != 200 {
+		t.Fatalf("admit: %d %s", code, body)
+	}
+	if got := inLobby(); got["carol"] {
+		t.Errorf("carol still in the lobby: %v", got)
+	}
+	if code, _ := control(t, http.MethodPost, admit, `{"who":"carol"}`); code != 409 {
+		t.Errorf("admitting carol again: %d, want 409", code)
+	}
+}
+
+// TestManualInvitedTwice: the bot invites a person whose phone rings on the console
+// twice; the first invitation rings out (408/10057) and the second rings on.
+func TestManualInvitedTwice(t *testing.T) {
+	emu := startEmulator(t)
+	s := newSink(t)
+	ctx := ctxT(t)
+	api := apiFor(t, emu, auth.RetryPolicy{})
+	alice := emu.AddUser("alice", emulator.Behavior{})
+	bob := emu.AddUser("bob", emulator.Behavior{Manual: true})
+	id := dialer(t, emu, api, s.srv.URL)(alice.Identity())
+	invite := func() string {
+		t.Helper()
+		op, err := api.Calls().ByID(id).Participants().Invite().Post(ctx, &calls.InviteParticipantsRequest{
+			Participants: []participants.Invitation{participants.Invite(bob.Identity())}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return op.ID
+	}
+	first, second := invite(), invite()
+	if err := emu.WaitIdle(ctx); err != nil {
+		t.Fatal(err)
+	}
+	ops := operations(s)
+	if op := ops[first]; op == nil || op.Base().ResultInfo.Code != 408 {
+		t.Errorf("the first invitation: %+v", op)
+	}
+	if ops[second] != nil {
+		t.Errorf("the second invitation ended: %+v", ops[second])
+	}
+	if got := state(t, emu).Calls[0].Ringing; len(got) != 1 {
+		t.Errorf("ringing %v", got)
+	}
+	if err := bob.Answer(id); err != nil {
+		t.Fatal(err)
+	}
+	if err := emu.WaitIdle(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if op := operations(s)[second]; op == nil || op.Base().Status != calls.OperationCompleted {
+		t.Errorf("the second invitation after answering: %+v", op)
+	}
+}
+
+// TestEventStreamResetAndClose: a stream resumed from another run of the emulator
+// (Last-Event-ID with another epoch) starts with a reset event; Close ends open
+// streams, so that closing a server with a console open does not hang.
+func TestEventStreamResetAndClose(t *testing.T) {
+	emu, err := emulator.Start(emulator.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	emu.NewMeeting("Standup", nil)
+	req, _ := http.NewRequest(http.MethodGet, emu.URL()+"/_emulator/stream", nil)
+	req.Header.Set("Last-Event-ID", "0000dead.40")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	sc := bufio.NewScanner(resp.Body)
+	var lines []string
+	for sc.Scan() && len(lines) < 4 {
+		lines = append(lines, sc.Text())
+	}
+	epoch := emu.State().Epoch
+	if len(lines) < 4 || lines[0] != "event: reset" || !strings.HasPrefix(lines[3], "id: "+epoch+".1") {
+		t.Errorf("resumed stream: %q (epoch %s)", lines, epoch)
+	}
+	closed := make(chan struct{})
+	go func() { emu.Close(); close(closed) }()
+	select {
+	case <-closed:
+	case <-time.After(10 * time.Second):
+		t.Fatal("Close hangs while an event stream is open")
+	}
+}
+
+// TestVoiceMessageStreamingHeader: a WAV file whose header was written while streaming
+// (data size 0xFFFFFFFF) lasts as long as the audio it holds.
+func TestVoiceMessageStreamingHeader(t *testing.T) {
+	emu := startEmulator(t)
+	emu.AddUser("erin", emulator.Behavior{})
+	wav := emulator.WAV(time.Second, true)
+	wav[40], wav[41], wav[42], wav[43] = 0xff, 0xff, 0xff, 0xff
+	code, body := control(t, http.MethodPost, emu.URL()+"/_emulator/people/erin/recording", string(wav), "Content-Type", "audio/wav")
+	if code != 200 || !strings.Contains(body, `"duration":"1s"`) {
+		t.Errorf("upload: %d %s", code, body)
+	}
+}
+
+// TestControlGuardPeers: without a ControlToken the control API answers loopback
+// peers only, and refuses cross-site reads too; the root sends a browser to the
+// console with its query.
+func TestControlGuardPeers(t *testing.T) {
+	emu := startEmulator(t)
+	w := httptest.NewRecorder()
+	emu.ServeHTTP(w, httptest.NewRequest(http.MethodGet, "http://127.0.0.1/_emulator/state", nil)) // from 192.0.2.1
+	if w.Code != http.StatusForbidden {
+		t.Errorf("a peer beyond loopback: %d, want 403", w.Code)
+	}
+	if code, _ := control(t, http.MethodGet, emu.URL()+"/_emulator/stream", "", "Sec-Fetch-Site", "cross-site"); code != 403 {
+		t.Errorf("a cross-site stream: %d, want 403", code)
+	}
+	resp, err := http.DefaultTransport.RoundTrip(mustRequest(t, emu.URL()+"/?token=abc"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusFound || resp.Header.Get("Location") != emulator.ConsolePath+"?token=abc" {
+		t.Errorf("root: %d %q", resp.StatusCode, resp.Header.Get("Location"))
+	}
 }

@@ -1,7 +1,6 @@
 package emulator
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -104,7 +103,10 @@ func (e *Emulator) ctlIncoming(w http.ResponseWriter, r *http.Request) {
 			" (see `graphcomms emulator`'s start-up text), or restart the emulator with --callback URL")
 		return
 	}
-	p := e.personNamed(req.From)
+	p := e.personNamed(w, req.From)
+	if p == nil {
+		return
+	}
 	h, err := p.CallBot()
 	if err != nil {
 		ctlError(w, http.StatusConflict, err.Error())
@@ -113,13 +115,36 @@ func (e *Emulator) ctlIncoming(w http.ResponseWriter, r *http.Request) {
 	ctlOK(w, map[string]string{"callId": h.ID(), "from": p.DisplayName()})
 }
 
+// Caps of what the control API makes up: past them, a request that would add a person
+// or a meeting is answered 409 (the emulator's people and meetings are never removed,
+// so waiting would not help). The Go API has no such cap: a test declares what it needs.
+const (
+	MaxPeople   = 1000
+	MaxMeetings = 1000
+)
+
 // personNamed returns the person with this name, adding a user who answers at once
-// when there is none.
-func (e *Emulator) personNamed(name string) *Person {
+// when there is none. At MaxPeople it answers 409 and returns nil.
+func (e *Emulator) personNamed(w http.ResponseWriter, name string) *Person {
 	if p := e.Person(name); p != nil {
 		return p
 	}
+	if !e.roomForPerson(w) {
+		return nil
+	}
 	return e.AddUser(name, Behavior{})
+}
+
+// roomForPerson answers 409 and returns false when the emulator holds MaxPeople people.
+func (e *Emulator) roomForPerson(w http.ResponseWriter) bool {
+	e.mu.Lock()
+	n := len(e.people)
+	e.mu.Unlock()
+	if n >= MaxPeople {
+		ctlError(w, http.StatusConflict, fmt.Sprintf("the emulator holds %d people already (MaxPeople)", MaxPeople))
+		return false
+	}
+	return true
 }
 
 func (e *Emulator) ctlCompliance(w http.ResponseWriter, r *http.Request) {
@@ -131,10 +156,15 @@ func (e *Emulator) ctlCompliance(w http.ResponseWriter, r *http.Request) {
 		ctlError(w, http.StatusBadRequest, `"from" is required`)
 		return
 	}
-	p := e.personNamed(req.From)
+	p := e.personNamed(w, req.From)
+	if p == nil {
+		return
+	}
 	var other *Person
 	if req.With != "" {
-		other = e.personNamed(req.With)
+		if other = e.personNamed(w, req.With); other == nil {
+			return
+		}
 	}
 	h, err := p.StartComplianceRecording(other)
 	if err != nil {
@@ -158,7 +188,10 @@ func (e *Emulator) ctlEscalate(w http.ResponseWriter, r *http.Request) {
 		ctlError(w, http.StatusNotFound, err.Error())
 		return
 	}
-	p := e.personNamed(req.Who)
+	p := e.personNamed(w, req.Who)
+	if p == nil {
+		return
+	}
 	if err := h.Escalate(p); err != nil {
 		ctlError(w, http.StatusConflict, err.Error())
 		return
@@ -258,9 +291,9 @@ func (e *Emulator) ctlJoin(w http.ResponseWriter, r *http.Request) {
 		ctlError(w, http.StatusBadRequest, `"who" is required`)
 		return
 	}
-	p := e.Person(req.Who)
+	p := e.personNamed(w, req.Who)
 	if p == nil {
-		p = e.AddUser(req.Who, Behavior{})
+		return
 	}
 	e.mu.Lock()
 	c, err := e.liveCall(r.PathValue("id"))
@@ -401,8 +434,7 @@ func (e *Emulator) ctlRecording(w http.ResponseWriter, r *http.Request) {
 		ctlError(w, http.StatusBadRequest, err.Error())
 		return
 	}
-	f, _ := ReadWAVFormat(bytes.NewReader(b))
-	ctlOK(w, map[string]any{"who": p.DisplayName(), "duration": f.Duration.String()})
+	ctlOK(w, map[string]any{"who": p.DisplayName(), "duration": messageDuration(b).String()})
 }
 
 // ctlMeeting makes a person join (or wait in the lobby of), be admitted to, or leave a
@@ -426,7 +458,9 @@ func (e *Emulator) ctlMeeting(w http.ResponseWriter, r *http.Request) {
 	action := r.PathValue("action")
 	var p *Person
 	if action == "join" {
-		p = e.personNamed(req.Who)
+		if p = e.personNamed(w, req.Who); p == nil {
+			return
+		}
 	} else if p = e.Person(req.Who); p == nil {
 		ctlError(w, http.StatusNotFound, "nobody is called "+strconv.Quote(req.Who))
 		return
@@ -439,6 +473,13 @@ func (e *Emulator) ctlMeeting(w http.ResponseWriter, r *http.Request) {
 			p.Join(m)
 		}
 	case "admit":
+		e.mu.Lock()
+		waiting := m.lobby[p]
+		e.mu.Unlock()
+		if !waiting {
+			ctlError(w, http.StatusConflict, p.DisplayName()+" is not waiting in the lobby")
+			return
+		}
 		m.Admit(p)
 	case "leave":
 		p.Leave(m)

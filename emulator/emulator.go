@@ -125,6 +125,7 @@ type Emulator struct {
 	mu       sync.Mutex
 	baseURL  string
 	calls    map[string]*call
+	live     map[string]*call // the calls that have not ended
 	people   []*Person
 	meetings map[string]*Meeting
 	nextID   int
@@ -136,7 +137,10 @@ type Emulator struct {
 	out    *deliverer
 	// crossOrigin refuses the control API's cross-site browser requests.
 	crossOrigin *http.CrossOriginProtection
-	streams     atomic.Int64 // event streams open (MaxStreams)
+	streams     atomic.Int64  // event streams open (MaxStreams)
+	closed      chan struct{} // closed by Close: event streams end
+	closeOnce   sync.Once
+	epoch       string // names this emulator's run in event stream IDs
 	recs        recordings
 	tokens      tokenCache
 }
@@ -193,10 +197,12 @@ func New(cfg Config) (*Emulator, error) {
 	}
 	e := &Emulator{
 		cfg: cfg, clock: cfg.Clock, log: log, issuer: cfg.Issuer,
-		calls: map[string]*call{}, meetings: map[string]*Meeting{}, perms: perms,
+		calls: map[string]*call{}, live: map[string]*call{}, meetings: map[string]*Meeting{}, perms: perms,
 		rng: rand.New(rand.NewPCG(cfg.Seed, cfg.Seed^0x9e3779b97f4a7c15)),
 	}
 	e.crossOrigin = http.NewCrossOriginProtection()
+	e.closed = make(chan struct{})
+	e.epoch = fmt.Sprintf("%08x", rand.Uint32())
 	e.events.init()
 	e.recs.init()
 	e.out = newDeliverer(e)
@@ -242,7 +248,10 @@ func (s *Server) Close() {
 }
 
 // Close stops notification delivery. Pending notifications are dropped.
-func (e *Emulator) Close() { e.out.close() }
+func (e *Emulator) Close() {
+	e.closeOnce.Do(func() { close(e.closed) })
+	e.out.close()
+}
 
 // SetBaseURL tells the emulator the URL it is served at (for recording locations and
 // the OpenID configuration).

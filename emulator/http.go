@@ -44,7 +44,11 @@ var graphVersions = map[string]bool{"v1.0": true, "beta": true}
 // JSON error body (404 itemNotFound, or 405 with an Allow header).
 func (e *Emulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if !isGraphPath(r.URL.Path) {
-		if r.URL.Path == "/" || strings.HasPrefix(r.URL.Path, ControlPrefix+"/") || r.URL.Path == ControlPrefix {
+		if r.URL.Path == "/" && (r.Method == http.MethodGet || r.Method == http.MethodHead) {
+			serveRoot(w, r)
+			return
+		}
+		if strings.HasPrefix(r.URL.Path, ControlPrefix+"/") || r.URL.Path == ControlPrefix {
 			if !e.guardControl(w, r) {
 				return
 			}

@@ -180,11 +180,15 @@ func (p *Person) join(m *Meeting, lobby bool) {
 // with isInLobby until Admit.
 func (p *Person) WaitInLobby(m *Meeting) { p.join(m, true) }
 
-// Admit lets a person in from the lobby.
+// Admit lets a person in from the lobby. It does nothing when they are not waiting
+// there (WaitInLobby).
 func (m *Meeting) Admit(p *Person) {
 	e := m.e
 	e.mu.Lock()
 	defer e.mu.Unlock()
+	if !m.lobby[p] {
+		return // not waiting in the lobby
+	}
 	delete(m.lobby, p)
 	e.record(EventJoined, "", p.name, p.DisplayName()+" is admitted from the lobby", nil)
 	for _, x := range m.members {

@@ -83,7 +83,7 @@ func (p *Person) SetNextRecording(wav []byte) error {
 		if err := f.CheckPrompt(); err != nil {
 			return fmt.Errorf("emulator: the recording is %w", errors.New(strings.TrimPrefix(err.Error(), "not ")))
 		}
-		if f.Duration <= 0 {
+		if messageDuration(wav) <= 0 {
 			return errors.New("emulator: the recording is empty")
 		}
 		wav = bytes.Clone(wav)
@@ -91,9 +91,8 @@ func (p *Person) SetNextRecording(wav []byte) error {
 	e := p.e
 	e.mu.Lock()
 	if m := p.recording; m != nil && wav != nil {
-		f, _ := ReadWAVFormat(bytes.NewReader(wav))
 		p.recording = nil
-		if m.speak(wav, f.Duration) {
+		if m.speak(wav, messageDuration(wav)) {
 			e.mu.Unlock()
 			e.runDue()
 			return nil
@@ -112,11 +111,14 @@ func (p *Person) takeMessage() ([]byte, time.Duration) {
 	if wav == nil {
 		return nil, 0
 	}
-	f, err := ReadWAVFormat(bytes.NewReader(wav))
-	if err != nil {
-		return nil, 0
-	}
-	return wav, f.Duration
+	return wav, messageDuration(wav)
+}
+
+// messageDuration is how long a 16 kHz mono 16-bit WAV file plays: its data chunk's
+// size as the header says, or as much data as the file holds when that is less (a
+// header written while streaming says 0xFFFFFFFF).
+func messageDuration(wav []byte) time.Duration {
+	return time.Duration(len(wavData(wav))/2) * time.Second / sampleRate
 }
 
 // cutWAV returns the first d of a 16 kHz mono 16-bit WAV file, rewritten with a

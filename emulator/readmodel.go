@@ -1,6 +1,7 @@
 package emulator
 
 import (
+	"cmp"
 	"net/http"
 	"slices"
 	"strings"
@@ -22,6 +23,11 @@ type State struct {
 	People       []PersonState  `json:"people"`
 	Calls        []CallState    `json:"calls"`
 	Meetings     []MeetingState `json:"meetings"`
+	// LastSeq is the Seq of the newest event when the snapshot was taken, and Epoch
+	// names this emulator's run: an event stream resumed with another epoch (the
+	// emulator restarted) starts again with a reset.
+	LastSeq int    `json:"lastSeq"`
+	Epoch   string `json:"epoch"`
 }
 
 // PersonState is a simulated person.
@@ -87,6 +93,7 @@ type MediaState struct {
 	URIs      []string  `json:"uris"`
 	PlayURLs  []string  `json:"playUrls"`
 	StartedAt time.Time `json:"startedAt"`
+	seq       int       // the Seq of the event that started it
 }
 
 // MeetingState is a meeting.
@@ -108,16 +115,14 @@ func (e *Emulator) State() State {
 	defer e.mu.Unlock()
 	_, virtual := e.clock.(*VirtualClock)
 	s := State{Now: e.clock.Now(), VirtualClock: virtual, BotConnected: e.cfg.CallbackURL != "", CallbackURL: e.cfg.CallbackURL,
-		BotName: e.cfg.BotName, People: []PersonState{}, Calls: []CallState{}, Meetings: []MeetingState{}}
+		BotName: e.cfg.BotName, People: []PersonState{}, Calls: []CallState{}, Meetings: []MeetingState{},
+		LastSeq: e.LastSeq(), Epoch: e.epoch}
 	for _, p := range e.people {
 		s.People = append(s.People, p.state())
 	}
-	for _, c := range e.calls {
-		if !c.ended {
-			s.Calls = append(s.Calls, e.callState(c, media[c.id]))
-		}
+	for _, c := range e.liveCalls() {
+		s.Calls = append(s.Calls, e.callState(c, media[c.id]))
 	}
-	slices.SortFunc(s.Calls, func(a, b CallState) int { return strings.Compare(a.ID, b.ID) })
 	for _, m := range e.meetings {
 		ms := MeetingState{ID: m.id, Subject: m.subject, JoinWebURL: m.JoinWebURL(), Members: []string{}, Lobby: []string{}, Calls: []string{}}
 		for _, p := range m.members {
@@ -132,7 +137,9 @@ func (e *Emulator) State() State {
 		}
 		s.Meetings = append(s.Meetings, ms)
 	}
-	slices.SortFunc(s.Meetings, func(a, b MeetingState) int { return strings.Compare(a.ID, b.ID) })
+	slices.SortStableFunc(s.Meetings, func(a, b MeetingState) int {
+		return cmp.Or(e.meetings[a.ID].created.Compare(e.meetings[b.ID].created), strings.Compare(a.ID, b.ID))
+	})
 	return s
 }
 
@@ -206,7 +213,7 @@ func (l *eventLog) index(ev Event) {
 		if op == "" || ev.CallID == "" {
 			return
 		}
-		m := MediaState{OperationID: op, Kind: "prompt", StartedAt: ev.Time, URIs: []string{}, PlayURLs: []string{}}
+		m := MediaState{OperationID: op, Kind: "prompt", StartedAt: ev.Time, URIs: []string{}, PlayURLs: []string{}, seq: ev.Seq}
 		if ev.Kind == EventRecordStarted {
 			m.Kind = "record"
 		}
@@ -242,9 +249,10 @@ func (l *eventLog) mediaInProgress() map[string][]MediaState {
 	out := make(map[string][]MediaState, len(l.media))
 	for id, ops := range l.media {
 		for _, m := range ops {
+			m.URIs, m.PlayURLs = slices.Clone(m.URIs), slices.Clone(m.PlayURLs)
 			out[id] = append(out[id], m)
 		}
-		slices.SortFunc(out[id], func(a, b MediaState) int { return a.StartedAt.Compare(b.StartedAt) })
+		slices.SortFunc(out[id], func(a, b MediaState) int { return cmp.Compare(a.seq, b.seq) })
 	}
 	return out
 }

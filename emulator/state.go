@@ -1,9 +1,11 @@
 package emulator
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -54,6 +56,8 @@ type call struct {
 	// mediaActive is set once the call's audio is up (mediaState audio active).
 	mediaActive bool
 
+	// order is when the call was made, among the emulator's calls.
+	order int
 	// ringing holds the people with Behavior.Manual whose phone rings for this call,
 	// until they answer or decline (Person.Answer, Person.Decline) or it rings out.
 	ringing map[*Person]*ringing
@@ -64,8 +68,8 @@ type call struct {
 // ringing is a manual person's phone ringing for a call: what answering or declining
 // does, and how to stop the ring timeout. Guarded by Emulator.mu.
 type ringing struct {
-	answer, decline func()
-	stop            func()
+	answer, decline, ringOut func()
+	stop                     func()
 }
 
 // newCall registers a call. Callers hold e.mu.
@@ -77,7 +81,20 @@ func (e *Emulator) newCall(dir calls.Direction, callbackURI string) *call {
 	c.res = calls.Call{ID: c.id, Direction: dir, CallbackURI: callbackURI, MyParticipantID: c.bot.id,
 		TenantID: e.cfg.TenantID, RequestedModalities: []media.Modality{media.ModalityAudio}}
 	e.calls[c.id] = c
+	e.live[c.id] = c
+	c.order = e.nextID
 	return c
+}
+
+// liveCalls returns the calls that have not ended, in the order they were made.
+// Callers hold e.mu.
+func (e *Emulator) liveCalls() []*call {
+	out := make([]*call, 0, len(e.live))
+	for _, c := range e.live {
+		out = append(out, c)
+	}
+	slices.SortFunc(out, func(a, b *call) int { return cmp.Compare(a.order, b.order) })
+	return out
 }
 
 // sendsRoster reports whether the bot gets roster notifications for the call: in
@@ -395,6 +412,7 @@ func (e *Emulator) end(c *call, how ending) {
 		})
 	}
 	c.ended = true
+	delete(e.live, c.id)
 	who := ""
 	if c.person != nil {
 		who = c.person.name
