@@ -80,10 +80,11 @@ func openConsole(t *testing.T, h *host) *browser {
 			if err != nil {
 				return
 			}
-			// Exceptions, unhandled rejections and console.error calls; the browser's own
-			// log (a prompt URL that does not resolve, Source "network") is not the
-			// page's error.
-			if m.IsException() || m.Type == chromedp.ConsoleError && m.Source == "" {
+			// Exceptions, unhandled rejections, console.error calls, and the browser's
+			// errors about the page's script and its security policy (a blocked
+			// resource); its network errors (a prompt URL that does not resolve, a 4xx
+			// answer to an action) are not the page's.
+			if m.IsException() || m.Type == chromedp.ConsoleError && (m.Source == "" || m.Source == "javascript" || m.Source == "security") {
 				b.mu.Lock()
 				b.errors = append(b.errors, fmt.Sprintf("%s (%s:%d)", m, m.URL, m.Line))
 				b.mu.Unlock()

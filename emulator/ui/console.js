@@ -6,6 +6,11 @@ const TIMELINE_CAP = 500; // entries kept per call
 const ENDED_CAP = 20; // ended calls kept
 const LOG_CAP = 200; // entries in the log of events without a call
 const AUDIO_LOG_CAP = 100;
+const SEEN_CAP = 5000; // operation and call IDs remembered (completed, dropped)
+const PENDING_CAP = 200; // calls whose events are kept before they get a section
+const REPLAY = 2000; // events replayed from before the page opened
+const RETRY_MIN = 5000; // first delay before reopening a closed event stream, ms
+const RETRY_MAX = 30000;
 const KEYS = ['1', '2', '3', '4', '5', '6', '7', '8', '9', '*', '0', '#'];
 const ADVANCE = ['1s', '5s', '30s', '2m'];
 const MIC_LABEL = 'Record a message with the microphone';
@@ -129,27 +134,52 @@ function fmtTime(t, withDate = false) {
 
 let state = { people: [], calls: [], meetings: [] };
 let fetching = false;
-let queued = false;
-let lastSeq = 0; // highest event seq seen
+let queued = null; // {promise, resolve}: the fetch to run after the one in flight
+let lastSeq = 0; // highest event seq seen (or skipped: the stream's start)
 let loadTime = null; // emulator time at page load: older prompts are not played
+let snapSeq = 0; // the emulator's last seq when the page (re)loaded its state
+let streamFrom = 0; // the seq the stream started after: earlier events are not shown
+let generation = 0; // bumped when the emulator restarted: reads from before are dropped
 
-// scheduleRefresh fetches ../state: one fetch in flight, at most one queued.
+// scheduleRefresh fetches ../state: one fetch in flight, at most one queued. Its
+// promise (never rejected) settles once a fetch begun after the call is done.
 function scheduleRefresh() {
-  if (fetching) { queued = true; return Promise.resolve(); }
+  if (fetching) {
+    if (!queued) {
+      let resolve;
+      const promise = new Promise((r) => { resolve = r; });
+      queued = { promise, resolve };
+    }
+    return queued.promise;
+  }
   fetching = true;
   const seqAtFetch = lastSeq;
+  const gen = generation;
   return fetch(api('../state'), { cache: 'no-store' })
     .then((res) => (res.ok ? res.json() : Promise.reject(new Error(`${res.status} ${res.statusText}`))))
     .then((s) => {
+      if (gen !== generation) return; // read before the emulator restarted
       state = s || {};
       for (const k of ['people', 'calls', 'meetings']) if (!Array.isArray(state[k])) state[k] = []; // Go's nil slices are null
       try { render(seqAtFetch); } catch (err) { say(`Console error: ${err.message}`, true); }
     })
-    .catch((err) => say(`Could not read the emulator's state: ${err.message}`, true))
+    .catch((err) => { if (gen === generation) say(`Could not read the emulator's state: ${err.message}`, true); })
     .finally(() => {
       fetching = false;
-      if (queued) { queued = false; scheduleRefresh(); }
+      if (queued) {
+        const q = queued;
+        queued = null;
+        scheduleRefresh().then(q.resolve);
+      }
     });
+}
+
+// capSet drops a Set's (or Map's) oldest entries beyond max.
+function capSet(set, max) {
+  for (const k of set.keys()) {
+    if (set.size <= max) break;
+    set.delete(k);
+  }
 }
 
 const personByName = (name) => state.people.find((p) => p.name === name);
@@ -301,8 +331,9 @@ function renderRinging() {
 // ---- calls ----
 
 const sections = new Map(); // callId -> {el, ended, call}
-const callEvents = new Map(); // callId -> events (capped), also before the section exists
-const dropped = new Set(); // ended calls pushed out of the ended list
+const callEvents = new Map(); // callId -> events (capped; .first: seq of the first seen, .born: its start seen), also before the section exists
+const dropped = new Set(); // ended calls pushed out of the ended list (newest SEEN_CAP)
+const BIRTH = new Set(['call.incoming', 'call.created']); // the first event of a call
 
 function renderCalls(seqAtFetch) {
   const live = new Set(state.calls.map((c) => c.id));
@@ -353,7 +384,9 @@ function createSection(id, call) {
     el('h4', { text: 'Participants' }), el('ul', { class: 'participants' }),
     el('h4', { text: 'Media in progress' }), el('ul', { class: 'media' }));
   const tl = el('details', { class: 'timeline-box', open: true },
-    el('summary', { text: 'Timeline' }), el('ol', { class: 'timeline' }));
+    el('summary', { text: 'Timeline' }),
+    el('p', { class: 'timeline-note', hidden: true, text: '(earlier events not loaded)' }),
+    el('ol', { class: 'timeline' }));
   sec.append(head, el('div', { class: 'call-body' }, info, tl));
   const s = { el: sec, ended: false, call, id };
   sections.set(id, s);
@@ -455,6 +488,7 @@ function endCall(id) {
     callEvents.delete(lid);
     dropped.add(lid);
   }
+  capSet(dropped, SEEN_CAP);
 }
 
 // revive brings back a section thought ended (the read model lagged behind).
@@ -559,6 +593,10 @@ function appendEntry(ol, ev, cap = TIMELINE_CAP) {
 
 function updateCount(s) {
   setText($('.timeline-box > summary', s.el), `Timeline (${$('.timeline', s.el).children.length} events)`);
+  // A call under way before the stream's start: its first events were not loaded.
+  const evs = callEvents.get(s.id);
+  const note = $('.timeline-note', s.el);
+  if (note) note.hidden = !(streamFrom > 0 && evs && !evs.born && evs.first <= snapSeq);
 }
 
 // createdCall is the ID of the call a bot's POST /communications/calls created
@@ -576,7 +614,14 @@ function onEvent(ev) {
   const id = ev.callId || createdCall(ev);
   if (id && !dropped.has(id)) {
     let evs = callEvents.get(id);
-    if (!evs) callEvents.set(id, (evs = []));
+    if (!evs) {
+      evs = [];
+      evs.first = ev.seq;
+      evs.born = false;
+      callEvents.set(id, evs);
+      capPending();
+    }
+    if (BIRTH.has(ev.kind) || !ev.callId) evs.born = true;
     evs.push(ev);
     if (evs.length > TIMELINE_CAP) evs.shift();
     const s = sections.get(id);
@@ -588,16 +633,32 @@ function onEvent(ev) {
   scheduleRefresh();
 }
 
+// capPending keeps the events of at most PENDING_CAP calls without a section
+// (the oldest go first).
+function capPending() {
+  let n = 0;
+  for (const id of callEvents.keys()) if (!sections.has(id)) n++;
+  for (const id of callEvents.keys()) {
+    if (n <= PENDING_CAP) break;
+    if (sections.has(id)) continue;
+    callEvents.delete(id);
+    n--;
+  }
+}
+
 // ---- prompts ----
 
 const players = new Map(); // callId -> {audio, urls, i, op, li, stopped}
-const completedOps = new Set();
+const completedOps = new Set(); // newest SEEN_CAP
 
 function audioFor(ev) {
   const id = ev.callId;
   const d = ev.data || {};
   if (ev.kind === 'prompt.completed' || ev.kind === 'media.cancelled') {
-    if (d.operationId) completedOps.add(d.operationId);
+    if (d.operationId) {
+      completedOps.add(d.operationId);
+      capSet(completedOps, SEEN_CAP);
+    }
     const p = players.get(id);
     if (p && (!d.operationId || !p.op || p.op === d.operationId)) stopPrompt(id);
   } else if (ev.kind === 'call.terminated') {
@@ -931,22 +992,102 @@ $('#add-meeting').addEventListener('submit', (e) => {
 
 // ---- start: read the state, then follow the stream ----
 
+let es = null; // the one EventSource open
+let retryDelay = RETRY_MIN;
+let retryTimer = null;
+let lastReset = 0; // performance.now() of the last reset the stream sent
+
+// start reads the state, then follows the stream from REPLAY events before it.
 async function start() {
+  const gen = generation;
   await scheduleRefresh();
+  if (gen !== generation) return; // the emulator restarted meanwhile: a newer start runs
   loadTime = parseTime(state.now);
-  const es = new EventSource(api('../stream?after=0'));
-  es.onmessage = (e) => {
+  snapSeq = Math.max(0, Number(state.lastSeq) || 0);
+  streamFrom = Math.max(0, snapSeq - REPLAY);
+  lastSeq = Math.max(lastSeq, streamFrom);
+  openStream(streamFrom, false);
+}
+
+// openStream opens the event stream at after, closing any other; reopened says
+// whether this is a reconnection (then the state is read again when it opens).
+function openStream(after, reopened) {
+  clearTimeout(retryTimer);
+  retryTimer = null;
+  es?.close();
+  // The epoch of the emulator this page has seen: a restarted one answers with a reset.
+  const epoch = state && state.epoch ? `&epoch=${encodeURIComponent(state.epoch)}` : '';
+  const src = new EventSource(api(`../stream?after=${after}${epoch}`));
+  es = src;
+  let lost = reopened;
+  src.onmessage = (e) => {
+    if (es !== src) return;
+    retryDelay = RETRY_MIN;
     let ev;
     try { ev = JSON.parse(e.data); } catch { return; }
     onEvent(ev);
   };
-  let lost = false;
-  es.onerror = () => {
+  src.addEventListener('reset', () => {
+    if (es !== src) return;
+    retryDelay = RETRY_MIN;
+    onReset();
+  });
+  src.onerror = () => {
+    if (es !== src) return;
+    if (src.readyState === EventSource.CLOSED) {
+      // Closed for good (an answer other than a stream, e.g. 503 with too many open):
+      // open a new one later, from the newest event seen.
+      src.close();
+      es = null;
+      say(`event stream closed; reconnecting in ${retryDelay / 1000} s`, true);
+      retryTimer = setTimeout(() => openStream(lastSeq, true), retryDelay);
+      retryDelay = Math.min(retryDelay * 2, RETRY_MAX);
+      return;
+    }
     lost = true;
     say('Lost the event stream; reconnecting…', true);
   };
-  es.onopen = () => {
+  src.onopen = () => {
+    if (es !== src) return;
     if (lost) { lost = false; say('Event stream back.'); scheduleRefresh(); }
   };
 }
-start();
+
+// onReset: the emulator restarted (the stream was asked for events it has not
+// got). Forget everything and start again from a fresh read of its state.
+function onReset() {
+  es?.close();
+  es = null;
+  clearTimeout(retryTimer);
+  retryTimer = null;
+  clearPage();
+  say('The emulator restarted');
+  const soon = performance.now() - lastReset < 2000; // resets in a row: do not spin
+  lastReset = performance.now();
+  const again = () => start().catch((err) => say(`Console error: ${err.message}`, true));
+  if (soon) retryTimer = setTimeout(() => { retryTimer = null; again(); }, RETRY_MIN);
+  else again();
+}
+
+// clearPage drops what the page holds of the emulator before it restarted.
+function clearPage() {
+  generation++; // reads in flight are of the old emulator
+  state = { people: [], calls: [], meetings: [] };
+  for (const id of [...players.keys()]) stopPrompt(id);
+  for (const id of [...holds.keys()]) stopHold(id);
+  sections.clear();
+  callEvents.clear();
+  dropped.clear();
+  completedOps.clear();
+  $('#calls').replaceChildren();
+  $('#ended').replaceChildren();
+  $('#log').replaceChildren();
+  $('#audio-log').replaceChildren();
+  $('#ringing').replaceChildren();
+  lastSeq = 0;
+  snapSeq = 0;
+  streamFrom = 0;
+  loadTime = null;
+}
+
+start().catch((err) => say(`Console error: ${err.message}`, true));
