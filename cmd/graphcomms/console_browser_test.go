@@ -314,3 +314,39 @@ func TestConsoleRinging(t *testing.T) {
 	b.wait(fmt.Sprintf(`(r => r.width > 0 && r.right <= window.innerWidth)(document.querySelector('%s .keypad button[data-key="5"]').getBoundingClientRect())`, callSection(first)),
 		"the keypad inside the narrow window")
 }
+
+// TestConsoleWithAccessToken: an emulator that needs its access token (as beyond
+// loopback) works from the console's ?token= link: the cookie carries it on the page's
+// requests and its event stream, and the page is refused without it.
+func TestConsoleWithAccessToken(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a browser")
+	}
+	findChromium(t)
+	h, err := startHost("127.0.0.1:0", emulator.Config{ControlToken: "console-test-token"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(h.Close)
+	if !strings.HasSuffix(h.consoleURL(), "?token=console-test-token") {
+		t.Fatalf("console URL %s", h.consoleURL())
+	}
+	sink := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusAccepted) }))
+	t.Cleanup(sink.Close)
+	h.emu.SetCallbackURL(sink.URL)
+	b := openConsole(t, h)
+	if loc, err := chromedp.Run(b.ctx, chromedp.Location()); err != nil || strings.Contains(loc, "token") {
+		t.Errorf("the page's address still holds the token: %s %v", loc, err)
+	}
+	b.addPerson("frank", "answer")
+	b.click(`li[data-person="frank"] .call-bot`) // the call comes through the event stream
+	id := b.liveCall()
+	b.wait(fmt.Sprintf(`!!document.querySelector('%s ol.timeline li[data-kind="call.incoming"]')`, callSection(id)), "the call's first event on its timeline")
+	if code, _, errs := runCLI("", "trigger", "--emulator", h.url, "events"); code != 1 || !strings.Contains(errs, "access token") {
+		t.Errorf("trigger without the token: %d %q", code, errs)
+	}
+	t.Setenv(emulatorTokenEnv, "console-test-token")
+	if code, out, errs := runCLI("", "trigger", "--emulator", h.url, "events"); code != 0 || !strings.Contains(out, "Frank calls the bot") {
+		t.Errorf("trigger with the token: %d %q %q", code, out, errs)
+	}
+}

@@ -318,7 +318,10 @@ func getEvents(u, callID string, stdout, stderr io.Writer) int {
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
-		fmt.Fprintf(stderr, "graphcomms trigger: GET %s: %s\n", u, resp.Status)
+		out, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<16))
+		var e struct{ Error string }
+		_ = json.Unmarshal(out, &e)
+		fmt.Fprintf(stderr, "graphcomms trigger: GET %s: %s: %s\n", u, resp.Status, strings.TrimSpace(firstNonEmpty(e.Error, string(out))))
 		return 1
 	}
 	var events []controlEvent
