@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"regexp"
@@ -165,6 +166,7 @@ func TestEmulatorStartupText(t *testing.T) {
 			"go run ./examples/ivrbot -emulator " + h.url,
 			"  bin/graphcomms trigger --emulator " + h.url + " incoming-call --from alice",
 			"  (or bin/graphcomms shell --emulator " + h.url + ", to type the actions without the prefix)",
+			"web console:       " + h.url + "/_emulator/ui/ (call the bot",
 		} {
 			if !strings.Contains(text, want) {
 				t.Errorf("anonymous %v: the start-up text lacks %q:\n%s", anonymous, want, text)
@@ -176,6 +178,37 @@ func TestEmulatorStartupText(t *testing.T) {
 		}
 		if !strings.Contains(text, tokens) {
 			t.Errorf("anonymous %v: the start-up text lacks %q:\n%s", anonymous, tokens, text)
+		}
+	}
+}
+
+// TestEmulatorAccessToken: beyond loopback (here: a host given a token, as startHost
+// makes one up for a listener that is not on loopback) the start-up text prints the
+// token and the console's link with it.
+func TestEmulatorAccessToken(t *testing.T) {
+	for addr, want := range map[string]bool{"127.0.0.1:1": true, "[::1]:1": true, "0.0.0.0:1": false, "[::]:1": false, "192.0.2.7:1": false} {
+		ta, err := net.ResolveTCPAddr("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := listensOnLoopback(ta); got != want {
+			t.Errorf("listensOnLoopback(%s) = %v", addr, got)
+		}
+	}
+	h, err := startHost("127.0.0.1:0", emulator.Config{Clock: emulator.RealClock{}, ControlToken: "tok123"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer h.Close()
+	var b strings.Builder
+	printStartup(&b, h, "bin/graphcomms", false)
+	for _, want := range []string{
+		"web console:       " + h.url + "/_emulator/ui/?token=tok123",
+		"access token:      tok123",
+		emulatorTokenEnv + "=tok123",
+	} {
+		if !strings.Contains(b.String(), want) {
+			t.Errorf("the start-up text lacks %q:\n%s", want, b.String())
 		}
 	}
 }
