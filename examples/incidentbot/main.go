@@ -35,7 +35,12 @@ func main() {
 		responders := os.Getenv("INCIDENT_RESPONDERS")
 		identity := func(id string) (participants.IdentitySet, error) { return participants.User(id, real.TenantID), nil }
 		wait := time.Second // let the server start before paging
+		mux := http.NewServeMux()
 		if x := real.Emulator; x != nil {
+			if inc.MessageURL == "" {
+				// A chime the bot serves itself, which the emulator's console plays.
+				inc.MessageURL = demo.ServePrompts(mux, real.CallbackURL, map[string][]float64{"incident-4711": {880, 880, 880, 659.25}}) + "/incident-4711.wav"
+			}
 			if err := emulatorSetup(x, inc, &responders); err != nil {
 				return err
 			}
@@ -71,7 +76,6 @@ func main() {
 				inc.Responders = append(inc.Responders, Responder{Name: cmp.Or(ids.DisplayName(), id), Identity: ids})
 			}
 		}
-		mux := http.NewServeMux()
 		go func() {
 			time.Sleep(wait)
 			rep, err := inc.Run(context.Background(), client)
@@ -87,14 +91,10 @@ func main() {
 
 // emulatorSetup prepares the incident for an external emulator (`graphcomms
 // emulator`): without INCIDENT_JOIN_URL it creates the incident meeting there
-// (organized by olivia), without INCIDENT_MESSAGE_URL it plays the demo's message,
-// and without INCIDENT_RESPONDERS it pages alice and bob, emulated users who answer
+// (organized by olivia), and without INCIDENT_RESPONDERS it pages alice and bob, emulated users who answer
 // at once (press their keys with `graphcomms trigger tone --call ID 1`). Phone
 // numbers are called from the emulator's application instance.
 func emulatorSetup(x *demo.External, inc *Incident, responders *string) error {
-	if inc.MessageURL == "" {
-		inc.MessageURL = "https://media.contoso.example/incident-4711.wav"
-	}
 	if *responders == "" {
 		*responders = "alice,bob"
 	}
