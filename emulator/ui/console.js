@@ -525,6 +525,9 @@ document.addEventListener('keydown', (e) => {
 function laneOf(kind) {
   if (kind === 'graph.request') return 'request';
   if (kind.startsWith('notification.')) return 'notify';
+  // What a person does; the bot's own doings on participants (muting, hold music,
+  // metadata, invitations) are the emulator's account of the bot's requests.
+  if (/^(participant\.(muted|unmuted|holdMusic|metadata|invited))$/.test(kind)) return 'emulator';
   if (/^(call\.incoming|call\.declined|call\.ringing|tone\.pressed|participant\.|sharing\.|person\.)/.test(kind)) return 'person';
   return 'emulator';
 }
