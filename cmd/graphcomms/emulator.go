@@ -160,6 +160,8 @@ const triggerActions = `actions:
   hangup --call ID              the caller hangs up
   join --call ID NAME           NAME joins the meeting the call is in
   escalate --call ID NAME       the caller adds NAME: the call becomes a group call
+  answer --call ID [NAME]       NAME (a person added with "manual": true, whose phone
+                                rings for the bot's call) answers; decline declines
   advance DURATION              move a virtual clock forward (e.g. 30s)
   events [--call ID]            print what happened so far, one line per event
 `
@@ -251,6 +253,11 @@ func runAction(base, action string, rest []string, stdout, stderr io.Writer) int
 			return 2
 		}
 		path, body["who"] = "/calls/"+url.PathEscape(*callID)+"/join", sub.Arg(0)
+	case "answer", "decline":
+		if !need(*callID != "" && sub.NArg() <= 1, "--call ID is required, and at most one NAME") {
+			return 2
+		}
+		path, body["who"] = "/calls/"+url.PathEscape(*callID)+"/"+action, sub.Arg(0)
 	case "advance":
 		if !need(sub.NArg() == 1, "a DURATION is required") {
 			return 2

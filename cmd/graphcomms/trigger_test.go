@@ -202,3 +202,21 @@ func TestShellFillsInTheLastCall(t *testing.T) {
 		t.Errorf("the first line is not incoming-call's answer: %q", out)
 	}
 }
+
+// TestTriggerAnswerDecline: answer and decline send the console's requests.
+func TestTriggerAnswerDecline(t *testing.T) {
+	f, base := startFake(t, "[]")
+	for _, args := range [][]string{{"answer", "--call", "c1", "bob"}, {"decline", "--call", "c2"}} {
+		if code, _, errs := runCLI("", append([]string{"trigger", "--emulator", base}, args...)...); code != 0 {
+			t.Errorf("%v: exit %d: %s", args, code, errs)
+		}
+	}
+	got := f.got()
+	want := []string{`POST /_emulator/calls/c1/answer {"who":"bob"}`, `POST /_emulator/calls/c2/decline {"who":""}`}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("requests:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	if code, _, _ := runCLI("", "trigger", "--emulator", base, "answer", "bob"); code != 2 {
+		t.Errorf("answer without --call: exit %d, want 2", code)
+	}
+}
