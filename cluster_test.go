@@ -738,6 +738,9 @@ func TestFleetSplitBrain(t *testing.T) {
 	if first.replica == "r1" {
 		other = "r0"
 	}
+	if _, held := f.replica(first.replica).client.Call(h.ID()); !held {
+		t.Fatal("the first replica does not hold the call")
+	}
 	// Hand the lease to the other replica as if the first one's had run out, and tell
 	// it so; the first one is not told.
 	st := f.replica(other).store
@@ -751,9 +754,10 @@ func TestFleetSplitBrain(t *testing.T) {
 	if second.replica != other {
 		t.Fatalf("resumed on %s", second.replica)
 	}
-	if _, held := f.replica(first.replica).client.Call(h.ID()); !held {
-		t.Fatal("the first replica no longer holds the call: no split brain to test")
-	}
+	// The first replica may already have seen the second's writes (their wake-ups
+	// reach it too) and stopped handling the call; either way, each key is delivered
+	// once and at least one of the two ends with ErrCallMoved. (Requiring it to still
+	// hold the call here made the test fail about once in a few dozen runs.)
 	if err := h.Press("123456"); err != nil {
 		t.Fatal(err)
 	}
