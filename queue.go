@@ -356,8 +356,20 @@ func (c *Call) commit(fx []callstate.Effect) {
 	c.mu.Lock()
 	c.version = st.Version
 	c.mu.Unlock()
+	// Waiters on the call's state (WaitForState) wake after the batch's other
+	// effects: when they return, what the new state sets in motion has been (its
+	// keep-alive timer armed, its roster read started), so that a test on a virtual
+	// clock that advances it next sees the timer fire.
+	changed := false
 	for i := range fx {
+		if fx[i].Kind == callstate.Changed {
+			changed = true
+			continue
+		}
 		c.perform(&fx[i])
+	}
+	if changed {
+		c.perform(&callstate.Effect{Kind: callstate.Changed})
 	}
 }
 
