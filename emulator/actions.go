@@ -339,7 +339,7 @@ func (e *Emulator) startPrompts(c *call, op *calls.PlayPromptOperation, req *cal
 	// The completion carries completionReason (a beta member of playPromptOperation that
 	// Graph sends on v1.0 too, as testdata/notifications/op-playprompt-failed.json
 	// records): completedSuccessfully, or mediaOperationCanceled when cancelled.
-	e.startMedia(c, op, probe.total, nil, func(cancelled bool) {
+	e.startMedia(c, op, probe.total, &mediaOp{kind: "prompt", uris: promptURIs(req.Prompts)}, func(cancelled bool) {
 		if cancelled {
 			op.CompletionReason = calls.PlayPromptCompletionMediaOperationCanceled
 			e.record(EventPromptCompleted, c.id, who, "prompt cancelled", map[string]string{"operationId": op.ID, "reason": "cancelled"})
@@ -381,8 +381,8 @@ func (e *Emulator) failedMedia(c *call, op calls.Operation, probe promptProbe, w
 
 // startMedia runs a media operation for d; done(true) runs if it is cancelled first.
 func (e *Emulator) startMedia(c *call, op calls.Operation, d time.Duration, m *mediaOp, done func(cancelled bool)) *mediaOp {
-	if m == nil {
-		m = &mediaOp{}
+	if m.started.IsZero() {
+		m.started = e.clock.Now()
 	}
 	id := op.Base().ID
 	m.cancelled = func() { done(true) }
@@ -448,7 +448,7 @@ func (e *Emulator) startRecording(c *call, op *calls.RecordOperation, req calls.
 			map[string]string{"operationId": op.ID, "recordingLocation": op.RecordingLocation, "reason": string(op.CompletionReason)})
 		e.complete(c, op, true, 200, sub, "Action completed successfully.")
 	}
-	m := &mediaOp{stopTones: stopTones(req.StopTones)}
+	m := &mediaOp{kind: "record", stopTones: stopTones(req.StopTones)}
 	began := e.clock.Now()
 	m.finishOnTone = func() {
 		m.stop()

@@ -263,5 +263,3 @@ func isLoopbackURL(s string) bool {
 	u, err := url.Parse(s)
 	return err == nil && (u.Scheme == "http" || u.Scheme == "https") && loopback.Host(u.Hostname())
 }
-
-func queryEscape(s string) string { return url.QueryEscape(s) }

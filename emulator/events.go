@@ -108,7 +108,6 @@ type eventLog struct {
 	dropped int     // how many of the oldest events were forgotten
 	max     int     // MaxEvents, or less in tests
 	changed chan struct{}
-	media   mediaIndex
 	prompts promptSet
 }
 

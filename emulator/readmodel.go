@@ -2,7 +2,9 @@ package emulator
 
 import (
 	"cmp"
+	"maps"
 	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 	"time"
@@ -93,7 +95,6 @@ type MediaState struct {
 	URIs      []string  `json:"uris"`
 	PlayURLs  []string  `json:"playUrls"`
 	StartedAt time.Time `json:"startedAt"`
-	seq       int       // the Seq of the event that started it
 }
 
 // MeetingState is a meeting.
@@ -110,7 +111,6 @@ type MeetingState struct {
 
 // State returns a snapshot of the emulator's people, live calls and meetings.
 func (e *Emulator) State() State {
-	media := e.events.mediaInProgress()
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	_, virtual := e.clock.(*VirtualClock)
@@ -121,7 +121,7 @@ func (e *Emulator) State() State {
 		s.People = append(s.People, p.state())
 	}
 	for _, c := range e.liveCalls() {
-		s.Calls = append(s.Calls, e.callState(c, media[c.id]))
+		s.Calls = append(s.Calls, e.callState(c))
 	}
 	for _, m := range e.meetings {
 		ms := MeetingState{ID: m.id, Subject: m.subject, JoinWebURL: m.JoinWebURL(), Members: []string{}, Lobby: []string{}, Calls: []string{}}
@@ -159,7 +159,7 @@ func (p *Person) state() PersonState {
 }
 
 // callState describes a live call. Callers hold e.mu.
-func (e *Emulator) callState(c *call, media []MediaState) CallState {
+func (e *Emulator) callState(c *call) CallState {
 	cs := CallState{ID: c.id, State: c.state, Direction: c.res.Direction, Group: c.group, TonesSubscribed: c.tones,
 		Participants: []ParticipantState{}, Media: []MediaState{}, Ringing: []string{}}
 	if c.person != nil && !c.group {
@@ -177,10 +177,21 @@ func (e *Emulator) callState(c *call, media []MediaState) CallState {
 		}
 		cs.Participants = append(cs.Participants, ps)
 	}
-	for _, m := range media {
-		if _, running := c.media[m.OperationID]; running {
-			cs.Media = append(cs.Media, m)
+	// The media running, in the order their operations started.
+	ids := slices.Collect(maps.Keys(c.media))
+	slices.SortFunc(ids, func(a, b string) int {
+		return cmp.Or(c.media[a].started.Compare(c.media[b].started), cmp.Compare(slices.Index(c.opOrder, a), slices.Index(c.opOrder, b)))
+	})
+	for _, id := range ids {
+		m := c.media[id]
+		ms := MediaState{OperationID: id, Kind: m.kind, StartedAt: m.started, URIs: slices.Clone(m.uris), PlayURLs: []string{}}
+		if ms.URIs == nil {
+			ms.URIs = []string{}
 		}
+		for _, u := range m.uris {
+			ms.PlayURLs = append(ms.PlayURLs, PlayURL(u))
+		}
+		cs.Media = append(cs.Media, ms)
 	}
 	for p := range c.ringing {
 		cs.Ringing = append(cs.Ringing, p.name)
@@ -195,66 +206,19 @@ func (e *Emulator) callState(c *call, media []MediaState) CallState {
 // URI as it is, for the browser to fetch itself.
 func PlayURL(uri string) string {
 	if isLoopbackURL(uri) {
-		return ControlPrefix + "/prompt?uri=" + queryEscape(uri)
+		return ControlPrefix + "/prompt?uri=" + url.QueryEscape(uri)
 	}
 	return uri
 }
 
-// mediaIndex keeps the media in progress of each call, from the prompt.started and
-// record.started events, for State. Entries go at the operation's completion or the
-// call's end, so it holds at most the media in progress. Guarded by eventLog.mu.
-type mediaIndex map[string]map[string]MediaState // call ID -> operation ID -> media
-
-// index updates the media in progress with an event. Callers hold l.mu.
+// index notes the prompts an event says the bot played (promptSet). Callers hold
+// l.mu.
 func (l *eventLog) index(ev Event) {
-	op := ev.Data["operationId"]
-	switch ev.Kind {
-	case EventPromptStarted, EventRecordStarted:
-		if op == "" || ev.CallID == "" {
-			return
-		}
-		m := MediaState{OperationID: op, Kind: "prompt", StartedAt: ev.Time, URIs: []string{}, PlayURLs: []string{}, seq: ev.Seq}
-		if ev.Kind == EventRecordStarted {
-			m.Kind = "record"
-		}
+	if ev.Kind == EventPromptStarted {
 		for _, u := range splitURIs(ev.Data["uri"]) {
-			m.URIs = append(m.URIs, u)
-			m.PlayURLs = append(m.PlayURLs, PlayURL(u))
 			l.prompts.add(u)
 		}
-		if l.media == nil {
-			l.media = mediaIndex{}
-		}
-		if l.media[ev.CallID] == nil {
-			l.media[ev.CallID] = map[string]MediaState{}
-		}
-		l.media[ev.CallID][op] = m
-	case EventPromptCompleted, EventRecordCompleted, EventMediaCancelled:
-		if ops := l.media[ev.CallID]; ops != nil {
-			delete(ops, op)
-			if len(ops) == 0 {
-				delete(l.media, ev.CallID)
-			}
-		}
-	case EventTerminated:
-		delete(l.media, ev.CallID)
 	}
-}
-
-// mediaInProgress returns a copy of the media index, each call's media in the order
-// they started.
-func (l *eventLog) mediaInProgress() map[string][]MediaState {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	out := make(map[string][]MediaState, len(l.media))
-	for id, ops := range l.media {
-		for _, m := range ops {
-			m.URIs, m.PlayURLs = slices.Clone(m.URIs), slices.Clone(m.PlayURLs)
-			out[id] = append(out[id], m)
-		}
-		slices.SortFunc(out[id], func(a, b MediaState) int { return cmp.Compare(a.seq, b.seq) })
-	}
-	return out
 }
 
 // splitURIs splits a prompt event's "uri" (URIs joined with ", ").

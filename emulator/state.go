@@ -518,6 +518,12 @@ func short(id string) string {
 
 // mediaOp is a running playPrompt or recordResponse.
 type mediaOp struct {
+	// kind is "prompt" or "record"; uris are a prompt's URIs; started is when it began
+	// (MediaState).
+	kind    string
+	uris    []string
+	started time.Time
+
 	cancelTimer  func()
 	stopTones    map[string]bool
 	finishOnTone func()
