@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/graphcomms/graphcomms/internal/loopback"
+	"github.com/graphcomms/graphcomms/internal/wav"
 	"github.com/graphcomms/graphcomms/media"
 )
 
@@ -122,26 +123,14 @@ func WAVDuration(r io.Reader) (time.Duration, error) {
 // for speech (silence when tone is false).
 func WAV(d time.Duration, tone bool) []byte {
 	samples := int(d.Seconds() * sampleRate)
-	data := make([]byte, 44+2*samples)
-	copy(data[0:], "RIFF")
-	binary.LittleEndian.PutUint32(data[4:], uint32(36+2*samples))
-	copy(data[8:], "WAVEfmt ")
-	binary.LittleEndian.PutUint32(data[16:], 16)
-	binary.LittleEndian.PutUint16(data[20:], 1) // PCM
-	binary.LittleEndian.PutUint16(data[22:], 1) // mono
-	binary.LittleEndian.PutUint32(data[24:], sampleRate)
-	binary.LittleEndian.PutUint32(data[28:], sampleRate*bitsPerSample/8)
-	binary.LittleEndian.PutUint16(data[32:], bitsPerSample/8)
-	binary.LittleEndian.PutUint16(data[34:], bitsPerSample)
-	copy(data[36:], "data")
-	binary.LittleEndian.PutUint32(data[40:], uint32(2*samples))
+	pcm := make([]byte, 2*samples)
 	if tone {
 		for i := range samples {
 			v := int16(3000 * math.Sin(2*math.Pi*440*float64(i)/sampleRate))
-			binary.LittleEndian.PutUint16(data[44+2*i:], uint16(v))
+			binary.LittleEndian.PutUint16(pcm[2*i:], uint16(v))
 		}
 	}
-	return data
+	return wav.FromPCM(pcm)
 }
 
 // The result a playPrompt or recordResponse fails with when the emulator cannot

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/graphcomms/graphcomms/calls"
+	"github.com/graphcomms/graphcomms/internal/wav"
 	"github.com/graphcomms/graphcomms/participants"
 )
 
@@ -123,14 +124,9 @@ func messageDuration(wav []byte) time.Duration {
 
 // cutWAV returns the first d of a 16 kHz mono 16-bit WAV file, rewritten with a
 // plain 44-byte header.
-func cutWAV(wav []byte, d time.Duration) []byte {
-	out := WAV(0, false)
-	pcm := wavData(wav)
-	n := min(len(pcm), int(d.Seconds()*sampleRate)*2) &^ 1
-	out = append(out, pcm[:n]...)
-	binary.LittleEndian.PutUint32(out[4:], uint32(36+n))
-	binary.LittleEndian.PutUint32(out[40:], uint32(n))
-	return out
+func cutWAV(file []byte, d time.Duration) []byte {
+	pcm := wavData(file)
+	return wav.FromPCM(pcm[:min(len(pcm), int(d.Seconds()*sampleRate)*2)])
 }
 
 // wavData returns the data chunk of a WAV file (empty when there is none).

@@ -6,6 +6,8 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+
+	"github.com/graphcomms/graphcomms/internal/wav"
 )
 
 // PromptsPath is where ServePrompts serves its prompts on the bot's own server.
@@ -41,28 +43,15 @@ func ServePrompts(mux *http.ServeMux, callbackURL string, melodies map[string][]
 // Chime returns a WAV file (16 kHz, mono, 16-bit PCM) that plays the notes, a quarter
 // of a second each, softly faded in and out.
 func Chime(notes ...float64) []byte {
-	const rate, note = 16000, 4000 // samples per second, per note
-	n := len(notes) * note
-	wav := make([]byte, 44+2*n)
-	copy(wav, "RIFF")
-	binary.LittleEndian.PutUint32(wav[4:], uint32(36+2*n))
-	copy(wav[8:], "WAVEfmt ")
-	binary.LittleEndian.PutUint32(wav[16:], 16)
-	binary.LittleEndian.PutUint16(wav[20:], 1) // PCM
-	binary.LittleEndian.PutUint16(wav[22:], 1) // mono
-	binary.LittleEndian.PutUint32(wav[24:], rate)
-	binary.LittleEndian.PutUint32(wav[28:], rate*2)
-	binary.LittleEndian.PutUint16(wav[32:], 2)
-	binary.LittleEndian.PutUint16(wav[34:], 16)
-	copy(wav[36:], "data")
-	binary.LittleEndian.PutUint32(wav[40:], uint32(2*n))
+	const note = wav.SampleRate / 4 // samples per note
+	pcm := make([]byte, 2*len(notes)*note)
 	for i, f := range notes {
 		for j := range note {
-			t := float64(j) / rate
+			t := float64(j) / wav.SampleRate
 			env := math.Min(1, float64(j)/200) * math.Exp(-3*t) // a short attack, then decay
 			v := 9000 * env * math.Sin(2*math.Pi*f*t)
-			binary.LittleEndian.PutUint16(wav[44+2*(i*note+j):], uint16(int16(v)))
+			binary.LittleEndian.PutUint16(pcm[2*(i*note+j):], uint16(int16(v)))
 		}
 	}
-	return wav
+	return wav.FromPCM(pcm)
 }
