@@ -95,13 +95,22 @@ func (e *Emulator) graph(h func(w http.ResponseWriter, r *http.Request)) http.Ha
 			writeError(w, status, http.StatusText(status), "Injected by the emulator.")
 			return
 		}
-		rec := &statusRecorder{ResponseWriter: w, status: 200, base: base}
-		h(rec, r)
+		// ServeHTTP wrapped w in the requestTap that records the request; it keeps the
+		// answer's status, and the base URL for location.
+		status = http.StatusOK
+		tap, _ := w.(*requestTap)
+		if tap != nil {
+			tap.base = base
+		}
+		h(w, r)
 		// What the request set off without delay (a person who answers at once, an
 		// operation that completes at once) happens before the bot has the answer,
 		// on a virtual clock as on a real one.
 		e.runDue()
-		e.log.Info(fmt.Sprintf("%s %s -> %d", r.Method, r.URL.Path, rec.status))
+		if tap != nil {
+			status = tap.status
+		}
+		e.log.Info(fmt.Sprintf("%s %s -> %d", r.Method, r.URL.Path, status))
 	}
 }
 
@@ -117,22 +126,10 @@ func (e *Emulator) runDue() {
 // /users) for a Location header: the emulator's base URL and the request's API version
 // before it, as Graph writes them (https://graph.microsoft.com/v1.0/communications/...).
 func location(w http.ResponseWriter, path string) string {
-	if s, ok := w.(*statusRecorder); ok {
-		return s.base + path
+	if t, ok := w.(*requestTap); ok && t.base != "" {
+		return t.base + path
 	}
 	return path
-}
-
-type statusRecorder struct {
-	http.ResponseWriter
-	status int
-	base   string // the emulator's URL and the request's API version, for location
-}
-
-// WriteHeader records the status.
-func (s *statusRecorder) WriteHeader(code int) {
-	s.status = code
-	s.ResponseWriter.WriteHeader(code)
 }
 
 func writeRaw(w http.ResponseWriter, status int, body []byte) {

@@ -90,6 +90,9 @@ type requestTap struct {
 	status   int
 	request  []byte
 	recorded bool
+	// base is the emulator's URL and the request's API version, for location; the
+	// route's wrapper (graph) sets it.
+	base string
 }
 
 // WriteHeader records the status, and the request when no body follows.
