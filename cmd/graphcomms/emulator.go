@@ -66,7 +66,7 @@ func emulatorCmd(ctx context.Context, args []string, stdin io.Reader, stdout, st
 		return 2
 	}
 	if *callback != "" {
-		if err := checkCallback(*callback); err != nil {
+		if err := emulator.CheckCallbackURL(*callback); err != nil {
 			fmt.Fprintf(stderr, "graphcomms emulator: --callback: %v\n", err)
 			return 2
 		}
@@ -106,7 +106,7 @@ func selfName() string {
 // printStartup says what the emulator serves and what to set and run to use it; self
 // is how to run graphcomms.
 func printStartup(w io.Writer, h *host, self string, interactive bool) {
-	c := h.config()
+	c := h.emu.ConnectInfo()
 	clock := "real clock"
 	if c.VirtualClock {
 		clock = "virtual clock at " + h.emu.Now().Format(time.RFC3339) + ", moved with: " + self + " trigger advance 30s"

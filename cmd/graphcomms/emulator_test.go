@@ -228,7 +228,7 @@ func TestEmulatorAllowAnonymous(t *testing.T) {
 		if want := map[bool]int{false: http.StatusUnauthorized, true: http.StatusOK}[anonymous]; resp.StatusCode != want {
 			t.Errorf("--allow-anonymous %v: a request without a token got %d, want %d", anonymous, resp.StatusCode, want)
 		}
-		var cfg hostConfig
+		var cfg emulator.ConnectInfo
 		if err := getJSON(base+hostConfigPath, &cfg); err != nil || cfg.AllowAnonymous != anonymous || cfg.VirtualClock {
 			t.Errorf("config %+v, %v", cfg, err)
 		}
@@ -249,7 +249,7 @@ func getJSON(u string, v any) error {
 
 func TestHostRoutes(t *testing.T) {
 	h := startTestHost(t)
-	var cfg hostConfig
+	var cfg emulator.ConnectInfo
 	if err := getJSON(h.url+hostConfigPath, &cfg); err != nil {
 		t.Fatal(err)
 	}

@@ -21,9 +21,6 @@ const (
 	hostMeetingsPath = emulator.ControlPrefix + "/meetings" // POST: create a meeting
 )
 
-// hostConfig is what GET /_emulator/config answers.
-type hostConfig = emulator.ConnectInfo
-
 // host is an emulator served by `graphcomms emulator` over HTTP.
 type host struct {
 	emu     *emulator.Emulator
@@ -85,9 +82,3 @@ func (h *host) Close() {
 
 // callbackURL returns the bot's registered callback URL ("" when none).
 func (h *host) callbackURL() string { return h.emu.CallbackURL() }
-
-func (h *host) config() hostConfig { return h.emu.ConnectInfo() }
-
-// checkCallback says why u cannot be a callback URL: the emulator delivers to loopback
-// only.
-func checkCallback(u string) error { return emulator.CheckCallbackURL(u) }

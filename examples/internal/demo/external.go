@@ -84,17 +84,7 @@ func ConnectEmulator(ctx context.Context, base string) (*External, error) {
 		return nil, fmt.Errorf("emulator URL %q: the emulator runs on this machine (127.0.0.1, ::1, localhost)", base)
 	}
 	x := &External{URL: u.String(), hc: &http.Client{Timeout: 10 * time.Second}}
-	var cfg struct {
-		GraphURL            string                   `json:"graphUrl"`
-		OpenIDConfigURL     string                   `json:"openIdConfigUrl"`
-		TokenURL            string                   `json:"tokenUrl"`
-		AppID               string                   `json:"appId"`
-		TenantID            string                   `json:"tenantId"`
-		BotName             string                   `json:"botName"`
-		ApplicationInstance participants.IdentitySet `json:"applicationInstance"`
-		AllowAnonymous      bool                     `json:"allowAnonymous"`
-		VirtualClock        bool                     `json:"virtualClock"`
-	}
+	var cfg emulator.ConnectInfo
 	if err := x.do(ctx, http.MethodGet, emulatorConfigPath, nil, &cfg); err != nil {
 		return nil, fmt.Errorf("connecting to the emulator at %s (is `graphcomms emulator` running there?): %w", x.URL, err)
 	}
