@@ -42,6 +42,22 @@ func control(t *testing.T, method, url, body string, header ...string) (int, str
 	return resp.StatusCode, string(b)
 }
 
+// botAnswers has p call the bot and answers the call through the calls API, the
+// emulator sending its notifications to s; it returns p's handle and the call.
+func botAnswers(t *testing.T, emu *emulator.Server, s *sink, p *emulator.Person) (*emulator.CallHandle, *calls.CallRequestBuilder) {
+	t.Helper()
+	emu.SetCallbackURL(s.srv.URL)
+	h, err := p.CallBot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	call := apiFor(t, emu, auth.RetryPolicy{}).Calls().ByID(h.ID())
+	if err := call.Answer().Post(ctxT(t), calls.NewAnswerRequest(s.srv.URL)); err != nil {
+		t.Fatal(err)
+	}
+	return h, call
+}
+
 func state(t *testing.T, emu *emulator.Server) emulator.State {
 	t.Helper()
 	code, body := control(t, http.MethodGet, emu.URL()+emulator.ControlPrefix+"/state", "")
@@ -57,23 +73,12 @@ func state(t *testing.T, emu *emulator.Server) emulator.State {
 // graph.request events, which the transcript leaves out.
 func TestConsoleState(t *testing.T) {
 	emu := startEmulator(t)
-	s := newSink(t)
-	emu.SetCallbackURL(s.srv.URL)
 	ctx := ctxT(t)
-	api := apiFor(t, emu, auth.RetryPolicy{})
 	prompts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		_, _ = w.Write(emulator.WAV(3*time.Second, true))
 	}))
 	t.Cleanup(prompts.Close)
-	alice := emu.AddUser("alice", emulator.Behavior{Speech: 2 * time.Second})
-	h, err := alice.CallBot()
-	if err != nil {
-		t.Fatal(err)
-	}
-	call := api.Calls().ByID(h.ID())
-	if err := call.Answer().Post(ctx, calls.NewAnswerRequest(s.srv.URL)); err != nil {
-		t.Fatal(err)
-	}
+	h, call := botAnswers(t, emu, newSink(t), emu.AddUser("alice", emulator.Behavior{Speech: 2 * time.Second}))
 	if _, err := call.PlayPrompt().Post(ctx, &calls.PlayPromptRequest{Prompts: []media.Prompt{media.NewMediaPrompt(prompts.URL + "/menu.wav")}}); err != nil {
 		t.Fatal(err)
 	}
@@ -187,9 +192,7 @@ func TestManualAnswer(t *testing.T) {
 func TestVoiceMessage(t *testing.T) {
 	emu := startEmulator(t)
 	s := newSink(t)
-	emu.SetCallbackURL(s.srv.URL)
 	ctx := ctxT(t)
-	api := apiFor(t, emu, auth.RetryPolicy{})
 	carol := emu.AddUser("carol", emulator.Behavior{})
 	if err := carol.SetNextRecording([]byte("not a wav")); err == nil {
 		t.Error("SetNextRecording took a non-WAV body")
@@ -202,14 +205,7 @@ func TestVoiceMessage(t *testing.T) {
 	if st := state(t, emu); !st.People[0].HasRecording {
 		t.Error("hasRecording not set")
 	}
-	h, err := carol.CallBot()
-	if err != nil {
-		t.Fatal(err)
-	}
-	call := api.Calls().ByID(h.ID())
-	if err := call.Answer().Post(ctx, calls.NewAnswerRequest(s.srv.URL)); err != nil {
-		t.Fatal(err)
-	}
+	_, call := botAnswers(t, emu, s, carol)
 	beep := false
 	if _, err := call.RecordResponse().Post(ctx, &calls.RecordResponseRequest{MaxRecordDurationInSeconds: 3, PlayBeep: &beep}); err != nil {
 		t.Fatal(err)
@@ -417,19 +413,9 @@ func mustRequest(t *testing.T, url string) *http.Request {
 // holds it, and ends the request's maxSilenceTimeout after it.
 func TestVoiceMessageDuringRecording(t *testing.T) {
 	emu := startEmulator(t)
-	s := newSink(t)
-	emu.SetCallbackURL(s.srv.URL)
 	ctx := ctxT(t)
-	api := apiFor(t, emu, auth.RetryPolicy{})
 	dan := emu.AddUser("dan", emulator.Behavior{Speech: -1}) // silent, unless given a message
-	h, err := dan.CallBot()
-	if err != nil {
-		t.Fatal(err)
-	}
-	call := api.Calls().ByID(h.ID())
-	if err := call.Answer().Post(ctx, calls.NewAnswerRequest(s.srv.URL)); err != nil {
-		t.Fatal(err)
-	}
+	h, call := botAnswers(t, emu, newSink(t), dan)
 	if _, err := call.RecordResponse().Post(ctx, &calls.RecordResponseRequest{MaxRecordDurationInSeconds: 10, MaxSilenceTimeoutInSeconds: 2}); err != nil {
 		t.Fatal(err)
 	}

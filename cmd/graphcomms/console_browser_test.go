@@ -29,9 +29,13 @@ import (
 // browserEnv names the variable that makes a missing Chromium fail the tests.
 const browserEnv = "GRAPHCOMMS_REQUIRE_BROWSER"
 
-// findChromium returns the path of a Chromium or Chrome, or skips the test.
+// findChromium returns the path of a Chromium or Chrome, or skips the test (with
+// -short too).
 func findChromium(t *testing.T) string {
 	t.Helper()
+	if testing.Short() {
+		t.Skip("starts a browser")
+	}
 	for _, name := range []string{os.Getenv("GRAPHCOMMS_CHROMIUM"), "chromium", "chromium-browser", "google-chrome", "google-chrome-stable"} {
 		if name == "" {
 			continue
@@ -135,6 +139,24 @@ func (b *browser) addPerson(name, behavior string) {
 	b.wait(fmt.Sprintf(`!!document.querySelector('li[data-person=%q] .call-bot')`, name), name+" in the list of people")
 }
 
+// consoleBot builds the example bot name and runs it against h, as a developer does
+// from the console's start-up text.
+func consoleBot(t *testing.T, h *host, name string) *botProcess {
+	t.Helper()
+	bin := buildBots(t, name)[name]
+	return startBot(t, bin, []string{emulatorURLEnv + "=" + h.url, "GRAPHCOMMS_LISTEN=127.0.0.1:0"})
+}
+
+// acceptCalls points h's incoming calls at a callback that takes every notification
+// (202) and reads none, for tests without a bot, and returns its URL.
+func acceptCalls(t *testing.T, h *host) string {
+	t.Helper()
+	sink := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusAccepted) }))
+	t.Cleanup(sink.Close)
+	h.emu.SetCallbackURL(sink.URL)
+	return sink.URL
+}
+
 // callSection is the CSS selector of a call's section on the console.
 func callSection(id string) string { return fmt.Sprintf(`section.call[data-call-id=%q]`, id) }
 
@@ -174,13 +196,9 @@ func (b *browser) screenshot() {
 // call's timeline shows her key, the notification of it and the bot's transfer
 // request.
 func TestConsoleCallsTheIVR(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds an example bot and starts a browser")
-	}
 	findChromium(t)
-	bins := buildBots(t, "ivrbot")
 	h := startTestHost(t)
-	bot := startBot(t, bins["ivrbot"], nil, "-emulator", h.url, "-listen", "127.0.0.1:0")
+	bot := consoleBot(t, h, "ivrbot")
 	bot.connected(h)
 	b := openConsole(t, h)
 
@@ -210,13 +228,9 @@ func TestConsoleCallsTheIVR(t *testing.T) {
 // Dave joins it, and the console shows him in the meeting and on the bot's call, which
 // the bot mutes.
 func TestConsoleMeetingRoster(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds an example bot and starts a browser")
-	}
 	findChromium(t)
-	bins := buildBots(t, "rosterbot")
 	h := startTestHost(t)
-	bot := startBot(t, bins["rosterbot"], []string{emulatorURLEnv + "=" + h.url}, "-listen", "127.0.0.1:0")
+	bot := consoleBot(t, h, "rosterbot")
 	waitEvent(t, h, 0, "the bot joining", on("", emulator.EventCallCreated, ""))
 	b := openConsole(t, h)
 	b.wait(`!!document.querySelector('#clock button[data-advance="1s"]')`, "the virtual clock's controls")
@@ -238,13 +252,9 @@ func TestConsoleMeetingRoster(t *testing.T) {
 // leaves a message with the tone fallback (no microphone needed); the bot records it,
 // downloads it and plays it back, and the console plays that back too.
 func TestConsoleVoiceMessage(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds an example bot and starts a browser")
-	}
 	findChromium(t)
-	bins := buildBots(t, "recordbot")
 	h := startTestHost(t)
-	bot := startBot(t, bins["recordbot"], []string{emulatorURLEnv + "=" + h.url, "GRAPHCOMMS_LISTEN=127.0.0.1:0"})
+	bot := consoleBot(t, h, "recordbot")
 	cb := bot.connected(h)
 	b := openConsole(t, h)
 
@@ -266,14 +276,9 @@ func TestConsoleVoiceMessage(t *testing.T) {
 // set with the console's form), then calls him again and he declines; a keyboard user
 // answers with Enter on the focused button.
 func TestConsoleRinging(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts a browser")
-	}
 	findChromium(t)
 	h := startTestHost(t)
-	sink := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusAccepted) }))
-	t.Cleanup(sink.Close)
-	h.emu.SetCallbackURL(sink.URL)
+	sinkURL := acceptCalls(t, h)
 	adapter, err := h.emu.Adapter(auth.AdapterConfig{})
 	if err != nil {
 		t.Fatal(err)
@@ -284,7 +289,7 @@ func TestConsoleRinging(t *testing.T) {
 	bob := h.emu.Person("bob")
 	dial := func() string {
 		t.Helper()
-		c := calls.NewCall(sink.URL, nil)
+		c := calls.NewCall(sinkURL, nil)
 		c.Targets = []participants.Invitation{participants.Invite(bob.Identity())}
 		created, err := api.Calls().Post(context.Background(), c)
 		if err != nil {
@@ -319,9 +324,6 @@ func TestConsoleRinging(t *testing.T) {
 // loopback) works from the console's ?token= link: the cookie carries it on the page's
 // requests and its event stream, and the page is refused without it.
 func TestConsoleWithAccessToken(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts a browser")
-	}
 	findChromium(t)
 	h, err := startHost("127.0.0.1:0", emulator.Config{ControlToken: "console-test-token"})
 	if err != nil {
@@ -331,9 +333,7 @@ func TestConsoleWithAccessToken(t *testing.T) {
 	if !strings.HasSuffix(h.consoleURL(), "?token=console-test-token") {
 		t.Fatalf("console URL %s", h.consoleURL())
 	}
-	sink := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusAccepted) }))
-	t.Cleanup(sink.Close)
-	h.emu.SetCallbackURL(sink.URL)
+	acceptCalls(t, h)
 	b := openConsole(t, h)
 	if loc, err := chromedp.Run(b.ctx, chromedp.Location()); err != nil || strings.Contains(loc, "token") {
 		t.Errorf("the page's address still holds the token: %s %v", loc, err)
