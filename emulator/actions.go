@@ -277,24 +277,18 @@ func (e *Emulator) muteSelf(c *call, op calls.Operation, action string, muted bo
 // subscribeToTone handles POST .../subscribeToTone.
 func (e *Emulator) subscribeToTone(c *call, req *calls.ClientContextRequest, who string) (reply, *apiError) {
 	op := newOp[calls.SubscribeToToneOperation](e, c, req.ClientContext)
-	if fail := e.failArmed(c, op, "subscribeToTone"); fail != nil {
-		return opReply(c, op, fail), nil
-	}
-	return opReply(c, op, func() {
+	return opReply(c, op, e.orFault(c, op, "subscribeToTone", func() {
 		c.tones = true
 		e.record(EventTonesSubscribed, c.id, who, "the bot subscribes to tones", nil)
 		e.succeed(c, op)
-	}), nil
+	})), nil
 }
 
 // cancelMediaProcessing handles POST .../cancelMediaProcessing: the running media
 // operations (prompts, recordings) complete as cancelled.
 func (e *Emulator) cancelMediaProcessing(c *call, req *calls.ClientContextRequest, who string) (reply, *apiError) {
 	op := newOp[calls.CancelMediaProcessingOperation](e, c, req.ClientContext)
-	if fail := e.failArmed(c, op, "cancelMediaProcessing"); fail != nil {
-		return opReply(c, op, fail), nil
-	}
-	return opReply(c, op, func() {
+	return opReply(c, op, e.orFault(c, op, "cancelMediaProcessing", func() {
 		e.record(EventMediaCancelled, c.id, who, "the bot cancels media processing", nil)
 		for id, m := range c.media {
 			m.stop()
@@ -302,17 +296,14 @@ func (e *Emulator) cancelMediaProcessing(c *call, req *calls.ClientContextReques
 			m.cancelled()
 		}
 		e.succeed(c, op)
-	}), nil
+	})), nil
 }
 
 // addLargeGalleryView handles POST .../addLargeGalleryView: 202 Accepted with the
 // operation and its Location (v1.0/call-addlargegalleryview/02-response.http).
 func (e *Emulator) addLargeGalleryView(c *call, req *calls.ClientContextRequest, _ string) (reply, *apiError) {
 	op := newOp[calls.AddLargeGalleryViewOperation](e, c, req.ClientContext)
-	if fail := e.failArmed(c, op, "addLargeGalleryView"); fail != nil {
-		return opReplyStatus(c, op, http.StatusAccepted, fail), nil
-	}
-	return opReplyStatus(c, op, http.StatusAccepted, func() { e.succeed(c, op) }), nil
+	return opReplyStatus(c, op, http.StatusAccepted, e.orFault(c, op, "addLargeGalleryView", func() { e.succeed(c, op) })), nil
 }
 
 // playPrompt handles POST .../playPrompt.
@@ -577,23 +568,17 @@ func (e *Emulator) updateRecordingStatus(c *call, req *calls.UpdateRecordingStat
 		return reply{}, &apiError{status: http.StatusForbidden, code: "8506", message: "API call not allowed for non-Compliance Recording call"}
 	}
 	op := newOp[calls.UpdateRecordingStatusOperation](e, c, req.ClientContext)
-	if fail := e.failArmed(c, op, "updateRecordingStatus"); fail != nil {
-		return opReply(c, op, fail), nil
-	}
-	return opReply(c, op, func() {
+	return opReply(c, op, e.orFault(c, op, "updateRecordingStatus", func() {
 		e.record(EventRecordingStatus, c.id, who, "recording status: "+string(req.Status), map[string]string{"status": string(req.Status)})
 		e.succeed(c, op)
-	}), nil
+	})), nil
 }
 
 // sendDtmfTones handles POST .../sendDtmfTones: the operation completes once the tones
 // are sent, DelayBetweenTonesMs (500 ms by default) apart.
 func (e *Emulator) sendDtmfTones(c *call, req *calls.SendDtmfTonesRequest, who string) (reply, *apiError) {
 	op := newOp[calls.SendDtmfTonesOperation](e, c, req.ClientContext)
-	if fail := e.failArmed(c, op, "sendDtmfTones"); fail != nil {
-		return opReply(c, op, fail), nil
-	}
-	return opReply(c, op, func() {
+	return opReply(c, op, e.orFault(c, op, "sendDtmfTones", func() {
 		delay := time.Duration(req.DelayBetweenTonesMs) * time.Millisecond
 		if delay <= 0 {
 			delay = 500 * time.Millisecond
@@ -609,7 +594,7 @@ func (e *Emulator) sendDtmfTones(c *call, req *calls.SendDtmfTonesRequest, who s
 			e.succeed(c, op)
 		})
 		e.record(EventTonesSent, c.id, who, "the bot sends tones "+string(keys), map[string]string{"keys": string(keys)})
-	}), nil
+	})), nil
 }
 
 // updateMetadata handles POST .../updateMetadata (beta, since removed from Graph's
@@ -618,15 +603,12 @@ func (e *Emulator) sendDtmfTones(c *call, req *calls.SendDtmfTonesRequest, who s
 // the roster notification that follows.
 func (e *Emulator) updateMetadata(c *call, req *calls.UpdateMetadataRequest, who string) (reply, *apiError) {
 	op := newOp[calls.CommsOperation](e, c, req.ClientContext)
-	if fail := e.failArmed(c, op, "updateMetadata"); fail != nil {
-		return opReply(c, op, fail), nil
-	}
-	return opReply(c, op, func() {
+	return opReply(c, op, e.orFault(c, op, "updateMetadata", func() {
 		c.bot.metadata = req.Metadata
 		e.record(EventMetadataUpdated, c.id, who, "the bot sets its participant metadata", map[string]string{"metadata": req.Metadata})
 		e.succeed(c, op)
 		e.notifyRoster(c)
-	}), nil
+	})), nil
 }
 
 // keepAlive handles POST .../keepAlive: 200 with no body; on an established call, the
@@ -653,15 +635,12 @@ func partyNames(pt *party) (name, who string) {
 func (e *Emulator) muteParticipant(c *call, pt *party, req *calls.ClientContextRequest) (reply, *apiError) {
 	name, who := partyNames(pt)
 	op := newOp[calls.MuteParticipantOperation](e, c, req.ClientContext)
-	if fail := e.failArmed(c, op, "mute"); fail != nil {
-		return opReply(c, op, fail), nil
-	}
-	return opReply(c, op, func() {
+	return opReply(c, op, e.orFault(c, op, "mute", func() {
 		pt.muted = true
 		e.record(EventMuted, c.id, who, "the bot mutes "+name, nil)
 		e.succeed(c, op)
 		e.notifyRoster(c)
-	}), nil
+	})), nil
 }
 
 // startHoldMusic handles POST .../participants/{pid}/startHoldMusic.
@@ -679,14 +658,11 @@ func (e *Emulator) stopHoldMusic(c *call, pt *party, req *calls.ClientContextReq
 // and participant-stopholdmusic/02).
 func (e *Emulator) holdMusic(c *call, pt *party, op calls.Operation, action string, onHold bool) reply {
 	name, who := partyNames(pt)
-	if fail := e.failArmed(c, op, action); fail != nil {
-		return opReplyStatus(c, op, http.StatusAccepted, fail)
-	}
-	return opReplyStatus(c, op, http.StatusAccepted, func() {
+	return opReplyStatus(c, op, http.StatusAccepted, e.orFault(c, op, action, func() {
 		pt.onHold = onHold
 		e.record(EventHoldMusic, c.id, who, fmt.Sprintf("%s on hold: %v", name, pt.onHold), nil)
 		e.succeed(c, op)
-	})
+	}))
 }
 
 // inviteParticipants is the transition of POST .../participants/invite (invite): the
@@ -700,10 +676,7 @@ func (e *Emulator) inviteParticipants(c *call, req *calls.InviteParticipantsRequ
 	op := newOp[calls.InviteParticipantsOperation](e, c, req.ClientContext)
 	op.Participants = req.Participants
 	// 200 with the operation and no Location (v1.0/participant-invite/02-response.http).
-	if fail := e.failArmed(c, op, "invite"); fail != nil {
-		return reply{status: http.StatusOK, body: op, after: fail}, nil
-	}
-	return reply{status: http.StatusOK, body: op, after: func() { e.inviteOne(c, op, req.Participants[0]) }}, nil
+	return reply{status: http.StatusOK, body: op, after: e.orFault(c, op, "invite", func() { e.inviteOne(c, op, req.Participants[0]) })}, nil
 }
 
 // inviteOne invites inv into c, once the invite request is answered, and completes op
@@ -762,10 +735,7 @@ func (e *Emulator) inviteOne(c *call, op *calls.InviteParticipantsOperation, inv
 func (e *Emulator) muteParticipants(c *call, req *calls.MuteAllRequest) reply {
 	op := newOp[calls.MuteParticipantsOperation](e, c, req.ClientContext)
 	op.Participants = req.Participants
-	if fail := e.failArmed(c, op, "muteAll"); fail != nil {
-		return opReply(c, op, fail)
-	}
-	return opReply(c, op, func() {
+	return opReply(c, op, e.orFault(c, op, "muteAll", func() {
 		for _, pt := range c.parties {
 			if pt.person == nil || len(req.Participants) > 0 && !slices.Contains(req.Participants, pt.id) {
 				continue
@@ -775,5 +745,5 @@ func (e *Emulator) muteParticipants(c *call, req *calls.MuteAllRequest) reply {
 		}
 		e.succeed(c, op)
 		e.notifyRoster(c)
-	})
+	}))
 }

@@ -254,6 +254,15 @@ const (
 // the operation completes failed at once. It returns, when a fault is armed, what
 // fails the operation, to run once the answer is written (the caller returns it as
 // its reply's after and does nothing more); nil when none is. Callers hold e.mu.
+// orFault returns the failure of op when a fault is armed for its action (failArmed),
+// else run: what an operation action does once it has answered. Callers hold e.mu.
+func (e *Emulator) orFault(c *call, op calls.Operation, action string, run func()) func() {
+	if fail := e.failArmed(c, op, action); fail != nil {
+		return fail
+	}
+	return run
+}
+
 func (e *Emulator) failArmed(c *call, op calls.Operation, action string) (fail func()) {
 	i := slices.IndexFunc(e.faults.ops, func(f OperationFault) bool {
 		return strings.EqualFold(trimNamespace(f.Action), action) && (f.CallID == "" || strings.EqualFold(f.CallID, c.id))
