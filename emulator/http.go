@@ -63,10 +63,14 @@ func (e *Emulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	tap := &requestTap{ResponseWriter: w, e: e, r: r, status: http.StatusOK}
 	defer tap.record(nil)
 	w = tap
-	if !e.authorized(w, r) || !readBody(w, r) {
+	if !e.authorized(w, r) {
 		return
 	}
-	tap.request = peekBody(r)
+	body, ok := readBody(w, r)
+	if !ok {
+		return
+	}
+	tap.request = body[:min(len(body), maxTappedBody)]
 	if strings.HasSuffix(r.URL.Path, "/$count") {
 		e.serveCount(w, r)
 		return
@@ -130,17 +134,6 @@ func (t *requestTap) record(body []byte) {
 	t.e.record(EventRequest, requestCallID(r.URL.Path), "", fmt.Sprintf("%s %s -> %d", r.Method, r.URL.Path, t.status), data)
 }
 
-// peekBody returns the start of a request body that readBody has read into memory,
-// leaving the body to be read again.
-func peekBody(r *http.Request) []byte {
-	if r.Body == nil || r.Body == http.NoBody {
-		return nil
-	}
-	b, _ := io.ReadAll(r.Body)
-	r.Body = io.NopCloser(bytes.NewReader(b))
-	return b[:min(len(b), maxTappedBody)]
-}
-
 // isGraphPath reports whether a path is under a Graph API version.
 func isGraphPath(p string) bool {
 	ver, _, _ := strings.Cut(strings.TrimPrefix(p, "/"), "/")
@@ -173,24 +166,24 @@ func (e *Emulator) authorized(w http.ResponseWriter, r *http.Request) bool {
 	return false
 }
 
-// readBody reads a Graph request's body, inflating it when it is gzip-encoded, and puts
-// it back as a plain body. A body over MaxRequestBody (before or after inflating) is
-// answered 413, a body that is not valid gzip 400, another Content-Encoding 415; it
-// returns false then. Whether Graph's gateway inflates gzip request bodies is not
+// readBody reads a Graph request's body, inflating it when it is gzip-encoded, puts it
+// back as a plain body and returns it. A body over MaxRequestBody (before or after
+// inflating) is answered 413, a body that is not valid gzip 400, another
+// Content-Encoding 415; it returns false then. Whether Graph's gateway inflates gzip request bodies is not
 // documented: msgraph-sdk-go and every Kiota client gzip them by default, so the
 // emulator accepts them.
-func readBody(w http.ResponseWriter, r *http.Request) bool {
+func readBody(w http.ResponseWriter, r *http.Request) ([]byte, bool) {
 	if r.Body == nil || r.Body == http.NoBody {
-		return true
+		return nil, true
 	}
 	raw, err := io.ReadAll(io.LimitReader(r.Body, MaxRequestBody+1))
 	if err != nil {
 		badRequest(w, "Reading the request body: "+err.Error())
-		return false
+		return nil, false
 	}
 	if len(raw) > MaxRequestBody {
 		tooLarge(w)
-		return false
+		return nil, false
 	}
 	body := raw
 	switch enc := strings.ToLower(strings.TrimSpace(r.Header.Get("Content-Encoding"))); enc {
@@ -198,22 +191,22 @@ func readBody(w http.ResponseWriter, r *http.Request) bool {
 	case "gzip", "x-gzip":
 		if body, err = inflate(raw); err == errTooLarge {
 			tooLarge(w)
-			return false
+			return nil, false
 		} else if err != nil {
 			badRequest(w, "The request body is not valid gzip (Content-Encoding: gzip): "+err.Error())
-			return false
+			return nil, false
 		}
 		r.Header.Del("Content-Encoding")
 	default:
 		// Undocumented for Graph; the emulator refuses what it cannot read.
 		writeError(w, http.StatusUnsupportedMediaType, "UnsupportedMediaType",
 			fmt.Sprintf("Content-Encoding %q is not supported: send the body as is or gzip-encoded.", enc))
-		return false
+		return nil, false
 	}
 	r.Body = io.NopCloser(bytes.NewReader(body))
 	r.ContentLength = int64(len(body))
 	r.Header.Set("Content-Length", strconv.Itoa(len(body)))
-	return true
+	return body, true
 }
 
 // errTooLarge is inflate's error for a body that inflates past MaxRequestBody.
