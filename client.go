@@ -169,8 +169,7 @@ type ClusterConfig struct {
 type Client struct {
 	cfg     Config
 	api     *calls.API
-	handler *notifications.Handler
-	serve   http.Handler // the handler, through Config.Cassette when set
+	serve   http.Handler // the callback handler, through Config.Cassette when set
 	log     *slog.Logger
 	cluster store.Cluster
 	owned   store.OwnedPutter // the cluster, when it can keep states without a copy
@@ -305,7 +304,7 @@ func New(cfg Config) (*Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	c.handler, c.serve = h, h
+	c.serve = h
 	if cfg.Cassette != nil {
 		c.serve = cfg.Cassette.Handler(h)
 	}
