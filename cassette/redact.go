@@ -35,7 +35,19 @@ type redactor struct {
 	member  *regexp.Regexp  // a secret member and its value, in text that is not whole JSON
 }
 
+// defaultRedactor redacts the secretFields only: what RedactQuery and RedactJSON use
+// without extra fields (play-back calls them for every request), built once.
+var defaultRedactor = buildRedactor(nil)
+
+// newRedactor returns a redactor of the secretFields and extra.
 func newRedactor(extra []string) *redactor {
+	if len(extra) == 0 {
+		return defaultRedactor
+	}
+	return buildRedactor(extra)
+}
+
+func buildRedactor(extra []string) *redactor {
 	r := &redactor{fields: map[string]bool{}}
 	var alt []string
 	for _, f := range append(append([]string(nil), secretFields...), extra...) {
