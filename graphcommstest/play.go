@@ -717,14 +717,14 @@ func (p *player) matchLocked(g *played) (*cassette.Response, bool) {
 			continue
 		}
 		binds := map[string]string{}
-		p.ids.bindString(r.ev.Path, g.path, "", binds)
-		p.ids.bindString(r.ev.Query, g.query, "", binds)
+		p.ids.bindString(r.ev.Path, g.path, binds)
+		p.ids.bindString(r.ev.Query, g.query, binds)
 		binds = p.ids.consistent(binds)
 		if p.ids.toBotWith(r.ev.Path, binds) != g.path {
 			continue
 		}
 		want := recordedBody(r.ev)
-		p.ids.bindTree(want, gotBody, "", binds)
+		p.ids.bindTree(want, gotBody, binds)
 		binds = p.ids.consistent(binds)
 		c := candidate{r: r, binds: binds}
 		wantQuery := p.ids.toBotWith(r.ev.Query, binds)
@@ -1195,7 +1195,7 @@ func newIDMap(events []cassette.Event, exact bool) *idMap {
 // bindString notes in binds what the volatile values of rs (recorded) are in ps
 // (played): the whole value (a clientContext), or the GUIDs in it when the rest of
 // the two strings is the same.
-func (m *idMap) bindString(rs, ps, key string, binds map[string]string) {
+func (m *idMap) bindString(rs, ps string, binds map[string]string) {
 	if m.volatile[rs] {
 		binds[rs] = ps
 		return
@@ -1234,7 +1234,7 @@ func (m *idMap) bindString(rs, ps, key string, binds map[string]string) {
 
 // bindTree walks a recorded and a played JSON value side by side and binds the
 // volatile values of the recorded strings.
-func (m *idMap) bindTree(r, p any, key string, binds map[string]string) {
+func (m *idMap) bindTree(r, p any, binds map[string]string) {
 	switch rv := r.(type) {
 	case map[string]any:
 		pv, ok := p.(map[string]any)
@@ -1243,7 +1243,7 @@ func (m *idMap) bindTree(r, p any, key string, binds map[string]string) {
 		}
 		for _, k := range sortedKeys(rv) {
 			if x, ok := pv[k]; ok {
-				m.bindTree(rv[k], x, k, binds)
+				m.bindTree(rv[k], x, binds)
 			}
 		}
 	case []any:
@@ -1252,11 +1252,11 @@ func (m *idMap) bindTree(r, p any, key string, binds map[string]string) {
 			return
 		}
 		for i := range min(len(rv), len(pv)) {
-			m.bindTree(rv[i], pv[i], key, binds)
+			m.bindTree(rv[i], pv[i], binds)
 		}
 	case string:
 		if ps, ok := p.(string); ok {
-			m.bindString(rv, ps, key, binds)
+			m.bindString(rv, ps, binds)
 		}
 	}
 }
