@@ -32,7 +32,7 @@ func Golden(t testing.TB, name string, got any) {
 	if err != nil {
 		t.Fatalf("graphcommstest: Golden(%q): %v", name, err)
 	}
-	if updating() {
+	if Updating() {
 		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 			t.Fatalf("graphcommstest: %v", err)
 		}

@@ -5,6 +5,7 @@ import (
 	"flag"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -12,20 +13,14 @@ import (
 	"github.com/graphcomms/graphcomms/graphcommstest"
 )
 
-// updateRequested says whether the test binary runs with -graphcommstest.update.
-func updateRequested() bool {
-	f := flag.Lookup("graphcommstest.update")
-	return f != nil && f.Value.String() == "true"
-}
-
 // setUpdate sets -graphcommstest.update for the rest of the test.
 func setUpdate(t *testing.T, on bool) {
 	t.Helper()
-	was := updateRequested()
-	if err := flag.Set("graphcommstest.update", map[bool]string{true: "true", false: "false"}[on]); err != nil {
+	was := graphcommstest.Updating()
+	if err := flag.Set("graphcommstest.update", strconv.FormatBool(on)); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { _ = flag.Set("graphcommstest.update", map[bool]string{true: "true", false: "false"}[was]) })
+	t.Cleanup(func() { _ = flag.Set("graphcommstest.update", strconv.FormatBool(was)) })
 }
 
 // TestGoldenNotificationsFixture compares the decoded callbacks of the committed
@@ -53,7 +48,7 @@ func TestGoldenNotificationsFixture(t *testing.T) {
 }
 
 func TestGoldenReportsDiff(t *testing.T) {
-	if updateRequested() {
+	if graphcommstest.Updating() {
 		t.Skip("compares with files it writes itself")
 	}
 	t.Chdir(t.TempDir())
@@ -85,7 +80,7 @@ func TestGoldenReportsDiff(t *testing.T) {
 }
 
 func TestGoldenMissingAndBadNames(t *testing.T) {
-	if updateRequested() {
+	if graphcommstest.Updating() {
 		t.Skip("would write the files")
 	}
 	t.Chdir(t.TempDir())

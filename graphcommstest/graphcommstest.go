@@ -392,8 +392,3 @@ func (b *countedBody) Close() error {
 	b.once.Do(b.done)
 	return err
 }
-
-// Updating reports whether the tests run with -graphcommstest.update (or the test
-// binary's own boolean -update flag): the time to record fixtures again, as
-// PlayCassette and Golden rewrite theirs.
-func Updating() bool { return updating() }

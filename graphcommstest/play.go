@@ -33,14 +33,15 @@ import (
 )
 
 // updateFlag is -graphcommstest.update. It is prefixed so that it never collides
-// with a test package's own -update, which is honoured too (see updating).
+// with a test package's own -update, which is honoured too (see Updating).
 var updateFlag = flag.Bool("graphcommstest.update", false,
 	"rewrite the cassettes PlayCassette plays and the golden files Golden compares with, from what the test produced")
 
-// updating says whether the test binary was asked to rewrite cassettes and golden
-// files: -graphcommstest.update, or a boolean -update flag that another package of
-// the test binary (the test's own, usually) defines and was set.
-func updating() bool {
+// Updating reports whether the tests run with -graphcommstest.update, or with a
+// boolean -update flag that another package of the test binary (the test's own,
+// usually) defines: the time to record fixtures again, as PlayCassette and Golden
+// rewrite theirs.
+func Updating() bool {
 	if *updateFlag {
 		return true
 	}
@@ -184,7 +185,7 @@ func PlayCassette(t testing.TB, path string, setup func(*graphcomms.Client), opt
 	for _, o := range opts {
 		o(&s)
 	}
-	update := updating()
+	update := Updating()
 	if s.update != nil {
 		update = *s.update
 	}
@@ -404,7 +405,6 @@ type played struct {
 	resp                *cassette.Response // what it was answered (nil: the connection was closed)
 	id                  int                // its playID header
 	held                bool               // answered only once the bot gave up
-	status              int
 	background          bool
 }
 
@@ -616,9 +616,6 @@ func (p *player) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			Body: graphError("itemNotFound", fmt.Sprintf("graphcommstest: %s %s is not in the cassette %s", g.method, g.path, p.path))}
 	}
 	g.resp = resp
-	if resp != nil {
-		g.status = resp.Status
-	}
 	p.got = append(p.got, g)
 	close(p.changed)
 	p.changed = make(chan struct{})
@@ -1019,7 +1016,10 @@ func (p *player) snapshot(pb *Playback) {
 	defer p.mu.Unlock()
 	pb.Callbacks = p.delivered
 	for _, g := range p.got {
-		pr := PlayedRequest{Method: g.method, Path: p.ids.toCassette(g.path), Query: p.ids.toCassette(g.query), Status: g.status}
+		pr := PlayedRequest{Method: g.method, Path: p.ids.toCassette(g.path), Query: p.ids.toCassette(g.query)}
+		if g.resp != nil {
+			pr.Status = g.resp.Status
+		}
 		pr.Body = jsonBody([]byte(p.ids.toCassette(string(g.body))))
 		if g.background {
 			pb.Background = append(pb.Background, pr)

@@ -366,7 +366,7 @@ var recordFixture sync.Once
 // first test to use it records it again.
 func useFixture(t *testing.T) string {
 	t.Helper()
-	if updateRequested() {
+	if graphcommstest.Updating() {
 		recordFixture.Do(func() {
 			if err := os.Remove(fixture); err != nil && !os.IsNotExist(err) {
 				t.Fatal(err)
