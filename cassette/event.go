@@ -214,7 +214,6 @@ func StartOrder(events []Event) []Event {
 	type key struct {
 		rec int
 		seq int64
-		pos int
 	}
 	recs := map[string]int{}
 	keys := make([]key, len(events))
@@ -230,21 +229,16 @@ func StartOrder(events []Event) []Event {
 			seq = last // just after the event before it
 		}
 		last = seq
-		keys[i] = key{r, seq, i}
+		keys[i] = key{r, seq}
 	}
 	idx := make([]int, len(events))
 	for i := range idx {
 		idx[i] = i
 	}
+	// Stable: events with the same recording and Seq keep their order.
 	slices.SortStableFunc(idx, func(a, b int) int {
 		ka, kb := keys[a], keys[b]
-		if c := cmp.Compare(ka.rec, kb.rec); c != 0 {
-			return c
-		}
-		if c := cmp.Compare(ka.seq, kb.seq); c != 0 {
-			return c
-		}
-		return cmp.Compare(ka.pos, kb.pos)
+		return cmp.Or(cmp.Compare(ka.rec, kb.rec), cmp.Compare(ka.seq, kb.seq))
 	})
 	out := make([]Event, len(events))
 	for i, j := range idx {

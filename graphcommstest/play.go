@@ -840,25 +840,15 @@ func (p *player) list(rs []*recorded) string {
 func (p *player) waitFor(limit int) []*recorded {
 	timer := time.NewTimer(p.s.timeout)
 	defer timer.Stop()
-	for {
-		p.mu.Lock()
-		missing, unread := p.unsentLocked(limit), p.unreadLocked(limit)
-		ch := p.changed
-		p.mu.Unlock()
-		if len(missing) == 0 && len(unread) == 0 {
-			return nil
-		}
-		select {
-		case <-ch:
-		case <-timer.C:
-			p.mu.Lock()
-			defer p.mu.Unlock()
-			if unread := p.unreadLocked(limit); len(unread) > 0 {
-				p.notes = append(p.notes, fmt.Sprintf("the bot had not read the response to these requests after %s:\n%s", p.s.timeout, p.list(unread)))
-			}
-			return p.unsentLocked(limit)
-		}
+	if p.waitUntil(timer.C, func() bool { return len(p.unsentLocked(limit)) == 0 && len(p.unreadLocked(limit)) == 0 }) {
+		return nil
 	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if unread := p.unreadLocked(limit); len(unread) > 0 {
+		p.notes = append(p.notes, fmt.Sprintf("the bot had not read the response to these requests after %s:\n%s", p.s.timeout, p.list(unread)))
+	}
+	return p.unsentLocked(limit)
 }
 
 // unreadLocked returns the recorded requests before events[limit] the bot has sent
