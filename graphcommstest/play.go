@@ -1287,26 +1287,24 @@ func (m *idMap) commit(binds map[string]string) {
 func (m *idMap) toBot(s string) string { return m.toBotWith(s, nil) }
 
 func (m *idMap) toBotWith(s string, extra map[string]string) string {
-	return translate(s, func(v string) (string, bool) {
-		if q, ok := extra[v]; ok {
-			return q, true
-		}
-		q, ok := m.toPlay[v]
-		return q, ok
-	}, m.toPlay, extra)
+	return translate(s, m.toPlay, extra)
 }
 
 // toCassette writes the IDs the bot made up in s as the cassette has them.
-func (m *idMap) toCassette(s string) string {
-	return translate(s, func(v string) (string, bool) {
-		r, ok := m.toRec[v]
-		return r, ok
-	}, m.toRec, nil)
-}
+func (m *idMap) toCassette(s string) string { return translate(s, m.toRec) }
 
-// translate replaces in s (a string or JSON text) the GUIDs lookup maps, and the
-// whole values (quoted in JSON, or s itself) of the other keys of the maps.
-func translate(s string, lookup func(string) (string, bool), maps ...map[string]string) string {
+// translate replaces in s (a string or JSON text) the GUIDs that are keys of the maps,
+// and the whole values (quoted in JSON, or s itself) of their other keys; a key in a
+// later map wins.
+func translate(s string, maps ...map[string]string) string {
+	lookup := func(v string) (string, bool) {
+		for i := len(maps) - 1; i >= 0; i-- {
+			if q, ok := maps[i][v]; ok {
+				return q, true
+			}
+		}
+		return "", false
+	}
 	if q, ok := lookup(s); ok {
 		return q
 	}
